@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one header shared by the BPF programs and userspace. */
+#ifndef __LEAKTRACE_H
+#define __LEAKTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LT_MAX_FRAMES	     64
+#define LT_DEFAULT_RINGBUF   (32U << 20)
+#define LT_DEFAULT_THREADS   16384
+#define LT_DEFAULT_PIDS	     1024
+
+enum lt_event_type {
+	LT_EV_ALLOC = 1, /* addr/size allocated; old_addr freed first when non-zero */
+	LT_EV_FREE,	 /* addr freed */
+	LT_EV_MUNMAP,	 /* [addr, addr + size) unmapped */
+	LT_EV_EXEC,	 /* pid replaced its image */
+	LT_EV_EXIT,	 /* pid (whole process) exited */
+	LT_EV_FORK,	 /* pid forked child addr */
+};
+
+/* What kind of call produced an allocation; indexes lt_kind_names in userspace. */
+enum lt_kind {
+	LT_K_MALLOC,
+	LT_K_CALLOC,
+	LT_K_REALLOC,
+	LT_K_MEMALIGN,
+	LT_K_POSIX_MEMALIGN,
+	LT_K_VALLOC,
+	LT_K_NEW,
+	LT_K_MMAP,
+	LT_K_MREMAP,
+	LT_K_FREE,
+	LT_K_DELETE,
+	LT_K_KMALLOC,
+	LT_K_SLAB,
+	LT_K_PAGE,
+	LT_K_PERCPU,
+	LT_K_MAX,
+};
+
+/* Loss and health counters kept in BPF .bss; every report prints them. */
+enum lt_stat {
+	LT_ST_RINGBUF_DROP,  /* event not delivered: ring buffer full */
+	LT_ST_STACK_FAIL,    /* stack capture failed: event carries no frames */
+	LT_ST_INFLIGHT_FULL, /* per-thread in-flight map full: allocation missed */
+	LT_ST_NESTED,	     /* allocator calls nested in another (not double counted) */
+	LT_ST_FAILED_ALLOC,  /* allocator returned NULL / MAP_FAILED: ignored */
+	LT_ST_SAMPLED_OUT,   /* allocations skipped by sampling */
+	LT_ST_MAX,
+};
+
+/* Head of every ring-buffer record; ALLOC records are followed by nr_frames user addresses. */
+struct lt_event {
+	__u32 type;
+	__u32 kind;
+	__u32 pid;
+	__u32 tid;
+	__u64 ts_ns;
+	__u64 addr;
+	__u64 size;
+	__u64 old_addr;
+	__u64 sp_word; /* word at the user stack pointer when the stack was taken (syscall path) */
+	__u32 nr_frames;
+	__s32 stack_err;
+	__u64 frames[LT_MAX_FRAMES];
+};
+
+#define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
+
+#endif /* __LEAKTRACE_H */

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* User-space allocations: allocator uprobes, mmap-family syscalls, process lifecycle. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "leaktrace.h"
+
+#define MAP_ANONYMOUS 0x20
+
+/*
+ * Sampling: an allocation of size s is recorded with probability 1 - exp(-s / sample_bytes)
+ * (Poisson sampling of bytes, as tcmalloc does); userspace scales it back. 0 traces all.
+ */
+const volatile __u64 sample_bytes = 0;
+const volatile bool trace_mmap = true;
+
+__u64 stats[LT_ST_MAX];
+
+struct inflight {
+	__u64 size;
+	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u32 kind;
+	__u32 depth;
+	__u32 skip; /* not sampled: the return probe only unwinds depth */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LT_DEFAULT_RINGBUF);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_THREADS);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* Processes whose syscalls and lifecycle are traced (uprobes are filtered by the kernel). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(enum lt_stat s)
+{
+	if (s < LT_ST_MAX)
+		__sync_fetch_and_add(&stats[s], 1);
+}
+
+static __always_inline bool sampled_out(__u64 size)
+{
+	__u64 r;
+
+	if (!sample_bytes || size >= sample_bytes * 8)
+		return false;
+	/* P(record) = 1 - exp(-size/mean), approximated by size/mean clamped at 1 (exact for
+	 * size << mean); userspace scales each record by 1 / P, so the estimate is unbiased. */
+	r = bpf_get_prandom_u32();
+	return r * sample_bytes >= (size << 32) ? true : false;
+}
+
+static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in, fresh = {};
+
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (in && in->depth) {
+		in->depth++;
+		stat_inc(LT_ST_NESTED);
+		return 0;
+	}
+	fresh.kind = kind;
+	fresh.size = size;
+	fresh.arg = arg;
+	fresh.depth = 1;
+	fresh.skip = sampled_out(size);
+	if (fresh.skip)
+		stat_inc(LT_ST_SAMPLED_OUT);
+	if (in) {
+		*in = fresh;
+		return 0;
+	}
+	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
+		stat_inc(LT_ST_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stack)
+{
+	long n = 0;
+
+	if (with_stack) {
+		n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
+		if (n < 0) {
+			e->stack_err = n;
+			stat_inc(LT_ST_STACK_FAIL);
+			n = 0;
+		}
+		if (n > sizeof(e->frames))
+			n = sizeof(e->frames);
+	}
+	e->nr_frames = n / sizeof(e->frames[0]);
+	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, 0))
+		stat_inc(LT_ST_RINGBUF_DROP);
+}
+
+static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct lt_event *e;
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return NULL;
+	e->type = type;
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = 0;
+	e->size = 0;
+	e->old_addr = 0;
+	e->sp_word = 0;
+	e->stack_err = 0;
+	return e;
+}
+
+static __always_inline void emit_free(__u32 kind, __u64 addr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
+	if (!e) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return;
+	}
+	e->type = LT_EV_FREE;
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->size = 0;
+	e->old_addr = 0;
+	e->sp_word = 0;
+	e->nr_frames = 0;
+	e->stack_err = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int alloc_exit(void *ctx, __u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in, cur;
+	struct lt_event *e;
+	__u64 addr = ret;
+
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (!in || !in->depth)
+		return 0;
+	if (--in->depth)
+		return 0;
+	cur = *in;
+
+	if (cur.kind == LT_K_POSIX_MEMALIGN) {
+		addr = 0;
+		if (ret == 0)
+			bpf_probe_read_user(&addr, sizeof(addr), (void *)cur.arg);
+	}
+	if (cur.kind == LT_K_REALLOC && cur.arg) {
+		if (!addr) {
+			/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
+			if (cur.size == 0)
+				emit_free(LT_K_REALLOC, cur.arg);
+			else
+				stat_inc(LT_ST_FAILED_ALLOC);
+			return 0;
+		}
+		if (cur.skip) {
+			/* the old block is gone even when the new one is not sampled */
+			if (addr != cur.arg)
+				emit_free(LT_K_REALLOC, cur.arg);
+			return 0;
+		}
+	} else if (!addr) {
+		stat_inc(LT_ST_FAILED_ALLOC);
+		return 0;
+	} else if (cur.skip) {
+		return 0;
+	}
+
+	e = event_init(LT_EV_ALLOC, cur.kind);
+	if (!e)
+		return 0;
+	e->addr = addr;
+	e->size = cur.size;
+	if (cur.kind == LT_K_REALLOC)
+		e->old_addr = cur.arg;
+	submit(ctx, e, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, size_t size)
+{
+	return alloc_enter(LT_K_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_enter, size_t size)
+{
+	return alloc_enter(LT_K_NEW, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
+{
+	return alloc_enter(LT_K_CALLOC, (__u64)nmemb * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
+{
+	return alloc_enter(LT_K_REALLOC, size, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, void *ptr, size_t nmemb, size_t size)
+{
+	return alloc_enter(LT_K_REALLOC, (__u64)nmemb * size, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, size_t align, size_t size)
+{
+	return alloc_enter(LT_K_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, void **memptr, size_t align, size_t size)
+{
+	return alloc_enter(LT_K_POSIX_MEMALIGN, size, (__u64)memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, size_t size)
+{
+	return alloc_enter(LT_K_VALLOC, size, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, void *ret)
+{
+	return alloc_exit(ctx, (__u64)ret);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(posix_memalign_return, int ret)
+{
+	return alloc_exit(ctx, (__u64)(long)ret);
+}
+
+static __always_inline int free_enter(__u32 kind, __u64 ptr)
+{
+	__u32 tid;
+	struct inflight *in;
+
+	if (!ptr)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (in && in->depth) {
+		/* a free inside an allocator call (operator new's retry, realloc) is internal */
+		stat_inc(LT_ST_NESTED);
+		return 0;
+	}
+	emit_free(kind, ptr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter_prog, void *ptr)
+{
+	return free_enter(LT_K_FREE, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(delete_enter, void *ptr)
+{
+	return free_enter(LT_K_DELETE, (__u64)ptr);
+}
+
+/*
+ * mmap family: syscall tracepoints, so direct syscalls count too and no libc uprobe is needed
+ * (glibc's mmap and munmap start with instructions the kernel must single-step).
+ */
+
+struct syscall_args {
+	__u64 a0, a1, a2, a3;
+	__u32 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_THREADS);
+	__type(key, __u32);
+	__type(value, struct syscall_args);
+} syscalls SEC(".maps");
+
+static __always_inline bool traced_syscall(void)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in;
+
+	if (!bpf_map_lookup_elem(&pids, &pid))
+		return false;
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (in && in->depth) {
+		/* malloc's own mmap for a large block: charged to the malloc caller already */
+		stat_inc(LT_ST_NESTED);
+		return false;
+	}
+	return true;
+}
+
+static __always_inline int syscall_enter(struct syscall_trace_enter *ctx, __u32 nr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct syscall_args a = { .nr = nr };
+
+	if (!traced_syscall())
+		return 0;
+	a.a0 = BPF_CORE_READ(ctx, args[0]);
+	a.a1 = BPF_CORE_READ(ctx, args[1]);
+	a.a2 = BPF_CORE_READ(ctx, args[2]);
+	a.a3 = BPF_CORE_READ(ctx, args[3]);
+	if (bpf_map_update_elem(&syscalls, &tid, &a, BPF_ANY))
+		stat_inc(LT_ST_INFLIGHT_FULL);
+	return 0;
+}
+
+/* Takes the arguments saved at entry; false when the entry was not traced. */
+static __always_inline bool syscall_args_take(__u32 nr, struct syscall_args *out)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct syscall_args *a;
+
+	a = bpf_map_lookup_elem(&syscalls, &tid);
+	if (!a)
+		return false;
+	*out = *a;
+	bpf_map_delete_elem(&syscalls, &tid);
+	return out->nr == nr;
+}
+
+static __always_inline void emit_range(__u32 type, __u32 kind, __u64 addr, __u64 size,
+				       __u64 new_addr, __u64 new_size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
+	if (!e) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return;
+	}
+	__builtin_memset(e, 0, LT_EVENT_HDR_SIZE);
+	e->type = type;
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->size = size;
+	e->old_addr = new_addr;
+	e->sp_word = new_size;
+	bpf_ringbuf_submit(e, 0);
+}
+
+enum { NR_MMAP = 9, NR_MUNMAP = 11, NR_MREMAP = 25 };
+
+SEC("tp/syscalls/sys_enter_mmap")
+int mmap_enter(struct syscall_trace_enter *ctx)
+{
+	return syscall_enter(ctx, NR_MMAP);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int mmap_exit(struct syscall_trace_exit *ctx)
+{
+	long ret = BPF_CORE_READ(ctx, ret);
+	struct syscall_args a;
+	struct lt_event *e;
+	struct pt_regs *regs;
+
+	if (!syscall_args_take(NR_MMAP, &a))
+		return 0;
+	if (ret < 0 && ret > -4096) {
+		stat_inc(LT_ST_FAILED_ALLOC);
+		return 0;
+	}
+	if (!(a.a3 & MAP_ANONYMOUS))
+		return 0;
+	if (sampled_out(a.a1)) {
+		stat_inc(LT_ST_SAMPLED_OUT);
+		return 0;
+	}
+	e = event_init(LT_EV_ALLOC, LT_K_MMAP);
+	if (!e)
+		return 0;
+	e->addr = ret;
+	e->size = a.a1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	bpf_probe_read_user(&e->sp_word, sizeof(e->sp_word), (void *)BPF_CORE_READ(regs, sp));
+	submit(ctx, e, true);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_munmap")
+int munmap_enter(struct syscall_trace_enter *ctx)
+{
+	return syscall_enter(ctx, NR_MUNMAP);
+}
+
+SEC("tp/syscalls/sys_exit_munmap")
+int munmap_exit(struct syscall_trace_exit *ctx)
+{
+	struct syscall_args a;
+
+	if (syscall_args_take(NR_MUNMAP, &a) && BPF_CORE_READ(ctx, ret) == 0)
+		emit_range(LT_EV_MUNMAP, LT_K_MMAP, a.a0, a.a1, 0, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mremap")
+int mremap_enter(struct syscall_trace_enter *ctx)
+{
+	return syscall_enter(ctx, NR_MREMAP);
+}
+
+SEC("tp/syscalls/sys_exit_mremap")
+int mremap_exit(struct syscall_trace_exit *ctx)
+{
+	long ret = BPF_CORE_READ(ctx, ret);
+	struct syscall_args a;
+
+	if (!syscall_args_take(NR_MREMAP, &a))
+		return 0;
+	if (ret < 0 && ret > -4096) {
+		stat_inc(LT_ST_FAILED_ALLOC);
+		return 0;
+	}
+	/* userspace moves a tracked range; the old range is released either way */
+	emit_range(LT_EV_MUNMAP, LT_K_MREMAP, a.a0, a.a1, ret, a.a2);
+	return 0;
+}
+
+/* Process lifecycle */
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	__u32 pid = BPF_CORE_READ(p, tgid);
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	if (!bpf_map_lookup_elem(&pids, &pid))
+		return 0;
+	bpf_map_delete_elem(&inflight, &tid);
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		emit_range(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 pid = BPF_CORE_READ(p, tgid);
+
+	if (bpf_map_lookup_elem(&pids, &pid))
+		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 pid = BPF_CORE_READ(parent, tgid);
+	__u32 cpid = BPF_CORE_READ(child, tgid);
+
+	if (cpid != BPF_CORE_READ(child, pid) || !bpf_map_lookup_elem(&pids, &pid))
+		return 0;
+	emit_range(LT_EV_FORK, 0, cpid, 0, 0, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Install the build and test dependencies that are missing (Debian 12 packages only).
+set -euo pipefail
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+for p in make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
+	 g++ "$@"; do
+	have_pkg "$p" || need+=("$p")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${need[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${need[*]}" >&2
+stamp=/var/lib/apt/periodic/leaktrace-updated
+if [ ! -e "$stamp" ]; then
+	apt-get update -qq >&2
+	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2

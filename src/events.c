@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "leaktrace.h"
+#include "events.h"
+#include "stacks.h"
+#include "syms.h"
+#include "tracker.h"
+
+/*
+ * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper that
+ * pushed nothing, so its caller's return address is the word at the stack pointer, not in the
+ * frame-pointer chain. Put it back when it is code and not already the next frame.
+ */
+static uint32_t fix_syscall_stack(struct proc *p, const struct lt_event *e, uint64_t *frames)
+{
+	uint32_t nr = e->nr_frames;
+
+	memcpy(frames, e->frames, nr * sizeof(frames[0]));
+	if (!nr || !e->sp_word || nr == LT_MAX_FRAMES)
+		return nr;
+	if (nr > 1 && frames[1] == e->sp_word)
+		return nr;
+	if (!p->syms || !syms__is_exec(p->syms, e->sp_word))
+		return nr;
+	memmove(frames + 2, frames + 1, (nr - 1) * sizeof(frames[0]));
+	frames[1] = e->sp_word;
+	return nr + 1;
+}
+
+static int handle_alloc(struct proc *p, const struct lt_event *e)
+{
+	uint64_t frames[LT_MAX_FRAMES + 1];
+	uint32_t nr = e->nr_frames;
+	int64_t id;
+	int err;
+
+	if (e->kind == LT_K_MMAP)
+		nr = fix_syscall_stack(p, e, frames);
+	else
+		memcpy(frames, e->frames, nr * sizeof(frames[0]));
+	id = stacks__intern(p->stacks, frames, nr, e->kind);
+	if (id < 0)
+		return id;
+	if (e->kind == LT_K_MMAP)
+		return tracker__map(p->tracker, e->addr, e->size, e->ts_ns, id);
+	/* realloc: the old block is released even when it moved nowhere */
+	if (e->old_addr)
+		tracker__free(p->tracker, e->old_addr);
+	err = tracker__alloc(p->tracker, e->addr, e->size, e->ts_ns, id);
+	return err;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct events *ev = ctx;
+	struct proc *p = ev->proc;
+	const struct lt_event *e = data;
+	int err = 0;
+
+	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
+	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
+		return 0;
+	if (e->pid != (uint32_t)p->pid)
+		return 0;
+	if (ev->discard_until_exec) {
+		if (e->type == LT_EV_EXEC) {
+			ev->discard_until_exec = false;
+			tracker__reset(p->tracker);
+		}
+		if (e->type != LT_EV_EXIT)
+			return 0;
+	}
+	p->nr_events++;
+	switch (e->type) {
+	case LT_EV_ALLOC:
+		err = handle_alloc(p, e);
+		break;
+	case LT_EV_FREE:
+		tracker__free(p->tracker, e->addr);
+		break;
+	case LT_EV_MUNMAP:
+		if (e->kind == LT_K_MREMAP)
+			tracker__remap(p->tracker, e->addr, e->size, e->old_addr, e->sp_word,
+				       e->ts_ns);
+		else
+			tracker__unmap(p->tracker, e->addr, e->size);
+		break;
+	case LT_EV_EXEC:
+		p->execed = true;
+		break;
+	case LT_EV_EXIT:
+		p->exited = true;
+		break;
+	default:
+		break;
+	}
+	if (err == -ENOMEM) {
+		p->oom++;
+		err = 0;
+	}
+	return err;
+}
+
+int events__open(struct events *ev, int ringbuf_fd, struct proc *proc)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->proc = proc;
+	ev->rb = ring_buffer__new(ringbuf_fd, handle_event, ev, NULL);
+	if (!ev->rb)
+		return -errno;
+	return 0;
+}
+
+int events__poll(struct events *ev, int timeout_ms)
+{
+	int err;
+
+	err = ring_buffer__poll(ev->rb, timeout_ms);
+	if (err == -EINTR)
+		err = 0;
+	if (err < 0)
+		return err;
+	err = ring_buffer__consume(ev->rb);
+	return err < 0 ? err : 0;
+}
+
+void events__close(struct events *ev)
+{
+	ring_buffer__free(ev->rb);
+	ev->rb = NULL;
+}

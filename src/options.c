@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+#include "version.h"
+
+struct options env = {
+	.interval_s = 5,
+	.top = 10,
+	.max_size = UINT64_MAX,
+	.ringbuf_mb = 32,
+	.sort = SORT_SIZE,
+};
+
+enum {
+	OPT_NO_LINES = 0x100,
+	OPT_NO_DEMANGLE,
+	OPT_DEBUG_DIR,
+	OPT_SAMPLE_BYTES,
+	OPT_RINGBUF,
+	OPT_SORT,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "top", required_argument, NULL, 'T' },
+	{ "older", required_argument, NULL, 'o' },
+	{ "min-size", required_argument, NULL, 'z' },
+	{ "max-size", required_argument, NULL, 'Z' },
+	{ "show-allocs", no_argument, NULL, 'a' },
+	{ "obj", required_argument, NULL, 'O' },
+	{ "sample-rate", required_argument, NULL, 's' },
+	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "no-lines", no_argument, NULL, OPT_NO_LINES },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static const char usage[] =
+"Usage: leaktrace [OPTIONS] -p PID [INTERVAL [COUNT]]\n"
+"Trace outstanding (allocated, not freed) memory by stack.\n"
+"\n"
+"  -p, --pid PID          trace the process PID\n"
+"  -T, --top N            stacks per report (default 10)\n"
+"  -o, --older MS         only allocations older than MS milliseconds\n"
+"  -z, --min-size BYTES   only allocations of at least BYTES\n"
+"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
+"  -a, --show-allocs      list each outstanding address and size under its stack\n"
+"      --sort KEY         rank stacks by size (default), count, growth or age\n"
+"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
+"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
+"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
+"      --no-lines         do not look up source lines\n"
+"      --no-demangle      print C++ names mangled\n"
+"      --debug-dir DIR    extra root to search for separate debug files\n"
+"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 32)\n"
+"  -v, --verbose          more messages, libbpf's included\n"
+"  -V, --version          print the version and exit\n"
+"  -h, --help             print this help and exit\n"
+"\n"
+"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
+"Ctrl-C or the target exits). A final report is printed at exit.\n";
+
+static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	fprintf(stderr, "leaktrace: invalid %s '%s' (expected an integer from %llu to %llu)\n",
+		what, s ? s : "", (unsigned long long)min, (unsigned long long)max);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *what, const char *s, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	uint64_t v;
+	int err;
+
+	err = parse_u64(what, s, min, max, &v);
+	if (!err)
+		*out = v;
+	return err;
+}
+
+int options__parse(int argc, char **argv)
+{
+	uint64_t v;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "+p:T:o:z:Z:aO:s:vVh", long_opts, NULL)) != -1) {
+		err = 0;
+		switch (opt) {
+		case 'p':
+			err = parse_u64("PID", optarg, 1, INT_MAX, &v);
+			env.pid = v;
+			break;
+		case 'T':
+			err = parse_uint("--top", optarg, 1, 100000, &env.top);
+			break;
+		case 'o':
+			err = parse_u64("--older", optarg, 0, UINT32_MAX, &env.older_ms);
+			break;
+		case 'z':
+			err = parse_u64("--min-size", optarg, 0, UINT64_MAX, &env.min_size);
+			break;
+		case 'Z':
+			err = parse_u64("--max-size", optarg, 0, UINT64_MAX, &env.max_size);
+			break;
+		case 'a':
+			env.show_allocs = true;
+			break;
+		case 'O':
+			env.obj_path = optarg;
+			break;
+		case 's':
+			/* memleak's rate; mean of 1 in N allocations of a typical 64-byte size */
+			err = parse_u64("--sample-rate", optarg, 1, 1 << 20, &v);
+			env.sample_bytes = v > 1 ? v * 64 : 0;
+			break;
+		case OPT_SAMPLE_BYTES:
+			err = parse_u64("--sample-bytes", optarg, 0, 1ULL << 28, &env.sample_bytes);
+			break;
+		case OPT_SORT:
+			if (!strcmp(optarg, "size"))
+				env.sort = SORT_SIZE;
+			else if (!strcmp(optarg, "count"))
+				env.sort = SORT_COUNT;
+			else if (!strcmp(optarg, "growth"))
+				env.sort = SORT_GROWTH;
+			else if (!strcmp(optarg, "age"))
+				env.sort = SORT_AGE;
+			else {
+				fprintf(stderr, "leaktrace: invalid --sort '%s' (size, count, growth or age)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_NO_LINES:
+			env.no_lines = true;
+			break;
+		case OPT_NO_DEMANGLE:
+			env.no_demangle = true;
+			break;
+		case OPT_DEBUG_DIR:
+			env.debug_dir = optarg;
+			break;
+		case OPT_RINGBUF:
+			err = parse_uint("--ringbuf-mb", optarg, 1, 4096, &env.ringbuf_mb);
+			if (!err && (env.ringbuf_mb & (env.ringbuf_mb - 1))) {
+				fprintf(stderr, "leaktrace: --ringbuf-mb must be a power of two\n");
+				err = -EINVAL;
+			}
+			break;
+		case 'v':
+			env.verbose = true;
+			break;
+		case 'V':
+			printf("leaktrace %s\n", LEAKTRACE_VERSION);
+			return 1;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			fprintf(stderr, "leaktrace: try 'leaktrace --help'\n");
+			return -EINVAL;
+		}
+		if (err)
+			return err;
+	}
+
+	if (optind < argc) {
+		err = parse_uint("INTERVAL", argv[optind++], 1, 86400, &env.interval_s);
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		err = parse_uint("COUNT", argv[optind++], 1, UINT32_MAX, &env.count);
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "leaktrace: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!env.pid) {
+		fprintf(stderr, "leaktrace: nothing to trace: give -p PID (see --help)\n");
+		return -EINVAL;
+	}
+	if (env.min_size > env.max_size) {
+		fprintf(stderr, "leaktrace: --min-size is larger than --max-size\n");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one struct filled by argument parsing; everything is validated there. */
+#ifndef __OPTIONS_H
+#define __OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum sort_key {
+	SORT_SIZE,
+	SORT_COUNT,
+	SORT_GROWTH,
+	SORT_AGE,
+};
+
+struct options {
+	pid_t pid;
+	char **command; /* argv of a command to launch, NULL when tracing a PID */
+	bool kernel;
+	unsigned int interval_s;
+	unsigned int count; /* 0: until interrupted */
+	unsigned int top;
+	uint64_t older_ms;
+	uint64_t min_size;
+	uint64_t max_size;
+	bool show_allocs;
+	bool verbose;
+	bool no_lines;
+	bool no_demangle;
+	const char *debug_dir;
+	const char *obj_path; /* -O: allocator library or binary to probe */
+	uint64_t sample_bytes;
+	unsigned int ringbuf_mb;
+	enum sort_key sort;
+};
+
+extern struct options env;
+
+/* Fill env from argv; returns 0, 1 when the program should exit 0 (help, version),
+ * or a negative errno after printing a one-line error. */
+int options__parse(int argc, char **argv);
+
+#endif /* __OPTIONS_H */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The report model every output format is fed: totals, losses, ranked stacks. */
+#ifndef __REPORT_H
+#define __REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <sys/types.h>
+#include "leaktrace.h"
+#include "tracker.h"
+
+struct stacks;
+struct syms;
+
+struct report_stack {
+	uint32_t stack_id;
+	uint32_t kind;
+	uint64_t bytes;	    /* outstanding (estimated when sampling) */
+	double count;	    /* outstanding allocations (estimated when sampling) */
+	uint64_t samples;   /* records behind the estimate */
+	uint32_t oldest_ms; /* time of the oldest outstanding allocation, ms since start */
+};
+
+struct report_filter {
+	uint64_t older_ms;
+	uint64_t min_size;
+	uint64_t max_size;
+	uint64_t sample_bytes;
+	int sort; /* enum sort_key */
+};
+
+struct report {
+	time_t wall;
+	pid_t pid;
+	const char *comm;
+	uint64_t now_ms; /* ms since tracing began */
+	bool final;
+	uint64_t total_bytes;
+	double total_count;
+	struct report_stack *stacks; /* every stack with outstanding bytes, ranked */
+	uint32_t nr_stacks;
+	uint64_t bpf_stats[LT_ST_MAX];
+	struct tracker_stats tstats;
+	uint64_t oom;
+	uint64_t sample_bytes;
+};
+
+/* Aggregate what the tracker holds. 0 or negative errno. */
+int report__build(struct report *r, const struct tracker *tr, const struct stacks *st,
+		  const struct report_filter *f, uint64_t now_ms);
+void report__free(struct report *r);
+
+struct text_opts {
+	unsigned int top;
+	bool show_allocs;
+	const struct tracker *tracker; /* for show_allocs */
+	const struct report_filter *filter;
+};
+
+/* memleak's layout: a timestamped header with totals and losses, then stacks. */
+int report__text(const struct report *r, FILE *out, const struct stacks *st, struct syms *syms,
+		 const struct text_opts *o);
+
+extern const char *const lt_kind_names[LT_K_MAX];
+
+#endif /* __REPORT_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Interned stacks: equal frame lists share one id; a hash collision never merges two stacks. */
+#ifndef __STACKS_H
+#define __STACKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STACK_NONE 0 /* id of "stack not captured" */
+
+struct stack {
+	uint64_t hash;
+	uint32_t nr_frames;
+	uint32_t kind; /* enum lt_kind of the first allocation seen on it */
+	uint64_t frames[];
+};
+
+struct stacks;
+
+struct stacks *stacks__new(void);
+/* The id of frames[0..nr-1], interned on first sight; negative errno on allocation failure. */
+int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind);
+const struct stack *stacks__get(const struct stacks *s, uint32_t id);
+uint32_t stacks__count(const struct stacks *s);
+size_t stacks__mem(const struct stacks *s);
+void stacks__free(struct stacks *s);
+
+#endif /* __STACKS_H */

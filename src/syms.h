@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* User-space symbolization: /proc/PID/maps snapshots, ELF symbols, DWARF lines. */
+#ifndef __SYMS_H
+#define __SYMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct syms_opts {
+	bool no_lines;	       /* skip DWARF file:line lookups */
+	bool no_demangle;      /* keep C++ names mangled */
+	const char *debug_dir; /* extra debug-file search root, may be NULL */
+};
+
+/* One resolved frame. Strings are owned by the struct syms and live until syms__free(). */
+struct sym_frame {
+	uint64_t addr;	    /* the address looked up */
+	const char *name;   /* function name, NULL when unknown */
+	uint64_t offset;    /* addr - symbol start (valid when name != NULL) */
+	const char *module; /* basename of the mapped file, "[vdso]", "[anon]"; NULL if unmapped */
+	const char *path;   /* full path of the mapped file as in /proc/PID/maps, or NULL */
+	const char *file;   /* source file, NULL when unknown */
+	int line;	    /* source line, 0 when unknown */
+	bool inlined;	    /* an inlined call site expanded from the frame that follows it */
+};
+
+struct syms;
+
+/* Snapshot the maps of pid; NULL with errno set on failure. */
+struct syms *syms__new(pid_t pid, const struct syms_opts *opts);
+/*
+ * Re-read /proc/PID/maps, keeping every mapping seen before (so addresses of libraries the
+ * target has since unmapped, or of a target that has exited, still resolve). Returns 0, or
+ * a negative errno (-ESRCH once the process is gone; the old snapshot stays usable).
+ */
+int syms__refresh(struct syms *s);
+/*
+ * Resolve addr into out[0..max-1]: inlined frames first (innermost), the containing function
+ * last. A return address (ret_addr true) is looked up at addr - 1 so the call site is found.
+ * Returns the number of frames filled (>= 1 always: an unknown address still gives one
+ * frame with name NULL).
+ */
+int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame *out, int max);
+/* Path of the mapped file that holds addr (for attach decisions), NULL when none. */
+const char *syms__module_path(struct syms *s, uint64_t addr);
+/* True when addr lies in an executable mapping. */
+bool syms__is_exec(struct syms *s, uint64_t addr);
+void syms__free(struct syms *s);
+
+#endif /* __SYMS_H */

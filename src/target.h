@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The traced process: validation, its mapped objects, a launched command. */
+#ifndef __TARGET_H
+#define __TARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define TARGET_MAX_OBJS 512
+
+struct target {
+	pid_t pid;
+	char comm[32];
+	bool launched; /* started by us, held before exec until released */
+	int hold_fd;   /* write end of the pipe the held child waits on */
+	int nr_objs;
+	char *objs[TARGET_MAX_OBJS]; /* mapped executable files, paths as in /proc/PID/maps */
+	char exe[4096];		     /* the main executable's path as the target sees it */
+};
+
+/* Check that pid is a live user-space process and read its name. 0 or negative errno. */
+int target__open_pid(struct target *t, pid_t pid);
+/* Fork argv, held before exec; t->pid is the child. 0 or negative errno. */
+int target__launch(struct target *t, char **argv);
+/* Let a launched child exec. */
+int target__release(struct target *t);
+/* Re-read the executable files the target maps. 0 or negative errno. */
+int target__scan_objs(struct target *t);
+/* Path to open a file of the target: through /proc/PID/root so containers work. */
+void target__path(const struct target *t, const char *path, char *buf, size_t sz);
+/* Reap a launched child; returns its exit status as a shell would (128 + signal). */
+int target__wait(struct target *t);
+bool target__alive(const struct target *t);
+void target__free(struct target *t);
+
+#endif /* __TARGET_H */

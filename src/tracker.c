@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tracker.h"
+
+#define MIN_SLOTS 4096
+
+/* Mappings are few and unmapped by range, so they live in a plain array, not the hash. */
+struct region {
+	uint64_t start;
+	uint64_t len;
+	uint32_t ts_ms;
+	uint32_t stack_id;
+};
+
+struct tracker {
+	struct alloc_rec *slots;
+	size_t nr_slots; /* power of two */
+	size_t nr;
+	struct region *regions;
+	size_t nr_regions, cap_regions;
+	uint64_t start_ns;
+	struct tracker_stats stats;
+};
+
+static size_t slot_of(const struct tracker *tr, uint64_t addr)
+{
+	return (addr * 0x9e3779b97f4a7c15ULL) >> 20 & (tr->nr_slots - 1);
+}
+
+struct tracker *tracker__new(uint64_t start_ns)
+{
+	struct tracker *tr = calloc(1, sizeof(*tr));
+
+	if (!tr)
+		return NULL;
+	tr->nr_slots = MIN_SLOTS;
+	tr->slots = calloc(tr->nr_slots, sizeof(*tr->slots));
+	if (!tr->slots) {
+		free(tr);
+		return NULL;
+	}
+	tr->start_ns = start_ns;
+	return tr;
+}
+
+uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns)
+{
+	return ts_ns > tr->start_ns ? (ts_ns - tr->start_ns) / 1000000 : 0;
+}
+
+static struct alloc_rec *find(const struct tracker *tr, uint64_t addr)
+{
+	size_t j;
+
+	for (j = slot_of(tr, addr); tr->slots[j].addr; j = (j + 1) & (tr->nr_slots - 1))
+		if (tr->slots[j].addr == addr)
+			return &tr->slots[j];
+	return NULL;
+}
+
+static void insert(struct alloc_rec *slots, size_t nr_slots, const struct alloc_rec *rec)
+{
+	size_t j = (rec->addr * 0x9e3779b97f4a7c15ULL) >> 20 & (nr_slots - 1);
+
+	while (slots[j].addr)
+		j = (j + 1) & (nr_slots - 1);
+	slots[j] = *rec;
+}
+
+static int grow(struct tracker *tr)
+{
+	size_t n = tr->nr_slots * 2, i;
+	struct alloc_rec *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < tr->nr_slots; i++)
+		if (tr->slots[i].addr)
+			insert(slots, n, &tr->slots[i]);
+	free(tr->slots);
+	tr->slots = slots;
+	tr->nr_slots = n;
+	return 0;
+}
+
+int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts_ns,
+		   uint32_t stack_id)
+{
+	struct alloc_rec rec = {
+		.addr = addr,
+		.size = size,
+		.ts_ms = tracker__now_ms(tr, ts_ns),
+		.stack_id = stack_id,
+	};
+	struct alloc_rec *old;
+	int err;
+
+	if (!addr)
+		return -EINVAL;
+	tr->stats.allocs++;
+	old = find(tr, addr);
+	if (old) {
+		tr->stats.missed_frees++;
+		*old = rec;
+		return 0;
+	}
+	if ((tr->nr + 1) * 10 > tr->nr_slots * 7) {
+		err = grow(tr);
+		if (err)
+			return err;
+	}
+	insert(tr->slots, tr->nr_slots, &rec);
+	tr->nr++;
+	return 0;
+}
+
+bool tracker__free(struct tracker *tr, uint64_t addr)
+{
+	size_t mask = tr->nr_slots - 1, i, j, home;
+	struct alloc_rec *rec = find(tr, addr);
+
+	if (!rec) {
+		tr->stats.unknown_frees++;
+		return false;
+	}
+	tr->stats.frees++;
+	tr->nr--;
+	/* backward-shift deletion keeps probe chains intact without tombstones */
+	i = rec - tr->slots;
+	for (j = (i + 1) & mask; tr->slots[j].addr; j = (j + 1) & mask) {
+		home = slot_of(tr, tr->slots[j].addr);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			tr->slots[i] = tr->slots[j];
+			i = j;
+		}
+	}
+	tr->slots[i].addr = 0;
+	return true;
+}
+
+static int add_region(struct tracker *tr, const struct region *r)
+{
+	struct region *regions;
+	size_t cap;
+
+	if (tr->nr_regions == tr->cap_regions) {
+		cap = tr->cap_regions ? tr->cap_regions * 2 : 64;
+		regions = realloc(tr->regions, cap * sizeof(*regions));
+		if (!regions)
+			return -ENOMEM;
+		tr->regions = regions;
+		tr->cap_regions = cap;
+	}
+	tr->regions[tr->nr_regions++] = *r;
+	return 0;
+}
+
+int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns,
+		 uint32_t stack_id)
+{
+	struct region r = {
+		.start = addr,
+		.len = len,
+		.ts_ms = tracker__now_ms(tr, ts_ns),
+		.stack_id = stack_id,
+	};
+
+	tr->stats.allocs++;
+	/* MAP_FIXED over a tracked range replaces it */
+	tracker__unmap(tr, addr, len);
+	return add_region(tr, &r);
+}
+
+uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len, released = 0, r_end;
+	struct region *r, tail;
+	size_t i = 0;
+
+	len = (len + 4095) & ~4095ULL; /* the kernel unmaps whole pages */
+	end = addr + len;
+	while (i < tr->nr_regions) {
+		r = &tr->regions[i];
+		r_end = r->start + r->len;
+		if (r_end <= addr || r->start >= end) {
+			i++;
+			continue;
+		}
+		if (addr <= r->start && end >= r_end) {
+			released += r->len;
+			tr->regions[i] = tr->regions[--tr->nr_regions];
+			continue;
+		}
+		if (addr > r->start && end < r_end) {
+			tail = *r;
+			tail.start = end;
+			tail.len = r_end - end;
+			r->len = addr - r->start;
+			released += len;
+			if (add_region(tr, &tail))
+				released += tail.len; /* out of memory: forget the tail */
+			i++;
+			continue;
+		}
+		if (addr <= r->start) {
+			released += end - r->start;
+			r->len = r_end - end;
+			r->start = end;
+		} else {
+			released += r_end - addr;
+			r->len = addr - r->start;
+		}
+		i++;
+	}
+	if (!released)
+		tr->stats.untracked_unmaps++;
+	else
+		tr->stats.frees++;
+	return released;
+}
+
+void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t new_addr,
+		    uint64_t new_len, uint64_t ts_ns)
+{
+	uint32_t stack_id = 0;
+	uint32_t ts_ms = 0;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < tr->nr_regions; i++) {
+		if (tr->regions[i].start == old) {
+			stack_id = tr->regions[i].stack_id;
+			ts_ms = tr->regions[i].ts_ms;
+			found = true;
+			break;
+		}
+	}
+	tracker__unmap(tr, old, old_len);
+	/* a mapping made before tracing stays untracked wherever it moves */
+	if (found) {
+		struct region r = { .start = new_addr, .len = new_len, .ts_ms = ts_ms,
+				    .stack_id = stack_id };
+
+		(void)ts_ns;
+		add_region(tr, &r);
+	}
+}
+
+void tracker__reset(struct tracker *tr)
+{
+	memset(tr->slots, 0, tr->nr_slots * sizeof(*tr->slots));
+	tr->nr = 0;
+	tr->nr_regions = 0;
+}
+
+void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx)
+{
+	struct alloc_rec rec;
+	size_t i;
+
+	for (i = 0; i < tr->nr_slots; i++)
+		if (tr->slots[i].addr)
+			fn(&tr->slots[i], false, ctx);
+	for (i = 0; i < tr->nr_regions; i++) {
+		rec.addr = tr->regions[i].start;
+		rec.size = tr->regions[i].len;
+		rec.ts_ms = tr->regions[i].ts_ms;
+		rec.stack_id = tr->regions[i].stack_id;
+		fn(&rec, true, ctx);
+	}
+}
+
+size_t tracker__outstanding(const struct tracker *tr)
+{
+	return tr->nr + tr->nr_regions;
+}
+
+size_t tracker__mem(const struct tracker *tr)
+{
+	return tr->nr_slots * sizeof(*tr->slots) + tr->cap_regions * sizeof(*tr->regions);
+}
+
+const struct tracker_stats *tracker__stats(const struct tracker *tr)
+{
+	return &tr->stats;
+}
+
+void tracker__free_all(struct tracker *tr)
+{
+	if (!tr)
+		return;
+	free(tr->slots);
+	free(tr->regions);
+	free(tr);
+}

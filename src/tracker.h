@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Outstanding allocations of one process: address -> size, stack, time; mmap regions. */
+#ifndef __TRACKER_H
+#define __TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct alloc_rec {
+	uint64_t addr; /* 0: empty slot */
+	uint64_t size;
+	uint32_t ts_ms; /* milliseconds since tracing began */
+	uint32_t stack_id;
+};
+
+struct tracker_stats {
+	uint64_t allocs;	  /* allocation events applied */
+	uint64_t frees;		  /* frees that matched an outstanding allocation */
+	uint64_t unknown_frees;	  /* frees of pointers not outstanding: allocated before tracing,
+				   * or their allocation event was lost */
+	uint64_t missed_frees;	  /* an allocation reused an outstanding address: its free was lost */
+	uint64_t untracked_unmaps; /* munmap of ranges not mapped while tracing */
+};
+
+struct tracker;
+
+struct tracker *tracker__new(uint64_t start_ns);
+int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts_ns,
+		   uint32_t stack_id);
+/* true when addr was outstanding */
+bool tracker__free(struct tracker *tr, uint64_t addr);
+int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns,
+		 uint32_t stack_id);
+/* Release [addr, addr + len) from tracked mappings; returns bytes released. */
+uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len);
+/* mremap: move what was tracked in [old, old + old_len) to new_addr with new_len. */
+void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t new_addr,
+		    uint64_t new_len, uint64_t ts_ns);
+/* Forget everything (the process replaced its image). */
+void tracker__reset(struct tracker *tr);
+
+typedef void (*tracker_visit_fn)(const struct alloc_rec *rec, bool is_map, void *ctx);
+void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx);
+
+uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns);
+size_t tracker__outstanding(const struct tracker *tr);
+size_t tracker__mem(const struct tracker *tr);
+const struct tracker_stats *tracker__stats(const struct tracker *tr);
+void tracker__free_all(struct tracker *tr);
+
+#endif /* __TRACKER_H */
