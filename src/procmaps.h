@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Parsing of /proc/PID/maps lines. */
+#ifndef __PROCMAPS_H
+#define __PROCMAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct procmaps_entry {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;
+	uint64_t inode;
+	unsigned int dev_major;
+	unsigned int dev_minor;
+	char perms[5];
+	const char *path; /* points into the parsed line; NULL for an anonymous mapping */
+	bool deleted;	  /* path ended in " (deleted)" (kept in path) */
+};
+
+/* Parse one maps line in place (the trailing newline is cut). Returns 0 or -EINVAL. */
+int procmaps__parse_line(char *line, struct procmaps_entry *e);
+
+#endif /* __PROCMAPS_H */

@@ -1,0 +1,783 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gelf.h>
+#include <elfutils/libdw.h>
+
+#include "syms.h"
+#include "debuginfo.h"
+#include "demangle.h"
+#include "dwarf_lines.h"
+#include "elf_symtab.h"
+#include "procmaps.h"
+
+#define MAX_INLINE_DEPTH 32
+
+/* One mapped file, shared by all the mappings of it and read at most once. */
+struct dso {
+	struct dso *next;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	off_t size;
+	char *path; /* mapped path, for the debuglink search next to it */
+	int fd;
+	int dbg_fd;
+	Elf *elf;
+	Elf *dbg_elf;
+	Dwarf *dw;
+	struct dwarf_lines *lines;
+	GElf_Phdr *loads;
+	size_t nloads;
+	struct elf_symtab *symtab;
+	void *image; /* in-memory copy backing elf (vdso) */
+	bool loaded;
+	bool usable;
+};
+
+struct mapping {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;
+	uint64_t inode;
+	unsigned int dev_major;
+	unsigned int dev_minor;
+	bool exec;
+	char *path;   /* as in maps for files, NULL for anonymous and [pseudo] mappings */
+	char *module; /* basename, "[vdso]", "[heap]", "[anon]" ... */
+	struct dso *dso;
+};
+
+/* Set of owned strings handed out in frames (demangled DWARF names). */
+struct strset {
+	char **slots;
+	size_t cap;
+	size_t cnt;
+};
+
+struct syms {
+	pid_t pid;
+	bool no_lines;
+	bool no_demangle;
+	char *debug_dir;
+	int root_fd; /* the target's root directory, still usable after it exits */
+	struct mapping *maps;
+	size_t nmaps;
+	struct dso *dsos;
+	struct dso *vdso;
+	bool vdso_tried;
+	struct strset strs;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Take ownership of str (freeing it when an equal string is already held). */
+static const char *strset__own(struct strset *set, char *str)
+{
+	size_t i, mask;
+
+	if (!str)
+		return NULL;
+	if (set->cnt * 2 >= set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64, j;
+		char **slots = calloc(cap, sizeof(*slots));
+
+		if (!slots) {
+			free(str);
+			return NULL;
+		}
+		for (j = 0; j < set->cap; j++) {
+			if (!set->slots[j])
+				continue;
+			for (i = str_hash(set->slots[j]) & (cap - 1); slots[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			slots[i] = set->slots[j];
+		}
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	mask = set->cap - 1;
+	for (i = str_hash(str) & mask; set->slots[i]; i = (i + 1) & mask) {
+		if (!strcmp(set->slots[i], str)) {
+			free(str);
+			return set->slots[i];
+		}
+	}
+	set->slots[i] = str;
+	set->cnt++;
+	return str;
+}
+
+static void strset__free(struct strset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+}
+
+static void dso__free(struct dso *dso)
+{
+	dwarf_lines__free(dso->lines);
+	if (dso->dw)
+		dwarf_end(dso->dw);
+	elf_symtab__free(dso->symtab);
+	if (dso->dbg_elf)
+		elf_end(dso->dbg_elf);
+	if (dso->dbg_fd >= 0)
+		close(dso->dbg_fd);
+	if (dso->elf)
+		elf_end(dso->elf);
+	if (dso->fd >= 0)
+		close(dso->fd);
+	free(dso->loads);
+	free(dso->image);
+	free(dso->path);
+	free(dso);
+}
+
+static int dso__read_loads(struct dso *dso)
+{
+	size_t i, n;
+
+	if (elf_getphdrnum(dso->elf, &n))
+		return -EINVAL;
+	dso->loads = calloc(n ? n : 1, sizeof(*dso->loads));
+	if (!dso->loads)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr phdr;
+
+		if (gelf_getphdr(dso->elf, i, &phdr) && phdr.p_type == PT_LOAD)
+			dso->loads[dso->nloads++] = phdr;
+	}
+	return dso->nloads ? 0 : -ENOENT;
+}
+
+static void dso__open_debug(struct syms *s, struct dso *dso)
+{
+	int fd;
+
+	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir);
+	if (fd < 0)
+		return;
+	dso->dbg_elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF) {
+		if (dso->dbg_elf)
+			elf_end(dso->dbg_elf);
+		dso->dbg_elf = NULL;
+		close(fd);
+		return;
+	}
+	dso->dbg_fd = fd;
+}
+
+/* Parse the file on first use; an unusable file stays mapped but resolves no names. */
+static int dso__load(struct syms *s, struct dso *dso)
+{
+	bool have_symtab;
+	int err;
+
+	if (dso->loaded)
+		return dso->usable ? 0 : -ENOENT;
+	dso->loaded = true;
+
+	if (!dso->elf) {
+		/* ELF_C_READ, not mmap: a file truncated under us must not raise SIGBUS. */
+		dso->elf = elf_begin(dso->fd, ELF_C_READ, NULL);
+		if (!dso->elf)
+			return -EINVAL;
+	}
+	if (elf_kind(dso->elf) != ELF_K_ELF)
+		return -EINVAL;
+	err = dso__read_loads(dso);
+	if (err)
+		return err;
+	dso->symtab = elf_symtab__new();
+	if (!dso->symtab)
+		return -ENOMEM;
+
+	if (dso->fd >= 0)
+		dso__open_debug(s, dso);
+	have_symtab = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB) > 0;
+	if (!have_symtab && dso->dbg_elf)
+		elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
+	elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
+	err = elf_symtab__finish(dso->symtab);
+	if (err)
+		return err;
+
+	if (!s->no_lines) {
+		if (dso->dbg_elf)
+			dso->dw = dwarf_begin_elf(dso->dbg_elf, DWARF_C_READ, NULL);
+		if (!dso->dw)
+			dso->dw = dwarf_begin_elf(dso->elf, DWARF_C_READ, NULL);
+		if (dso->dw)
+			dso->lines = dwarf_lines__new(dso->dw);
+	}
+	dso->usable = true;
+	return 0;
+}
+
+/* Translate an address inside mapping m into the file's ELF virtual address space. */
+static int dso__vaddr(const struct dso *dso, const struct mapping *m, uint64_t addr,
+		      uint64_t *vaddr)
+{
+	uint64_t off = addr - m->start + m->pgoff;
+	size_t i;
+
+	for (i = 0; i < dso->nloads; i++) {
+		const GElf_Phdr *ph = &dso->loads[i];
+
+		if (off >= ph->p_offset && off - ph->p_offset < ph->p_memsz) {
+			*vaddr = off - ph->p_offset + ph->p_vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct dso *syms__dso_find(struct syms *s, const struct stat *st)
+{
+	struct dso *dso;
+
+	for (dso = s->dsos; dso; dso = dso->next) {
+		if (dso->dev == st->st_dev && dso->ino == st->st_ino && dso->size == st->st_size &&
+		    dso->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    dso->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return dso;
+	}
+	return NULL;
+}
+
+static struct dso *syms__dso_new(struct syms *s)
+{
+	struct dso *dso = calloc(1, sizeof(*dso));
+
+	if (!dso)
+		return NULL;
+	dso->fd = -1;
+	dso->dbg_fd = -1;
+	dso->next = s->dsos;
+	s->dsos = dso;
+	return dso;
+}
+
+static int open_mapped_file(struct syms *s, const struct procmaps_entry *e, const char *path)
+{
+	char buf[64];
+	struct stat st;
+	int fd;
+
+	/* map_files reaches the very inode mapped, even when deleted, replaced or in a container.
+	 */
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, s->pid, e->start,
+		 e->end);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+
+	if (s->root_fd >= 0) {
+		while (*path == '/')
+			path++;
+		fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	/* Another file now at the same path must not lend its symbols. */
+	if (fstat(fd, &st) || st.st_ino != e->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+static struct dso *syms__dso_for(struct syms *s, const struct procmaps_entry *e)
+{
+	static const char deleted[] = " (deleted)";
+	size_t len = strlen(e->path);
+	struct dso *dso;
+	struct stat st;
+	char *path;
+	int fd;
+
+	path = strdup(e->path);
+	if (!path)
+		return NULL;
+	if (e->deleted)
+		path[len - (sizeof(deleted) - 1)] = '\0';
+
+	fd = open_mapped_file(s, e, path);
+	if (fd < 0)
+		goto err;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		goto err_close;
+	dso = syms__dso_find(s, &st);
+	if (dso) {
+		close(fd);
+		free(path);
+		return dso;
+	}
+	dso = syms__dso_new(s);
+	if (!dso)
+		goto err_close;
+	dso->dev = st.st_dev;
+	dso->ino = st.st_ino;
+	dso->mtime = st.st_mtim;
+	dso->size = st.st_size;
+	dso->fd = fd;
+	dso->path = path;
+	return dso;
+
+err_close:
+	close(fd);
+err:
+	free(path);
+	return NULL;
+}
+
+/* The vdso image is the same in every process on this kernel: read our own copy. */
+static struct dso *syms__vdso(struct syms *s, uint64_t size)
+{
+	uint64_t base = getauxval(AT_SYSINFO_EHDR), start = 0, end = 0;
+	struct dso *dso;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (s->vdso_tried)
+		return s->vdso && s->vdso->size == (off_t)size ? s->vdso : NULL;
+	s->vdso_tried = true;
+	if (!base)
+		return NULL;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		struct procmaps_entry e;
+
+		if (!procmaps__parse_line(line, &e) && e.path && !strcmp(e.path, "[vdso]")) {
+			start = e.start;
+			end = e.end;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (start != base || end <= start)
+		return NULL;
+
+	dso = syms__dso_new(s);
+	if (!dso)
+		return NULL;
+	dso->size = end - start;
+	dso->image = malloc(dso->size);
+	if (!dso->image)
+		return NULL;
+	memcpy(dso->image, (void *)base, dso->size);
+	dso->elf = elf_memory(dso->image, dso->size);
+	s->vdso = dso;
+	return dso->size == (off_t)size ? dso : NULL;
+}
+
+static void mapping__clear(struct mapping *m)
+{
+	free(m->path);
+	free(m->module);
+}
+
+static int mapping__init(struct mapping *m, const struct procmaps_entry *e)
+{
+	static const char deleted[] = " (deleted)";
+	const char *base;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	m->start = e->start;
+	m->end = e->end;
+	m->pgoff = e->pgoff;
+	m->inode = e->inode;
+	m->dev_major = e->dev_major;
+	m->dev_minor = e->dev_minor;
+	m->exec = e->perms[2] == 'x';
+
+	if (!e->path) {
+		m->module = strdup("[anon]");
+		return m->module ? 0 : -ENOMEM;
+	}
+	if (e->path[0] != '/') {
+		m->module = strdup(e->path);
+		return m->module ? 0 : -ENOMEM;
+	}
+	m->path = strdup(e->path);
+	base = strrchr(e->path, '/') + 1;
+	len = strlen(base);
+	if (e->deleted && len > sizeof(deleted) - 1)
+		len -= sizeof(deleted) - 1;
+	m->module = strndup(base, len);
+	if (!m->path || !m->module) {
+		mapping__clear(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool mapping__same(const struct mapping *a, const struct mapping *b)
+{
+	if (a->start != b->start || a->end != b->end || a->pgoff != b->pgoff ||
+	    a->inode != b->inode || a->dev_major != b->dev_major || a->dev_minor != b->dev_minor ||
+	    a->exec != b->exec || strcmp(a->module, b->module))
+		return false;
+	if (!a->path || !b->path)
+		return a->path == b->path;
+	return !strcmp(a->path, b->path);
+}
+
+/* Index of the first mapping with end > addr (a candidate to hold or follow addr). */
+static size_t maps_lower(const struct mapping *maps, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct mapping *syms__find_mapping(struct syms *s, uint64_t addr)
+{
+	size_t i = maps_lower(s->maps, s->nmaps, addr);
+
+	if (i < s->nmaps && s->maps[i].start <= addr)
+		return &s->maps[i];
+	return NULL;
+}
+
+static int mapping_cmp(const void *a, const void *b)
+{
+	const struct mapping *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+static int syms__read_maps(struct syms *s, struct mapping **out, size_t *nout)
+{
+	struct mapping *maps = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	char path[64], *line = NULL;
+	size_t linecap = 0;
+	int err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", s->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &linecap, f) > 0) {
+		struct procmaps_entry e;
+
+		if (procmaps__parse_line(line, &e))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(maps, cap * sizeof(*maps));
+			if (!tmp) {
+				err = -ENOMEM;
+				goto out;
+			}
+			maps = tmp;
+		}
+		err = mapping__init(&maps[n], &e);
+		if (err)
+			goto out;
+		n++;
+	}
+	if (ferror(f))
+		err = errno == ESRCH ? -ESRCH : -EIO;
+	else if (!n && process_gone(s->pid))
+		err = -ESRCH;
+out:
+	free(line);
+	fclose(f);
+	if (err) {
+		while (n)
+			mapping__clear(&maps[--n]);
+		free(maps);
+		return err;
+	}
+	qsort(maps, n, sizeof(*maps), mapping_cmp);
+	*out = maps;
+	*nout = n;
+	return 0;
+}
+
+/* Attach the file of a newly seen mapping; reuse what an identical old mapping had. */
+static void syms__attach_dso(struct syms *s, struct mapping *m)
+{
+	struct procmaps_entry e;
+	size_t i;
+
+	i = maps_lower(s->maps, s->nmaps, m->start);
+	if (i < s->nmaps && mapping__same(&s->maps[i], m)) {
+		m->dso = s->maps[i].dso;
+		return;
+	}
+	if (!strcmp(m->module, "[vdso]")) {
+		m->dso = syms__vdso(s, m->end - m->start);
+		return;
+	}
+	if (!m->path)
+		return;
+	e = (struct procmaps_entry){
+		.start = m->start,
+		.end = m->end,
+		.pgoff = m->pgoff,
+		.inode = m->inode,
+		.path = m->path,
+	};
+	e.deleted = strlen(m->path) > 10 && !strcmp(m->path + strlen(m->path) - 10, " (deleted)");
+	m->dso = syms__dso_for(s, &e);
+}
+
+int syms__refresh(struct syms *s)
+{
+	struct mapping *cur, *merged;
+	size_t ncur, i, n;
+	int err;
+
+	err = syms__read_maps(s, &cur, &ncur);
+	if (err)
+		return err;
+	for (i = 0; i < ncur; i++)
+		syms__attach_dso(s, &cur[i]);
+
+	merged = realloc(cur, (ncur + s->nmaps) * sizeof(*merged) + 1);
+	if (!merged) {
+		for (i = 0; i < ncur; i++)
+			mapping__clear(&cur[i]);
+		free(cur);
+		return -ENOMEM;
+	}
+	n = ncur;
+	/* Old mappings live on where nothing new overlaps them; the newest view wins. */
+	for (i = 0; i < s->nmaps; i++) {
+		struct mapping *old = &s->maps[i];
+		size_t j = maps_lower(merged, ncur, old->start);
+
+		if (j < ncur && merged[j].start < old->end)
+			mapping__clear(old);
+		else
+			merged[n++] = *old;
+	}
+	free(s->maps);
+	qsort(merged, n, sizeof(*merged), mapping_cmp);
+	s->maps = merged;
+	s->nmaps = n;
+	return 0;
+}
+
+struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
+{
+	char path[64];
+	struct syms *s;
+	int err;
+
+	if (pid <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	elf_version(EV_CURRENT);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->pid = pid;
+	s->root_fd = -1;
+	if (opts) {
+		s->no_lines = opts->no_lines;
+		s->no_demangle = opts->no_demangle;
+		if (opts->debug_dir) {
+			s->debug_dir = strdup(opts->debug_dir);
+			if (!s->debug_dir) {
+				err = -ENOMEM;
+				goto err_free;
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	s->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	err = syms__refresh(s);
+	if (err)
+		goto err_free;
+	return s;
+
+err_free:
+	syms__free(s);
+	errno = -err;
+	return NULL;
+}
+
+static const char *syms__sym_name(struct syms *s, struct elf_sym *sym)
+{
+	if (s->no_demangle)
+		return sym->name;
+	if (!sym->demangled && sym->name[0] == '_' && sym->name[1] == 'Z')
+		sym->demangled = demangle__name(sym->name);
+	return sym->demangled ? sym->demangled : sym->name;
+}
+
+static const char *syms__dwarf_name(struct syms *s, const char *name)
+{
+	char *dem;
+
+	if (!name || s->no_demangle)
+		return name;
+	dem = demangle__name(name);
+	if (!dem)
+		return name;
+	return strset__own(&s->strs, dem) ?: name;
+}
+
+int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame *out, int max)
+{
+	struct dwarf_frame df[MAX_INLINE_DEPTH];
+	struct sym_frame base = {.addr = addr};
+	uint64_t look = ret_addr && addr ? addr - 1 : addr, vaddr;
+	struct elf_sym *sym;
+	struct mapping *m;
+	int n = 0, i, k = 0, skip;
+
+	if (max <= 0)
+		return 0;
+	m = syms__find_mapping(s, look);
+	if (!m)
+		goto out_base;
+	base.module = m->module;
+	base.path = m->path;
+	if (!m->dso || dso__load(s, m->dso) || dso__vaddr(m->dso, m, look, &vaddr))
+		goto out_base;
+
+	sym = elf_symtab__find(m->dso->symtab, vaddr);
+	if (sym) {
+		base.name = syms__sym_name(s, sym);
+		base.offset = vaddr + (addr - look) - sym->addr;
+	}
+	if (m->dso->lines)
+		n = dwarf_lines__lookup(m->dso->lines, vaddr, df, MAX_INLINE_DEPTH);
+	if (n <= 0)
+		goto out_base;
+
+	base.file = df[n - 1].file;
+	base.line = df[n - 1].line;
+	if (!base.name && df[n - 1].func) {
+		base.name = syms__dwarf_name(s, df[n - 1].func);
+		if (df[n - 1].entry && vaddr + (addr - look) >= df[n - 1].entry)
+			base.offset = vaddr + (addr - look) - df[n - 1].entry;
+	}
+	/* Out of room: keep the outer frames, the function that really holds addr last. */
+	skip = n > max ? n - max : 0;
+	for (i = skip; i < n - 1; i++) {
+		out[k] = (struct sym_frame){
+			.addr = addr,
+			.name = syms__dwarf_name(s, df[i].func),
+			.module = base.module,
+			.path = base.path,
+			.file = df[i].file,
+			.line = df[i].line,
+			.inlined = true,
+		};
+		/* Inlined code may be split; an offset before the entry point means nothing. */
+		if (df[i].entry && out[k].name && vaddr + (addr - look) >= df[i].entry)
+			out[k].offset = vaddr + (addr - look) - df[i].entry;
+		k++;
+	}
+out_base:
+	out[k++] = base;
+	return k;
+}
+
+const char *syms__module_path(struct syms *s, uint64_t addr)
+{
+	struct mapping *m = syms__find_mapping(s, addr);
+
+	return m ? m->path : NULL;
+}
+
+bool syms__is_exec(struct syms *s, uint64_t addr)
+{
+	struct mapping *m = syms__find_mapping(s, addr);
+
+	return m && m->exec;
+}
+
+void syms__free(struct syms *s)
+{
+	struct dso *dso, *next;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nmaps; i++)
+		mapping__clear(&s->maps[i]);
+	free(s->maps);
+	for (dso = s->dsos; dso; dso = next) {
+		next = dso->next;
+		dso__free(dso);
+	}
+	strset__free(&s->strs);
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	free(s->debug_dir);
+	free(s);
+}
