@@ -7,10 +7,10 @@
 #include <linux/types.h>
 #endif
 
-#define LT_MAX_FRAMES	     64
-#define LT_DEFAULT_RINGBUF   (32U << 20)
-#define LT_DEFAULT_THREADS   16384
-#define LT_DEFAULT_PIDS	     1024
+#define LT_MAX_FRAMES	   64
+#define LT_DEFAULT_RINGBUF (32U << 20)
+#define LT_DEFAULT_THREADS 16384
+#define LT_DEFAULT_PIDS	   1024
 
 enum lt_event_type {
 	LT_EV_ALLOC = 1, /* addr/size allocated; old_addr freed first when non-zero */

@@ -341,7 +341,7 @@ static __always_inline bool traced_syscall(void)
 static __always_inline int syscall_enter(struct syscall_trace_enter *ctx, __u32 nr)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct syscall_args a = { .nr = nr };
+	struct syscall_args a = {.nr = nr};
 
 	if (!traced_syscall())
 		return 0;

@@ -84,7 +84,8 @@ static int find_in(Elf *elf, Elf_Scn *scn, const char *name, GElf_Sym *out)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getsym(data, i, &sym) || !sym.st_value || sym.st_shndx == SHN_UNDEF)
 			continue;
-		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC && GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		    GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC)
 			continue;
 		s = elf_strptr(elf, sh.sh_link, sym.st_name);
 		/* .dynsym names may carry a version suffix (free@@GLIBC_2.2.5) */

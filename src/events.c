@@ -82,8 +82,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		break;
 	case LT_EV_MUNMAP:
 		if (e->kind == LT_K_MREMAP)
-			tracker__remap(p->tracker, e->addr, e->size, e->old_addr, e->sp_word,
-				       e->ts_ns);
+			tracker__remap(p->tracker, e->addr, e->size, e->old_addr, e->sp_word);
 		else
 			tracker__unmap(p->tracker, e->addr, e->size);
 		break;

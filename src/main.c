@@ -98,8 +98,7 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid)
 		system__explain_load_error(err);
 		goto err_destroy;
 	}
-	err = bpf_map__update_elem(skel->maps.pids, &key, sizeof(key), &one, sizeof(one),
-				   BPF_ANY);
+	err = bpf_map__update_elem(skel->maps.pids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 	if (err)
 		goto err_destroy;
 	err = ualloc_bpf__attach(skel);
@@ -143,7 +142,8 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 	/* drain what is still in flight so the final report is complete */
 	events__poll(ev, 0);
 	if (p->execed)
-		fprintf(stderr, "leaktrace: pid %d replaced its image (exec); its probes are gone\n",
+		fprintf(stderr,
+			"leaktrace: pid %d replaced its image (exec); its probes are gone\n",
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	struct ualloc_bpf *skel = NULL;
 	struct probes probes = {};
 	struct events ev = {};
-	struct target t = { .hold_fd = -1 };
+	struct target t = {.hold_fd = -1};
 	struct proc p = {};
 	int err;
 
@@ -174,8 +174,10 @@ int main(int argc, char **argv)
 		if (err == -ESRCH)
 			fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
 		else if (err == -EPERM)
-			fprintf(stderr, "leaktrace: pid %d is a kernel thread; use -k for kernel "
-				"allocations\n", env.pid);
+			fprintf(stderr,
+				"leaktrace: pid %d is a kernel thread; use -k for kernel "
+				"allocations\n",
+				env.pid);
 		else
 			fprintf(stderr, "leaktrace: cannot open pid %d: %s\n", env.pid,
 				strerror(-err));

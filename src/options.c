@@ -26,50 +26,50 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "top", required_argument, NULL, 'T' },
-	{ "older", required_argument, NULL, 'o' },
-	{ "min-size", required_argument, NULL, 'z' },
-	{ "max-size", required_argument, NULL, 'Z' },
-	{ "show-allocs", no_argument, NULL, 'a' },
-	{ "obj", required_argument, NULL, 'O' },
-	{ "sample-rate", required_argument, NULL, 's' },
-	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
-	{ "sort", required_argument, NULL, OPT_SORT },
-	{ "no-lines", no_argument, NULL, OPT_NO_LINES },
-	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
+	{"pid", required_argument, NULL, 'p'},
+	{"top", required_argument, NULL, 'T'},
+	{"older", required_argument, NULL, 'o'},
+	{"min-size", required_argument, NULL, 'z'},
+	{"max-size", required_argument, NULL, 'Z'},
+	{"show-allocs", no_argument, NULL, 'a'},
+	{"obj", required_argument, NULL, 'O'},
+	{"sample-rate", required_argument, NULL, 's'},
+	{"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
+	{"sort", required_argument, NULL, OPT_SORT},
+	{"no-lines", no_argument, NULL, OPT_NO_LINES},
+	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
+	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
 static const char usage[] =
-"Usage: leaktrace [OPTIONS] -p PID [INTERVAL [COUNT]]\n"
-"Trace outstanding (allocated, not freed) memory by stack.\n"
-"\n"
-"  -p, --pid PID          trace the process PID\n"
-"  -T, --top N            stacks per report (default 10)\n"
-"  -o, --older MS         only allocations older than MS milliseconds\n"
-"  -z, --min-size BYTES   only allocations of at least BYTES\n"
-"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
-"  -a, --show-allocs      list each outstanding address and size under its stack\n"
-"      --sort KEY         rank stacks by size (default), count, growth or age\n"
-"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
-"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
-"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
-"      --no-lines         do not look up source lines\n"
-"      --no-demangle      print C++ names mangled\n"
-"      --debug-dir DIR    extra root to search for separate debug files\n"
-"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 32)\n"
-"  -v, --verbose          more messages, libbpf's included\n"
-"  -V, --version          print the version and exit\n"
-"  -h, --help             print this help and exit\n"
-"\n"
-"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
-"Ctrl-C or the target exits). A final report is printed at exit.\n";
+	"Usage: leaktrace [OPTIONS] -p PID [INTERVAL [COUNT]]\n"
+	"Trace outstanding (allocated, not freed) memory by stack.\n"
+	"\n"
+	"  -p, --pid PID          trace the process PID\n"
+	"  -T, --top N            stacks per report (default 10)\n"
+	"  -o, --older MS         only allocations older than MS milliseconds\n"
+	"  -z, --min-size BYTES   only allocations of at least BYTES\n"
+	"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
+	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
+	"      --sort KEY         rank stacks by size (default), count, growth or age\n"
+	"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
+	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
+	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
+	"      --no-lines         do not look up source lines\n"
+	"      --no-demangle      print C++ names mangled\n"
+	"      --debug-dir DIR    extra root to search for separate debug files\n"
+	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 32)\n"
+	"  -v, --verbose          more messages, libbpf's included\n"
+	"  -V, --version          print the version and exit\n"
+	"  -h, --help             print this help and exit\n"
+	"\n"
+	"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
+	"Ctrl-C or the target exits). A final report is printed at exit.\n";
 
 static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -107,7 +107,8 @@ int options__parse(int argc, char **argv)
 	uint64_t v;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "+p:T:o:z:Z:aO:s:vVh", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:T:o:z:Z:aO:s:vVh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
@@ -150,7 +151,8 @@ int options__parse(int argc, char **argv)
 			else if (!strcmp(optarg, "age"))
 				env.sort = SORT_AGE;
 			else {
-				fprintf(stderr, "leaktrace: invalid --sort '%s' (size, count, growth or age)\n",
+				fprintf(stderr,
+					"leaktrace: invalid --sort '%s' (size, count, growth or age)\n",
 					optarg);
 				err = -EINVAL;
 			}
@@ -180,8 +182,13 @@ int options__parse(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case ':':
+			fprintf(stderr, "leaktrace: option '%s' needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
 		default:
-			fprintf(stderr, "leaktrace: try 'leaktrace --help'\n");
+			fprintf(stderr, "leaktrace: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (err)

@@ -2,8 +2,8 @@
 #include <stdbool.h>
 #include "placement.h"
 
-#define MODRM_REG_DIRECT(m) (((m) & 0xc0) == 0xc0)
-#define MODRM_RIP_REL(m)    (((m) & 0xc7) == 0x05)
+#define MODRM_REG_DIRECT(m) (((m)&0xc0) == 0xc0)
+#define MODRM_RIP_REL(m)    (((m)&0xc7) == 0x05)
 
 /* Length of an instruction that changes only flags (test/cmp on registers or rip-relative
  * memory, endbr64), else 0. */

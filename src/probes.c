@@ -26,22 +26,22 @@ struct alloc_probe {
  * because libstdc++ has no frame pointers: a stack taken inside it would lose new's caller.
  */
 static const struct alloc_probe probe_table[] = {
-	{ "malloc", "malloc_enter", "alloc_return", LIB_ALLOC, true },
-	{ "calloc", "calloc_enter", "alloc_return", LIB_ALLOC, true },
-	{ "realloc", "realloc_enter", "alloc_return", LIB_ALLOC, true },
-	{ "free", "free_enter_prog", NULL, LIB_ALLOC, true },
-	{ "reallocarray", "reallocarray_enter", "alloc_return", LIB_ALLOC, false },
-	{ "posix_memalign", "posix_memalign_enter", "posix_memalign_return", LIB_ALLOC, false },
-	{ "aligned_alloc", "memalign_enter", "alloc_return", LIB_ALLOC, false },
-	{ "memalign", "memalign_enter", "alloc_return", LIB_ALLOC, false },
-	{ "valloc", "valloc_enter", "alloc_return", LIB_ALLOC, false },
-	{ "pvalloc", "valloc_enter", "alloc_return", LIB_ALLOC, false },
-	{ "_Znwm", "new_enter", "alloc_return", LIB_CXX, false },
-	{ "_Znam", "new_enter", "alloc_return", LIB_CXX, false },
-	{ "_ZnwmRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false },
-	{ "_ZnamRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false },
-	{ "_ZnwmSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false },
-	{ "_ZnamSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false },
+	{"malloc", "malloc_enter", "alloc_return", LIB_ALLOC, true},
+	{"calloc", "calloc_enter", "alloc_return", LIB_ALLOC, true},
+	{"realloc", "realloc_enter", "alloc_return", LIB_ALLOC, true},
+	{"free", "free_enter_prog", NULL, LIB_ALLOC, true},
+	{"reallocarray", "reallocarray_enter", "alloc_return", LIB_ALLOC, false},
+	{"posix_memalign", "posix_memalign_enter", "posix_memalign_return", LIB_ALLOC, false},
+	{"aligned_alloc", "memalign_enter", "alloc_return", LIB_ALLOC, false},
+	{"memalign", "memalign_enter", "alloc_return", LIB_ALLOC, false},
+	{"valloc", "valloc_enter", "alloc_return", LIB_ALLOC, false},
+	{"pvalloc", "valloc_enter", "alloc_return", LIB_ALLOC, false},
+	{"_Znwm", "new_enter", "alloc_return", LIB_CXX, false},
+	{"_Znam", "new_enter", "alloc_return", LIB_CXX, false},
+	{"_ZnwmRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false},
+	{"_ZnamRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false},
+	{"_ZnwmSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false},
+	{"_ZnamSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false},
 };
 
 static const char *base_name(const char *path)
@@ -143,8 +143,8 @@ static int attach_table(struct probes *p, struct bpf_object *obj, const struct t
 		err = elf_funcs__find(ef, ap->sym, &fn);
 		if (err) {
 			if (ap->required) {
-				fprintf(stderr, "leaktrace: %s has no usable '%s' symbol\n", target_path,
-					ap->sym);
+				fprintf(stderr, "leaktrace: %s has no usable '%s' symbol\n",
+					target_path, ap->sym);
 				goto out;
 			}
 			err = 0;
@@ -171,8 +171,8 @@ static int attach_table(struct probes *p, struct bpf_object *obj, const struct t
 		if (!err && ap->ret)
 			err = attach_one(p, obj, path, ap->ret, fn.file_off + off, true, t->pid);
 		if (err) {
-			fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n", ap->sym,
-				target_path, strerror(-err));
+			fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n",
+				ap->sym, target_path, strerror(-err));
 			goto out;
 		}
 	}

@@ -14,7 +14,7 @@ struct target;
 struct probes {
 	struct bpf_link *links[PROBES_MAX_LINKS];
 	int nr_links;
-	int nr_single_step; /* probes the kernel must single-step (no better place found) */
+	int nr_single_step;   /* probes the kernel must single-step (no better place found) */
 	char alloc_obj[4096]; /* the object serving malloc, as the target names it */
 };
 

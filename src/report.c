@@ -80,7 +80,7 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 		  const struct report_filter *f, uint64_t now_ms)
 {
 	uint32_t n = stacks__count(st), i, k = 0;
-	struct build_ctx c = { .f = f, .now_ms = now_ms };
+	struct build_ctx c = {.f = f, .now_ms = now_ms};
 
 	r->now_ms = now_ms;
 	r->sample_bytes = f->sample_bytes;

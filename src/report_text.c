@@ -68,12 +68,14 @@ int report__text(const struct report *r, FILE *out, const struct stacks *st, str
 	fprintf(out,
 		"[%s] pid %d (%s)%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
 		"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64 " untracked threads, "
-		"%" PRIu64 " out of memory; unknown frees: %" PRIu64 ", missed frees: %" PRIu64 "\n",
+		"%" PRIu64 " out of memory; unknown frees: %" PRIu64 ", missed frees: %" PRIu64
+		"\n",
 		tbuf, r->pid, r->comm ? r->comm : "?", r->final ? " final" : "", r->total_bytes,
 		r->total_count, r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL],
 		b[LT_ST_INFLIGHT_FULL], r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
 	if (r->sample_bytes)
-		fprintf(out, "\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
+		fprintf(out,
+			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
 			"counts are estimates (%" PRIu64 " allocations not recorded)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT]);
 	fprintf(out, "Top %u stacks with outstanding allocations:\n",
@@ -82,7 +84,8 @@ int report__text(const struct report *r, FILE *out, const struct stacks *st, str
 		const struct report_stack *rs = &r->stacks[i];
 		const struct stack *s = stacks__get(st, rs->stack_id);
 
-		fprintf(out, "\t%" PRIu64 " bytes in %.0f allocations from stack (%s, oldest %.1fs)\n",
+		fprintf(out,
+			"\t%" PRIu64 " bytes in %.0f allocations from stack (%s, oldest %.1fs)\n",
 			rs->bytes, rs->count, lt_kind_names[rs->kind],
 			(r->now_ms - rs->oldest_ms) / 1000.0);
 		if (!s->nr_frames)
@@ -90,7 +93,7 @@ int report__text(const struct report *r, FILE *out, const struct stacks *st, str
 		for (j = 0; j < s->nr_frames; j++)
 			print_frame(out, syms, s->frames[j]);
 		if (o->show_allocs && o->tracker) {
-			struct allocs_ctx c = { out, rs->stack_id, o->filter, r->now_ms };
+			struct allocs_ctx c = {out, rs->stack_id, o->filter, r->now_ms};
 
 			tracker__for_each(o->tracker, print_alloc, &c);
 		}

@@ -21,7 +21,7 @@
 
 static int has_caps(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 
 	if (syscall(SYS_capget, &hdr, data))
@@ -43,12 +43,14 @@ int system__check(void)
 
 	if (geteuid() != 0 && !has_caps()) {
 		fprintf(stderr, "leaktrace: permission denied: run as root (or with CAP_BPF and "
-			"CAP_PERFMON)\n");
+				"CAP_PERFMON)\n");
 		return -EPERM;
 	}
 	if (access(btf, R_OK)) {
-		fprintf(stderr, "leaktrace: kernel BTF not found at %s: a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF=y is needed\n", btf);
+		fprintf(stderr,
+			"leaktrace: kernel BTF not found at %s: a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y is needed\n",
+			btf);
 		return -ENOENT;
 	}
 	return 0;
@@ -73,14 +75,16 @@ int system__autoload_syscalls(struct bpf_object *obj)
 	char path[512];
 	int err = 0;
 
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		sec = bpf_program__section_name(prog);
 		if (strncmp(sec, "tp/", 3))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", events ? events : "", sec + 3);
 		if (events && !access(path, F_OK))
 			continue;
-		fprintf(stderr, "leaktrace: warning: tracepoint %s unavailable (%s): %s not traced\n",
+		fprintf(stderr,
+			"leaktrace: warning: tracepoint %s unavailable (%s): %s not traced\n",
 			sec + 3, events ? "not in this kernel" : "cannot mount tracefs",
 			bpf_program__name(prog));
 		err = bpf_program__set_autoload(prog, false);
@@ -93,9 +97,13 @@ int system__autoload_syscalls(struct bpf_object *obj)
 void system__explain_load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
-		fprintf(stderr, "leaktrace: loading BPF programs was refused (%s): run as root or "
-			"with CAP_BPF and CAP_PERFMON\n", strerror(-err));
+		fprintf(stderr,
+			"leaktrace: loading BPF programs was refused (%s): run as root or "
+			"with CAP_BPF and CAP_PERFMON\n",
+			strerror(-err));
 	else
-		fprintf(stderr, "leaktrace: cannot load BPF programs: %s (run with -v for the "
-			"verifier's log)\n", strerror(-err));
+		fprintf(stderr,
+			"leaktrace: cannot load BPF programs: %s (run with -v for the "
+			"verifier's log)\n",
+			strerror(-err));
 }

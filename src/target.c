@@ -134,8 +134,8 @@ int target__launch(struct target *t, char **argv)
 	t->pid = pid;
 	t->launched = true;
 	t->hold_fd = pfd[1];
-	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
-								    : argv[0]);
+	snprintf(t->comm, sizeof(t->comm), "%s",
+		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
 	return 0;
 }
 

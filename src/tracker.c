@@ -140,6 +140,8 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 	return true;
 }
 
+static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len);
+
 static int add_region(struct tracker *tr, const struct region *r)
 {
 	struct region *regions;
@@ -157,8 +159,7 @@ static int add_region(struct tracker *tr, const struct region *r)
 	return 0;
 }
 
-int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns,
-		 uint32_t stack_id)
+int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns, uint32_t stack_id)
 {
 	struct region r = {
 		.start = addr,
@@ -169,13 +170,13 @@ int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns
 
 	tr->stats.allocs++;
 	/* MAP_FIXED over a tracked range replaces it */
-	tracker__unmap(tr, addr, len);
+	release_range(tr, addr, len);
 	return add_region(tr, &r);
 }
 
-uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len)
+static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len)
 {
-	uint64_t end = addr + len, released = 0, r_end;
+	uint64_t end, released = 0, r_end;
 	struct region *r, tail;
 	size_t i = 0;
 
@@ -214,6 +215,13 @@ uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len)
 		}
 		i++;
 	}
+	return released;
+}
+
+uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len)
+{
+	uint64_t released = release_range(tr, addr, len);
+
 	if (!released)
 		tr->stats.untracked_unmaps++;
 	else
@@ -222,7 +230,7 @@ uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len)
 }
 
 void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t new_addr,
-		    uint64_t new_len, uint64_t ts_ns)
+		    uint64_t new_len)
 {
 	uint32_t stack_id = 0;
 	uint32_t ts_ms = 0;
@@ -237,13 +245,12 @@ void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t
 			break;
 		}
 	}
-	tracker__unmap(tr, old, old_len);
+	release_range(tr, old, old_len);
 	/* a mapping made before tracing stays untracked wherever it moves */
 	if (found) {
-		struct region r = { .start = new_addr, .len = new_len, .ts_ms = ts_ms,
-				    .stack_id = stack_id };
+		struct region r = {
+			.start = new_addr, .len = new_len, .ts_ms = ts_ms, .stack_id = stack_id};
 
-		(void)ts_ns;
 		add_region(tr, &r);
 	}
 }

@@ -15,11 +15,11 @@ struct alloc_rec {
 };
 
 struct tracker_stats {
-	uint64_t allocs;	  /* allocation events applied */
-	uint64_t frees;		  /* frees that matched an outstanding allocation */
-	uint64_t unknown_frees;	  /* frees of pointers not outstanding: allocated before tracing,
-				   * or their allocation event was lost */
-	uint64_t missed_frees;	  /* an allocation reused an outstanding address: its free was lost */
+	uint64_t allocs;	/* allocation events applied */
+	uint64_t frees;		/* frees that matched an outstanding allocation */
+	uint64_t unknown_frees; /* frees of pointers not outstanding: allocated before tracing,
+				 * or their allocation event was lost */
+	uint64_t missed_frees;	/* an allocation reused an outstanding address: its free was lost */
 	uint64_t untracked_unmaps; /* munmap of ranges not mapped while tracing */
 };
 
@@ -36,7 +36,7 @@ int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns
 uint64_t tracker__unmap(struct tracker *tr, uint64_t addr, uint64_t len);
 /* mremap: move what was tracked in [old, old + old_len) to new_addr with new_len. */
 void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t new_addr,
-		    uint64_t new_len, uint64_t ts_ns);
+		    uint64_t new_len);
 /* Forget everything (the process replaced its image). */
 void tracker__reset(struct tracker *tr);
 

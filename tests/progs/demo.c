@@ -40,7 +40,7 @@ NOINLINE void cache_session(unsigned int i)
 
 int main(void)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 	unsigned int i;
 
 	setenv("PROGS_NO_WAIT", "1", 0);
