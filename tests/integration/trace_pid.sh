@@ -95,10 +95,11 @@ test_target_exit_gives_final_report() {
 test_sigkill_leaves_no_probe_behind() {
 	start_prog leaker
 	start_tracer -p "$PROG_PID" 1
-	bpftool prog show | grep -q malloc_enter || die "probe not loaded while tracing"
+	bpftool prog show | grep -q "leaktrace($LT_PID)" || die "no program held while tracing"
 	kill -KILL "$LT_PID"
 	wait "$LT_PID" 2>/dev/null || true
 	sleep 0.5
-	bpftool prog show | grep -q malloc_enter && die "BPF program left after SIGKILL"
+	bpftool prog show | grep -q "leaktrace($LT_PID)" && die "BPF program left after SIGKILL"
+	bpftool link show | grep -q "leaktrace($LT_PID)" && die "BPF link left after SIGKILL"
 	true
 }
