@@ -95,11 +95,14 @@ test_target_exit_gives_final_report() {
 test_sigkill_leaves_no_probe_behind() {
 	start_prog leaker
 	start_tracer -p "$PROG_PID" 1
-	bpftool prog show | grep -q "leaktrace($LT_PID)" || die "no program held while tracing"
+	local ids id
+	ids=$(cat /proc/"$LT_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
+	[ -n "$ids" ] || die "no BPF program held by the tracer while tracing"
 	kill -KILL "$LT_PID"
 	wait "$LT_PID" 2>/dev/null || true
 	sleep 0.5
-	bpftool prog show | grep -q "leaktrace($LT_PID)" && die "BPF program left after SIGKILL"
-	bpftool link show | grep -q "leaktrace($LT_PID)" && die "BPF link left after SIGKILL"
+	for id in $ids; do
+		bpftool prog show id "$id" > /dev/null 2>&1 && die "program $id left after SIGKILL"
+	done
 	true
 }
