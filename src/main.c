@@ -43,6 +43,12 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* User stacks hold return addresses: look each up at its call site. */
+static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max)
+{
+	return syms__resolve(ctx, addr, true, out, max);
+}
+
 static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel, bool final)
 {
 	struct report_filter f = {
@@ -52,26 +58,24 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 		.sample_bytes = env.sample_bytes,
 		.sort = env.sort,
 	};
-	struct text_opts to = {
-		.top = env.top,
-		.show_allocs = env.show_allocs,
-		.tracker = p->tracker,
-		.filter = &f,
-	};
+	struct text_opts to = {.show_allocs = env.show_allocs};
+	struct resolver res = {resolve_user, p->syms};
 	struct report r = {
 		.wall = time(NULL),
 		.pid = p->pid,
 		.comm = comm,
 		.final = final,
 		.oom = p->oom,
+		.top = env.top,
 	};
 	int err;
 
 	memcpy(r.bpf_stats, skel->bss->stats, sizeof(r.bpf_stats));
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
-	if (err)
-		return err;
-	err = report__text(&r, stdout, p->stacks, p->syms, &to);
+	if (!err)
+		err = report__resolve(&r, p->stacks, &res, r.top);
+	if (!err)
+		err = report__text(&r, stdout, &to);
 	report__free(&r);
 	return err;
 }

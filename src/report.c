@@ -31,6 +31,13 @@ struct build_ctx {
 	uint64_t now_ms;
 };
 
+static bool passes(const struct report_filter *f, const struct alloc_rec *rec, uint64_t now_ms)
+{
+	if (rec->size < f->min_size || rec->size > f->max_size)
+		return false;
+	return !f->older_ms || now_ms - rec->ts_ms >= f->older_ms;
+}
+
 static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 {
 	struct build_ctx *c = data;
@@ -38,9 +45,7 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	uint64_t s = c->f->sample_bytes;
 
 	(void)is_map;
-	if (rec->size < c->f->min_size || rec->size > c->f->max_size)
-		return;
-	if (c->f->older_ms && c->now_ms - rec->ts_ms < c->f->older_ms)
+	if (!passes(c->f, rec, c->now_ms))
 		return;
 	if (!rs->samples || rec->ts_ms < rs->oldest_ms)
 		rs->oldest_ms = rec->ts_ms;
@@ -84,6 +89,8 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 
 	r->now_ms = now_ms;
 	r->sample_bytes = f->sample_bytes;
+	r->tracker = tr;
+	r->filter = f;
 	r->tstats = *tracker__stats(tr);
 	c.by_id = calloc(n, sizeof(*c.by_id));
 	if (!c.by_id)
@@ -104,8 +111,65 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 	return 0;
 }
 
+#define MAX_INLINE 8
+
+int report__resolve(struct report *r, const struct stacks *st, const struct resolver *res,
+		    uint32_t max_stacks)
+{
+	struct sym_frame buf[MAX_INLINE];
+	uint32_t i, j, n;
+	int k;
+
+	for (i = 0; i < r->nr_stacks && i < max_stacks; i++) {
+		struct report_stack *rs = &r->stacks[i];
+		const struct stack *s = stacks__get(st, rs->stack_id);
+
+		if (rs->frames)
+			continue;
+		rs->frames = calloc(s->nr_frames * MAX_INLINE + 1, sizeof(*rs->frames));
+		if (!rs->frames)
+			return -ENOMEM;
+		for (j = 0, n = 0; j < s->nr_frames; j++) {
+			k = res->resolve(res->ctx, s->frames[j], buf, MAX_INLINE);
+			memcpy(&rs->frames[n], buf, k * sizeof(buf[0]));
+			n += k;
+		}
+		rs->nr_frames = n;
+	}
+	return 0;
+}
+
+struct visit_ctx {
+	const struct report_filter *f;
+	uint64_t now_ms;
+	uint32_t stack_id;
+	void (*fn)(const struct alloc_rec *rec, bool is_map, void *ctx);
+	void *ctx;
+};
+
+static void visit_one(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct visit_ctx *c = data;
+
+	if (rec->stack_id == c->stack_id && passes(c->f, rec, c->now_ms))
+		c->fn(rec, is_map, c->ctx);
+}
+
+void report__for_each_alloc(const struct report *r, uint32_t stack_id,
+			    void (*fn)(const struct alloc_rec *rec, bool is_map, void *ctx),
+			    void *ctx)
+{
+	struct visit_ctx c = {r->filter, r->now_ms, stack_id, fn, ctx};
+
+	tracker__for_each(r->tracker, visit_one, &c);
+}
+
 void report__free(struct report *r)
 {
+	uint32_t i;
+
+	for (i = 0; r->stacks && i < r->nr_stacks; i++)
+		free(r->stacks[i].frames);
 	free(r->stacks);
 	r->stacks = NULL;
 	r->nr_stacks = 0;

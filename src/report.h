@@ -9,10 +9,16 @@
 #include <time.h>
 #include <sys/types.h>
 #include "leaktrace.h"
+#include "syms.h"
 #include "tracker.h"
 
 struct stacks;
-struct syms;
+
+/* Turns one captured address into frames (inlined ones first); returns how many, >= 1. */
+struct resolver {
+	int (*resolve)(void *ctx, uint64_t addr, struct sym_frame *out, int max);
+	void *ctx;
+};
 
 struct report_stack {
 	uint32_t stack_id;
@@ -21,6 +27,8 @@ struct report_stack {
 	double count;	    /* outstanding allocations (estimated when sampling) */
 	uint64_t samples;   /* records behind the estimate */
 	uint32_t oldest_ms; /* time of the oldest outstanding allocation, ms since start */
+	uint32_t nr_frames;
+	struct sym_frame *frames; /* resolved by report__resolve, innermost first */
 };
 
 struct report_filter {
@@ -45,23 +53,30 @@ struct report {
 	struct tracker_stats tstats;
 	uint64_t oom;
 	uint64_t sample_bytes;
+	uint32_t top; /* stacks a format shows (all of them: nr_stacks) */
+	const struct tracker *tracker;
+	const struct report_filter *filter;
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
 int report__build(struct report *r, const struct tracker *tr, const struct stacks *st,
 		  const struct report_filter *f, uint64_t now_ms);
+/* Resolve the frames of the first max_stacks ranked stacks. 0 or negative errno. */
+int report__resolve(struct report *r, const struct stacks *st, const struct resolver *res,
+		    uint32_t max_stacks);
 void report__free(struct report *r);
 
+/* Visit the outstanding allocations of one stack that pass the report's filter. */
+void report__for_each_alloc(const struct report *r, uint32_t stack_id,
+			    void (*fn)(const struct alloc_rec *rec, bool is_map, void *ctx),
+			    void *ctx);
+
 struct text_opts {
-	unsigned int top;
 	bool show_allocs;
-	const struct tracker *tracker; /* for show_allocs */
-	const struct report_filter *filter;
 };
 
-/* memleak's layout: a timestamped header with totals and losses, then stacks. */
-int report__text(const struct report *r, FILE *out, const struct stacks *st, struct syms *syms,
-		 const struct text_opts *o);
+/* memleak's layout: a timestamped header with totals and losses, then r->top stacks. */
+int report__text(const struct report *r, FILE *out, const struct text_opts *o);
 
 extern const char *const lt_kind_names[LT_K_MAX];
 

@@ -3,42 +3,26 @@
 #include <inttypes.h>
 #include <string.h>
 #include "report.h"
-#include "stacks.h"
-#include "syms.h"
 
-#define MAX_INLINE 8
-
-static void print_frame(FILE *out, struct syms *syms, uint64_t addr)
+static void print_frame(FILE *out, const struct sym_frame *fr)
 {
-	struct sym_frame fr[MAX_INLINE];
-	int n, i;
-
-	if (!syms) {
-		fprintf(out, "\t\t0x%" PRIx64 " [unknown]\n", addr);
-		return;
-	}
-	n = syms__resolve(syms, addr, true, fr, MAX_INLINE);
-	for (i = 0; i < n; i++) {
-		fputs("\t\t", out);
-		if (fr[i].name && fr[i].inlined)
-			fputs(fr[i].name, out);
-		else if (fr[i].name)
-			fprintf(out, "%s+0x%" PRIx64, fr[i].name, fr[i].offset);
-		else
-			fprintf(out, "0x%" PRIx64, addr);
-		fprintf(out, " [%s]", fr[i].module ? fr[i].module : "unknown");
-		if (fr[i].file)
-			fprintf(out, " (%s:%d)", fr[i].file, fr[i].line);
-		if (fr[i].inlined)
-			fputs(" [inlined]", out);
-		fputc('\n', out);
-	}
+	fputs("\t\t", out);
+	if (fr->name && fr->inlined)
+		fputs(fr->name, out);
+	else if (fr->name)
+		fprintf(out, "%s+0x%" PRIx64, fr->name, fr->offset);
+	else
+		fprintf(out, "0x%" PRIx64, fr->addr);
+	fprintf(out, " [%s]", fr->module ? fr->module : "unknown");
+	if (fr->file)
+		fprintf(out, " (%s:%d)", fr->file, fr->line);
+	if (fr->inlined)
+		fputs(" [inlined]", out);
+	fputc('\n', out);
 }
 
 struct allocs_ctx {
 	FILE *out;
-	uint32_t stack_id;
-	const struct report_filter *f;
 	uint64_t now_ms;
 };
 
@@ -46,22 +30,16 @@ static void print_alloc(const struct alloc_rec *rec, bool is_map, void *data)
 {
 	struct allocs_ctx *c = data;
 
-	if (rec->stack_id != c->stack_id || rec->size < c->f->min_size ||
-	    rec->size > c->f->max_size)
-		return;
-	if (c->f->older_ms && c->now_ms - rec->ts_ms < c->f->older_ms)
-		return;
 	fprintf(c->out, "\t\taddr = 0x%" PRIx64 " size = %" PRIu64 " age = %.1fs%s\n", rec->addr,
 		rec->size, (c->now_ms - rec->ts_ms) / 1000.0, is_map ? " (mapping)" : "");
 }
 
-int report__text(const struct report *r, FILE *out, const struct stacks *st, struct syms *syms,
-		 const struct text_opts *o)
+int report__text(const struct report *r, FILE *out, const struct text_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
+	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
 	char tbuf[32];
 	struct tm tm;
-	uint32_t i, j;
 
 	localtime_r(&r->wall, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
@@ -78,24 +56,22 @@ int report__text(const struct report *r, FILE *out, const struct stacks *st, str
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
 			"counts are estimates (%" PRIu64 " allocations not recorded)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT]);
-	fprintf(out, "Top %u stacks with outstanding allocations:\n",
-		o->top < r->nr_stacks ? o->top : r->nr_stacks);
-	for (i = 0; i < r->nr_stacks && i < o->top; i++) {
+	fprintf(out, "Top %u stacks with outstanding allocations:\n", shown);
+	for (i = 0; i < shown; i++) {
 		const struct report_stack *rs = &r->stacks[i];
-		const struct stack *s = stacks__get(st, rs->stack_id);
 
 		fprintf(out,
 			"\t%" PRIu64 " bytes in %.0f allocations from stack (%s, oldest %.1fs)\n",
 			rs->bytes, rs->count, lt_kind_names[rs->kind],
 			(r->now_ms - rs->oldest_ms) / 1000.0);
-		if (!s->nr_frames)
+		if (!rs->nr_frames)
 			fputs("\t\t[stack not captured]\n", out);
-		for (j = 0; j < s->nr_frames; j++)
-			print_frame(out, syms, s->frames[j]);
-		if (o->show_allocs && o->tracker) {
-			struct allocs_ctx c = {out, rs->stack_id, o->filter, r->now_ms};
+		for (j = 0; j < rs->nr_frames; j++)
+			print_frame(out, &rs->frames[j]);
+		if (o->show_allocs) {
+			struct allocs_ctx c = {out, r->now_ms};
 
-			tracker__for_each(o->tracker, print_alloc, &c);
+			report__for_each_alloc(r, rs->stack_id, print_alloc, &c);
 		}
 	}
 	fflush(out);
