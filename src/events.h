@@ -11,6 +11,7 @@ struct ring_buffer;
 struct tracker;
 struct stacks;
 struct syms;
+struct history;
 
 /* What userspace holds about one traced process. */
 struct proc {
@@ -18,6 +19,9 @@ struct proc {
 	struct tracker *tracker;
 	struct stacks *stacks;
 	struct syms *syms;
+	struct history *history;
+	uint64_t rss_anon_start; /* RSS when tracing began */
+	uint64_t rss_anon_prev;	 /* RSS at the previous report */
 	bool exited;
 	bool execed;
 	uint64_t nr_events;

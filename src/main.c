@@ -11,8 +11,10 @@
 #include <bpf/libbpf.h>
 #include "ualloc.skel.h"
 #include "events.h"
+#include "history.h"
 #include "options.h"
 #include "probes.h"
+#include "procstat.h"
 #include "report.h"
 #include "stacks.h"
 #include "syms.h"
@@ -53,6 +55,7 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
+		.baseline_ms = env.baseline_s * 1000ULL,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
@@ -67,13 +70,21 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 		.final = final,
 		.oom = p->oom,
 		.top = env.top,
+		.rss_anon_start = p->rss_anon_start,
+		.rss_anon_prev = p->rss_anon_prev,
 	};
 	int err;
 
 	memcpy(r.bpf_stats, skel->bss->stats, sizeof(r.bpf_stats));
+	if (!p->exited && !procstat__rss_anon(p->pid, &r.rss_anon))
+		p->rss_anon_prev = r.rss_anon;
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
+		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err) {
+		report__rank(&r, env.sort);
 		err = report__resolve(&r, p->stacks, &res, r.top);
+	}
 	if (!err)
 		err = report__text(&r, stdout, &to);
 	report__free(&r);
@@ -199,9 +210,12 @@ int main(int argc, char **argv)
 	so.debug_dir = env.debug_dir;
 	p.pid = t.pid;
 	p.tracker = tracker__new(mono_ns());
+	if (!procstat__rss_anon(t.pid, &p.rss_anon_start))
+		p.rss_anon_prev = p.rss_anon_start;
 	p.stacks = stacks__new();
 	p.syms = syms__new(t.pid, &so);
-	if (!p.tracker || !p.stacks || !p.syms) {
+	p.history = history__new();
+	if (!p.tracker || !p.stacks || !p.syms || !p.history) {
 		err = -errno ?: -ENOMEM;
 		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t.pid, strerror(-err));
 		goto cleanup;
@@ -225,6 +239,7 @@ cleanup:
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
 	syms__free(p.syms);
+	history__free(p.history);
 	stacks__free(p.stacks);
 	tracker__free_all(p.tracker);
 	target__free(&t);

@@ -23,6 +23,7 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_RINGBUF,
 	OPT_SORT,
+	OPT_BASELINE,
 };
 
 static const struct option long_opts[] = {
@@ -36,6 +37,7 @@ static const struct option long_opts[] = {
 	{"sample-rate", required_argument, NULL, 's'},
 	{"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
 	{"sort", required_argument, NULL, OPT_SORT},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"no-lines", no_argument, NULL, OPT_NO_LINES},
 	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
 	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
@@ -57,6 +59,7 @@ static const char usage[] =
 	"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
 	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
 	"      --sort KEY         rank stacks by size (default), count, growth or age\n"
+	"      --baseline SECONDS treat the first SECONDS as warm-up: hide what they allocated\n"
 	"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
 	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
 	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
@@ -156,6 +159,9 @@ int options__parse(int argc, char **argv)
 					optarg);
 				err = -EINVAL;
 			}
+			break;
+		case OPT_BASELINE:
+			err = parse_uint("--baseline", optarg, 0, 86400 * 365, &env.baseline_s);
 			break;
 		case OPT_NO_LINES:
 			env.no_lines = true;

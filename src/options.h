@@ -22,6 +22,7 @@ struct options {
 	unsigned int count; /* 0: until interrupted */
 	unsigned int top;
 	uint64_t older_ms;
+	unsigned int baseline_s;
 	uint64_t min_size;
 	uint64_t max_size;
 	bool show_allocs;

@@ -25,8 +25,18 @@ const char *const lt_kind_names[LT_K_MAX] = {
 	[LT_K_PERCPU] = "percpu",
 };
 
+const char *const verdict_names[VERDICT_MAX] = {
+	[VERDICT_NEW] = "new",	       [VERDICT_LEAK] = "leak",
+	[VERDICT_GROWING] = "growing", [VERDICT_CACHE] = "cache",
+	[VERDICT_STABLE] = "stable",   [VERDICT_SHRINKING] = "shrinking",
+	[VERDICT_VARYING] = "varying",
+};
+
 struct build_ctx {
 	struct report_stack *by_id;
+	uint32_t *ts;  /* allocation times bucketed by stack, for medians */
+	uint32_t *pos; /* next free slot of each stack's bucket */
+	const struct tracker *r_tracker;
 	const struct report_filter *f;
 	uint64_t now_ms;
 };
@@ -34,6 +44,8 @@ struct build_ctx {
 static bool passes(const struct report_filter *f, const struct alloc_rec *rec, uint64_t now_ms)
 {
 	if (rec->size < f->min_size || rec->size > f->max_size)
+		return false;
+	if (rec->ts_ms < f->baseline_ms)
 		return false;
 	return !f->older_ms || now_ms - rec->ts_ms >= f->older_ms;
 }
@@ -60,11 +72,106 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	}
 }
 
+static void add_ts(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct build_ctx *c = data;
+
+	(void)is_map;
+	if (passes(c->f, rec, c->now_ms))
+		c->ts[c->pos[rec->stack_id]++] = rec->ts_ms;
+}
+
+static uint32_t select_kth(uint32_t *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1, i, j;
+	uint32_t pivot, t;
+
+	while (lo < hi) {
+		pivot = v[lo + (hi - lo) / 2];
+		i = lo;
+		j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+/* Median allocation time per stack: bucket every passing record's time by stack, select. */
+static int compute_medians(struct build_ctx *c, uint32_t n)
+{
+	uint64_t total = 0;
+	uint32_t i, start;
+
+	for (i = 0; i < n; i++)
+		total += c->by_id[i].samples;
+	if (!total)
+		return 0;
+	c->ts = malloc(total * sizeof(*c->ts));
+	c->pos = malloc(n * sizeof(*c->pos));
+	if (!c->ts || !c->pos)
+		return -ENOMEM;
+	for (i = 0, start = 0; i < n; i++) {
+		c->pos[i] = start;
+		start += c->by_id[i].samples;
+	}
+	tracker__for_each(c->r_tracker, add_ts, c);
+	for (i = 0, start = 0; i < n; i++) {
+		uint32_t cnt = c->by_id[i].samples;
+
+		if (cnt)
+			c->by_id[i].median_ms = select_kth(c->ts + start, cnt, cnt / 2);
+		start += cnt;
+	}
+	return 0;
+}
+
+/* For --sort growth: a steady trend outranks the noise of a flat level with a high rate. */
+static int growth_tier(const struct report_stack *rs)
+{
+	switch (rs->verdict) {
+	case VERDICT_LEAK:
+		return 0;
+	case VERDICT_GROWING:
+		return 1;
+	case VERDICT_NEW:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
 static int cmp_stacks(const void *a, const void *b, void *key)
 {
 	const struct report_stack *x = a, *y = b;
 
+	if (!x->internal != !y->internal)
+		return x->internal ? 1 : -1;
 	switch (*(int *)key) {
+	case SORT_GROWTH:
+		if (growth_tier(x) != growth_tier(y))
+			return growth_tier(x) > growth_tier(y) ? 1 : -1;
+		if (x->rate != y->rate)
+			return x->rate < y->rate ? 1 : -1;
+		break;
 	case SORT_COUNT:
 		if (x->count != y->count)
 			return x->count < y->count ? 1 : -1;
@@ -85,7 +192,8 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 		  const struct report_filter *f, uint64_t now_ms)
 {
 	uint32_t n = stacks__count(st), i, k = 0;
-	struct build_ctx c = {.f = f, .now_ms = now_ms};
+	struct build_ctx c = {.f = f, .now_ms = now_ms, .r_tracker = tr};
+	int err;
 
 	r->now_ms = now_ms;
 	r->sample_bytes = f->sample_bytes;
@@ -96,19 +204,32 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 	if (!c.by_id)
 		return -ENOMEM;
 	tracker__for_each(tr, add_rec, &c);
+	err = compute_medians(&c, n);
+	free(c.ts);
+	free(c.pos);
+	if (err) {
+		free(c.by_id);
+		return err;
+	}
 	for (i = 0; i < n; i++) {
 		if (!c.by_id[i].samples)
 			continue;
 		c.by_id[i].stack_id = i;
 		c.by_id[i].kind = stacks__get(st, i)->kind;
+		c.by_id[i].frees = tracker__stack_frees(tr, i);
 		r->total_bytes += c.by_id[i].bytes;
 		r->total_count += c.by_id[i].count;
 		c.by_id[k++] = c.by_id[i];
 	}
-	qsort_r(c.by_id, k, sizeof(*c.by_id), cmp_stacks, (void *)&f->sort);
 	r->stacks = c.by_id;
 	r->nr_stacks = k;
+	report__rank(r, f->sort);
 	return 0;
+}
+
+void report__rank(struct report *r, int key)
+{
+	qsort_r(r->stacks, r->nr_stacks, sizeof(*r->stacks), cmp_stacks, &key);
 }
 
 #define MAX_INLINE 8

@@ -20,19 +20,41 @@ struct resolver {
 	void *ctx;
 };
 
+/* What a stack's history says it is; see history.c for the rules. */
+enum verdict {
+	VERDICT_NEW,	   /* fewer than three reports: not enough history */
+	VERDICT_LEAK,	   /* grew steadily, and nothing it allocated before the window was freed */
+	VERDICT_GROWING,   /* grew over the window, with frees or pauses */
+	VERDICT_CACHE,	   /* flat level while its allocations churn */
+	VERDICT_STABLE,	   /* flat level, nothing freed */
+	VERDICT_SHRINKING, /* fell over the window */
+	VERDICT_VARYING,   /* up and down with no clear trend */
+	VERDICT_MAX,
+};
+
+extern const char *const verdict_names[VERDICT_MAX];
+
 struct report_stack {
 	uint32_t stack_id;
 	uint32_t kind;
-	uint64_t bytes;	    /* outstanding (estimated when sampling) */
-	double count;	    /* outstanding allocations (estimated when sampling) */
-	uint64_t samples;   /* records behind the estimate */
-	uint32_t oldest_ms; /* time of the oldest outstanding allocation, ms since start */
+	uint64_t bytes;	     /* outstanding (estimated when sampling) */
+	double count;	     /* outstanding allocations (estimated when sampling) */
+	uint64_t samples;    /* records behind the estimate */
+	uint32_t oldest_ms;  /* time of the oldest outstanding allocation, ms since start */
+	uint32_t median_ms;  /* time of the median outstanding allocation */
+	uint64_t frees;	     /* allocations from this stack freed since tracing began */
+	int64_t delta_bytes; /* since the previous report */
+	double rate;	     /* bytes/s over the window (the last reports, up to 5) */
+	uint32_t window_ms;
+	enum verdict verdict;
+	const char *internal; /* allocator-internal holder (glibc thread stacks...), or NULL */
 	uint32_t nr_frames;
 	struct sym_frame *frames; /* resolved by report__resolve, innermost first */
 };
 
 struct report_filter {
 	uint64_t older_ms;
+	uint64_t baseline_ms; /* hide what was allocated during the first baseline_ms */
 	uint64_t min_size;
 	uint64_t max_size;
 	uint64_t sample_bytes;
@@ -53,7 +75,12 @@ struct report {
 	struct tracker_stats tstats;
 	uint64_t oom;
 	uint64_t sample_bytes;
-	uint32_t top; /* stacks a format shows (all of them: nr_stacks) */
+	/* the target's anonymous RSS now and when tracing began (0: unknown, e.g. -k) */
+	uint64_t rss_anon;
+	uint64_t rss_anon_start;
+	uint64_t rss_anon_prev;
+	uint64_t heap_prev; /* total_bytes at the previous report */
+	uint32_t top;	    /* stacks a format shows (all of them: nr_stacks) */
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 };
@@ -61,6 +88,8 @@ struct report {
 /* Aggregate what the tracker holds. 0 or negative errno. */
 int report__build(struct report *r, const struct tracker *tr, const struct stacks *st,
 		  const struct report_filter *f, uint64_t now_ms);
+/* Rank stacks by key (enum sort_key); allocator-internal holders rank last. */
+void report__rank(struct report *r, int key);
 /* Resolve the frames of the first max_stacks ranked stacks. 0 or negative errno. */
 int report__resolve(struct report *r, const struct stacks *st, const struct resolver *res,
 		    uint32_t max_stacks);

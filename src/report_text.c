@@ -21,6 +21,77 @@ static void print_frame(FILE *out, const struct sym_frame *fr)
 	fputc('\n', out);
 }
 
+/* 1536 -> "1.5 KiB"; plain bytes below 1 KiB */
+static const char *human(char *buf, size_t sz, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double a = v < 0 ? -v : v;
+	int u = 0;
+
+	while (a >= 1024 && u < 4) {
+		a /= 1024;
+		v /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(buf, sz, "%.1f %s", v, units[u]);
+	else
+		snprintf(buf, sz, "%.0f B", v);
+	return buf;
+}
+
+/*
+ * RSS against the traced live heap: RSS that grows or stays high while the heap does not is
+ * memory the allocator holds (retention, fragmentation), not a leak.
+ */
+static void print_memory(FILE *out, const struct report *r)
+{
+	int64_t rss_growth = r->rss_anon - r->rss_anon_start;
+	int64_t heap = r->total_bytes;
+	char a[32], b[32], c[32], d[32];
+
+	if (!r->rss_anon)
+		return;
+	fprintf(out,
+		"\tRSS (anon) %s, %s%s since tracing began (%s%s since the last report); "
+		"traced live heap %s",
+		human(a, sizeof(a), r->rss_anon), rss_growth >= 0 ? "+" : "",
+		human(b, sizeof(b), rss_growth), r->rss_anon >= r->rss_anon_prev ? "+" : "",
+		human(c, sizeof(c), (double)r->rss_anon - r->rss_anon_prev),
+		human(d, sizeof(d), heap));
+	if (r->rss_anon_start)
+		fprintf(out, "; RSS includes %s held before tracing began",
+			human(a, sizeof(a), r->rss_anon_start));
+	fputc('\n', out);
+	if (rss_growth > (8 << 20) && rss_growth > 4 * heap)
+		fprintf(out,
+			"\tnote: RSS grew %s while the traced live heap is %s: the allocator "
+			"holds freed memory (retention or fragmentation); this is not a leak. Try "
+			"malloc_trim(0), MALLOC_TRIM_THRESHOLD_ or MALLOC_ARENA_MAX for glibc, or the "
+			"allocator's release call (jemalloc arena purge, tcmalloc "
+			"ReleaseFreeMemory)\n",
+			human(a, sizeof(a), rss_growth), human(b, sizeof(b), heap));
+}
+
+static void print_stack_line(FILE *out, const struct report *r, const struct report_stack *rs)
+{
+	char a[32], b[32];
+
+	fprintf(out, "\t%" PRIu64 " bytes in %.0f allocations from stack (%s) %s", rs->bytes,
+		rs->count, lt_kind_names[rs->kind], verdict_names[rs->verdict]);
+	if (rs->verdict != VERDICT_NEW)
+		fprintf(out, ": %s%s/s over %.0fs, %s%s since last", rs->rate >= 0 ? "+" : "",
+			human(a, sizeof(a), rs->rate), rs->window_ms / 1000.0,
+			rs->delta_bytes >= 0 ? "+" : "",
+			human(b, sizeof(b), (double)rs->delta_bytes));
+	fprintf(out, "; oldest %.1fs, median %.1fs; %" PRIu64 " freed",
+		(r->now_ms - rs->oldest_ms) / 1000.0, (r->now_ms - rs->median_ms) / 1000.0,
+		rs->frees);
+	if (rs->internal)
+		fprintf(out, " [allocator internal: %s]", rs->internal);
+	fputc('\n', out);
+}
+
 struct allocs_ctx {
 	FILE *out;
 	uint64_t now_ms;
@@ -56,14 +127,15 @@ int report__text(const struct report *r, FILE *out, const struct text_opts *o)
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
 			"counts are estimates (%" PRIu64 " allocations not recorded)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT]);
+	if (r->filter && r->filter->baseline_ms)
+		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
+			r->filter->baseline_ms / 1000.0);
+	print_memory(out, r);
 	fprintf(out, "Top %u stacks with outstanding allocations:\n", shown);
 	for (i = 0; i < shown; i++) {
 		const struct report_stack *rs = &r->stacks[i];
 
-		fprintf(out,
-			"\t%" PRIu64 " bytes in %.0f allocations from stack (%s, oldest %.1fs)\n",
-			rs->bytes, rs->count, lt_kind_names[rs->kind],
-			(r->now_ms - rs->oldest_ms) / 1000.0);
+		print_stack_line(out, r, rs);
 		if (!rs->nr_frames)
 			fputs("\t\t[stack not captured]\n", out);
 		for (j = 0; j < rs->nr_frames; j++)

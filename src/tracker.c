@@ -22,6 +22,8 @@ struct tracker {
 	size_t nr_regions, cap_regions;
 	uint64_t start_ns;
 	struct tracker_stats stats;
+	uint64_t *stack_frees; /* frees seen per stack id: churn tells a cache from a leak */
+	size_t nr_stack_frees;
 };
 
 static size_t slot_of(const struct tracker *tr, uint64_t addr)
@@ -116,6 +118,28 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 	return 0;
 }
 
+static void count_free(struct tracker *tr, uint32_t stack_id)
+{
+	size_t n = tr->nr_stack_frees;
+	uint64_t *f;
+
+	if (stack_id >= n) {
+		n = stack_id < 1024 ? 1024 : (size_t)stack_id * 2;
+		f = realloc(tr->stack_frees, n * sizeof(*f));
+		if (!f)
+			return; /* the counter is a hint for verdicts; the totals stay exact */
+		memset(f + tr->nr_stack_frees, 0, (n - tr->nr_stack_frees) * sizeof(*f));
+		tr->stack_frees = f;
+		tr->nr_stack_frees = n;
+	}
+	tr->stack_frees[stack_id]++;
+}
+
+uint64_t tracker__stack_frees(const struct tracker *tr, uint32_t stack_id)
+{
+	return stack_id < tr->nr_stack_frees ? tr->stack_frees[stack_id] : 0;
+}
+
 bool tracker__free(struct tracker *tr, uint64_t addr)
 {
 	size_t mask = tr->nr_slots - 1, i, j, home;
@@ -126,6 +150,7 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 		return false;
 	}
 	tr->stats.frees++;
+	count_free(tr, rec->stack_id);
 	tr->nr--;
 	/* backward-shift deletion keeps probe chains intact without tombstones */
 	i = rec - tr->slots;
@@ -191,6 +216,7 @@ static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len)
 		}
 		if (addr <= r->start && end >= r_end) {
 			released += r->len;
+			count_free(tr, r->stack_id);
 			tr->regions[i] = tr->regions[--tr->nr_regions];
 			continue;
 		}
@@ -258,6 +284,7 @@ void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t
 void tracker__reset(struct tracker *tr)
 {
 	memset(tr->slots, 0, tr->nr_slots * sizeof(*tr->slots));
+	memset(tr->stack_frees, 0, tr->nr_stack_frees * sizeof(*tr->stack_frees));
 	tr->nr = 0;
 	tr->nr_regions = 0;
 }
@@ -300,5 +327,6 @@ void tracker__free_all(struct tracker *tr)
 		return;
 	free(tr->slots);
 	free(tr->regions);
+	free(tr->stack_frees);
 	free(tr);
 }

@@ -43,6 +43,8 @@ void tracker__reset(struct tracker *tr);
 typedef void (*tracker_visit_fn)(const struct alloc_rec *rec, bool is_map, void *ctx);
 void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx);
 
+/* Allocations from stack_id freed (or unmapped whole) since tracing began. */
+uint64_t tracker__stack_frees(const struct tracker *tr, uint32_t stack_id);
 uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns);
 size_t tracker__outstanding(const struct tracker *tr);
 size_t tracker__mem(const struct tracker *tr);
