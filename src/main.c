@@ -55,8 +55,9 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 	return syms__mapping(ctx, addr, out);
 }
 
+/* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
 static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel,
-			struct output *out, bool final)
+			struct output *out, bool final, bool last)
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
@@ -77,7 +78,7 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 	};
 	int err;
 
-	if (!output__wants(out, final))
+	if (!output__wants(out, last))
 		return 0;
 	memcpy(r.bpf_stats, skel->bss->stats, sizeof(r.bpf_stats));
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
@@ -148,11 +149,10 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 			continue;
 		next += interval_ns;
 		syms__refresh(p->syms);
-		err = print_report(p, t->comm, skel, out, false);
-		if (err)
+		reports++;
+		err = print_report(p, t->comm, skel, out, false, reports == env.count);
+		if (err || reports == env.count)
 			return err;
-		if (env.count && ++reports == env.count)
-			return 0;
 	}
 	/* drain what is still in flight so the final report is complete */
 	events__poll(ev, 0);
@@ -162,7 +162,7 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
-	return print_report(p, t->comm, skel, out, true);
+	return print_report(p, t->comm, skel, out, true, true);
 }
 
 int main(int argc, char **argv)

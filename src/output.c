@@ -71,9 +71,9 @@ err:
 	return err;
 }
 
-bool output__wants(const struct output *o, bool final)
+bool output__wants(const struct output *o, bool last)
 {
-	return final || !o->fmt->snapshot || o->path;
+	return last || !o->fmt->snapshot || o->path;
 }
 
 int output__write(struct output *o, const struct report *r, const struct report_opts *ro)

@@ -22,8 +22,8 @@ struct output {
  * temporary file next to it. Prints a one-line error; 0 or a negative errno.
  */
 int output__open(struct output *o, const struct report_format *fmt, const char *path);
-/* Whether this report is written at all (a snapshot on stdout: the final one only). */
-bool output__wants(const struct output *o, bool final);
+/* Whether a report is written at all (a snapshot on stdout: the last one only). */
+bool output__wants(const struct output *o, bool last);
 /* Write one report. 0 or a negative errno (a one-line error is printed). */
 int output__write(struct output *o, const struct report *r, const struct report_opts *ro);
 void output__close(struct output *o);

@@ -182,6 +182,15 @@ test_folded_on_stdout_is_the_final_report() {
 	expect_eq "leak_malloc lines" "$(grep -c ';leak_malloc ' "$TDIR/folded.out")" 1
 	expect_eq "leak_malloc bytes" "$(grep ';leak_malloc ' "$TDIR/folded.out" | cut -d' ' -f2)" \
 		10000
+	# with COUNT, the COUNT-th report is the last one: it is written
+	start_prog leaker
+	fmt_tracer count -p "$PROG_PID" --format folded 1 3
+	go
+	local rc=0
+	wait "$FMT_PID_count" || rc=$?
+	expect_eq "exit status (COUNT)" "$rc" 0
+	expect_eq "leak_malloc bytes (COUNT)" \
+		"$(grep ';leak_malloc ' "$TDIR/count.out" | cut -d' ' -f2)" 10000
 }
 
 # go tool pprof (lib.sh's `go` is the handshake with the test program)
