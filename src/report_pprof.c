@@ -149,9 +149,9 @@ struct profile {
 	struct idmap locs;  /* address -> location id */
 	struct idmap maps;  /* mapping start -> mapping id */
 	uint64_t nr_funcs, nr_locs, nr_maps;
-	uint64_t lost_loc; /* location of "[stack not captured]" */
+	uint64_t lost_loc;			      /* location of "[stack not captured]" */
 	struct pb out, fn, loc, map, sub, sub2, leaf; /* leaf: function and mapping messages */
-	uint64_t *ids; /* location ids of one sample */
+	uint64_t *ids;				      /* location ids of one sample */
 	int err;
 };
 
@@ -337,8 +337,8 @@ static void comments(struct profile *p)
 	char buf[512];
 	int i;
 
-	snprintf(buf, sizeof(buf), "leaktrace: pid %d (%s), outstanding allocations",
-		 r->pid, r->comm ? r->comm : "?");
+	snprintf(buf, sizeof(buf), "leaktrace: pid %d (%s), outstanding allocations", r->pid,
+		 r->comm ? r->comm : "?");
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 	for (i = 0; i < LT_ST_MAX; i++) {
 		snprintf(buf, sizeof(buf), "bpf %s: %" PRIu64, lt_stat_names[i], r->bpf_stats[i]);

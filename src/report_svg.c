@@ -42,8 +42,7 @@ static bool stack_is_growing(const struct report_stack *rs)
 	return false;
 }
 
-static uint32_t tree__child(struct tree *t, uint32_t parent, const char *name,
-			    const char *module)
+static uint32_t tree__child(struct tree *t, uint32_t parent, const char *name, const char *module)
 {
 	uint32_t *link = &t->nodes[parent].first_child, i;
 	struct node *nodes;

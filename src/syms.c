@@ -41,7 +41,7 @@ struct dso {
 	GElf_Phdr *loads;
 	size_t nloads;
 	struct elf_symtab *symtab;
-	void *image; /* in-memory copy backing elf (vdso) */
+	void *image;	/* in-memory copy backing elf (vdso) */
 	char *build_id; /* hex, read on first use */
 	bool build_id_read;
 	bool loaded;

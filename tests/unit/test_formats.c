@@ -37,12 +37,9 @@ static void test_varint(void)
 		const char *enc;
 		size_t len;
 	} cases[] = {
-		{0, "\x00", 1},
-		{1, "\x01", 1},
-		{127, "\x7f", 1},
-		{128, "\x80\x01", 2},
-		{300, "\xac\x02", 2},
-		{UINT64_MAX, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10},
+		{0, "\x00", 1},	      {1, "\x01", 1},
+		{127, "\x7f", 1},     {128, "\x80\x01", 2},
+		{300, "\xac\x02", 2}, {UINT64_MAX, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10},
 	};
 	struct pb b = {}, sub = {};
 	uint64_t packed[] = {1, 300};
@@ -51,8 +48,8 @@ static void test_varint(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pb__reset(&b);
 		pb__varint(&b, cases[i].v);
-		CHECK(b.len == cases[i].len && !memcmp(b.data, cases[i].enc, b.len),
-		      "varint %llu", (unsigned long long)cases[i].v);
+		CHECK(b.len == cases[i].len && !memcmp(b.data, cases[i].enc, b.len), "varint %llu",
+		      (unsigned long long)cases[i].v);
 	}
 	pb__reset(&b);
 	pb__uint(&b, 1, 0);
@@ -95,10 +92,19 @@ static void test_json_strings(void)
 
 /* Two stacks; the first holds an inlined frame and a C++ name with spaces and '<'. */
 static struct sym_frame frames1[] = {
-	{.addr = 0x1010, .name = "inl;fn", .module = "prog", .file = "a.c", .line = 7,
+	{.addr = 0x1010,
+	 .name = "inl;fn",
+	 .module = "prog",
+	 .file = "a.c",
+	 .line = 7,
 	 .inlined = true},
-	{.addr = 0x1010, .name = "std::vector<int> f(int, int)", .offset = 0x10, .module = "prog",
-	 .path = "/bin/prog", .file = "a.c", .line = 3},
+	{.addr = 0x1010,
+	 .name = "std::vector<int> f(int, int)",
+	 .offset = 0x10,
+	 .module = "prog",
+	 .path = "/bin/prog",
+	 .file = "a.c",
+	 .line = 3},
 	{.addr = 0x2020, .name = "main", .offset = 0x20, .module = "prog", .path = "/bin/prog"},
 };
 static struct sym_frame frames2[] = {
@@ -109,8 +115,10 @@ static struct sym_frame frames2[] = {
 static int fake_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 {
 	(void)ctx;
-	*out = (struct sym_mapping){.start = addr & ~0xfffULL, .end = (addr & ~0xfffULL) + 0x1000,
-				    .path = "/bin/prog", .module = "prog",
+	*out = (struct sym_mapping){.start = addr & ~0xfffULL,
+				    .end = (addr & ~0xfffULL) + 0x1000,
+				    .path = "/bin/prog",
+				    .module = "prog",
 				    .build_id = "0123abcd"};
 	return 0;
 }
@@ -119,12 +127,28 @@ static struct resolver fake_resolver = {.mapping = fake_mapping};
 
 static void fake_report(struct report *r, struct report_stack *st)
 {
-	st[0] = (struct report_stack){.stack_id = 1, .kind = LT_K_MALLOC, .bytes = 3000,
-				      .count = 3, .samples = 3, .nr_frames = 3, .frames = frames1};
-	st[1] = (struct report_stack){.stack_id = 2, .kind = LT_K_CALLOC, .bytes = 500,
-				      .count = 5, .samples = 5, .nr_frames = 2, .frames = frames2};
-	*r = (struct report){.pid = 42, .comm = "prog", .now_ms = 1000, .total_bytes = 3500,
-			     .total_count = 8, .stacks = st, .nr_stacks = 2, .top = 2,
+	st[0] = (struct report_stack){.stack_id = 1,
+				      .kind = LT_K_MALLOC,
+				      .bytes = 3000,
+				      .count = 3,
+				      .samples = 3,
+				      .nr_frames = 3,
+				      .frames = frames1};
+	st[1] = (struct report_stack){.stack_id = 2,
+				      .kind = LT_K_CALLOC,
+				      .bytes = 500,
+				      .count = 5,
+				      .samples = 5,
+				      .nr_frames = 2,
+				      .frames = frames2};
+	*r = (struct report){.pid = 42,
+			     .comm = "prog",
+			     .now_ms = 1000,
+			     .total_bytes = 3500,
+			     .total_count = 8,
+			     .stacks = st,
+			     .nr_stacks = 2,
+			     .top = 2,
 			     .resolver = &fake_resolver};
 }
 
@@ -187,7 +211,7 @@ static uint64_t rd_varint(const uint8_t **p)
 		shift += 7;
 		(*p)++;
 	}
-	v |= (uint64_t)**p << shift;
+	v |= (uint64_t) * *p << shift;
 	(*p)++;
 	return v;
 }
@@ -200,7 +224,9 @@ static void test_pprof(const struct report *r)
 	int counts[16] = {}, err, lines_in_first_loc = -1;
 	size_t len;
 	char *gz = capture(report__pprof, r, &len, &err);
-	z_stream z = {.next_in = (uint8_t *)gz, .avail_in = len, .next_out = raw,
+	z_stream z = {.next_in = (uint8_t *)gz,
+		      .avail_in = len,
+		      .next_out = raw,
 		      .avail_out = sizeof(raw)};
 	bool has_space = false, has_build_id = false;
 
