@@ -13,6 +13,7 @@
 #include "events.h"
 #include "history.h"
 #include "options.h"
+#include "output.h"
 #include "probes.h"
 #include "procstat.h"
 #include "report.h"
@@ -51,7 +52,14 @@ static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max
 	return syms__resolve(ctx, addr, true, out, max);
 }
 
-static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel, bool final)
+static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
+{
+	return syms__mapping(ctx, addr, out);
+}
+
+/* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
+static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel,
+			struct output *out, bool final, bool last)
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
@@ -61,8 +69,8 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 		.sample_bytes = env.sample_bytes,
 		.sort = env.sort,
 	};
-	struct text_opts to = {.show_allocs = env.show_allocs};
-	struct resolver res = {resolve_user, p->syms};
+	struct report_opts ro = {.show_allocs = env.show_allocs};
+	struct resolver res = {resolve_user, user_mapping, p->syms};
 	struct report r = {
 		.wall = time(NULL),
 		.pid = p->pid,
@@ -81,12 +89,17 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && !output__wants(out, last)) {
+		report__free(&r);
+		return 0;
+	}
 	if (!err) {
 		report__rank(&r, env.sort);
-		err = report__resolve(&r, p->stacks, &res, r.top);
+		err = report__resolve(&r, p->stacks, &res,
+				      env.format->all_stacks ? r.nr_stacks : r.top);
 	}
 	if (!err)
-		err = report__text(&r, stdout, &to);
+		err = output__write(out, &r, &ro);
 	report__free(&r);
 	return err;
 }
@@ -129,7 +142,8 @@ err_destroy:
 	return err;
 }
 
-static int trace_loop(struct events *ev, struct proc *p, struct target *t, struct ualloc_bpf *skel)
+static int trace_loop(struct events *ev, struct proc *p, struct target *t, struct ualloc_bpf *skel,
+		      struct output *out)
 {
 	uint64_t interval_ns = env.interval_s * 1000000000ULL;
 	uint64_t next = mono_ns() + interval_ns;
@@ -148,11 +162,10 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 			continue;
 		next += interval_ns;
 		syms__refresh(p->syms);
-		err = print_report(p, t->comm, skel, false);
-		if (err)
+		reports++;
+		err = print_report(p, t->comm, skel, out, false, reports == env.count);
+		if (err || reports == env.count)
 			return err;
-		if (env.count && ++reports == env.count)
-			return 0;
 	}
 	/* drain what is still in flight so the final report is complete */
 	events__poll(ev, 0);
@@ -162,7 +175,7 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
-	return print_report(p, t->comm, skel, true);
+	return print_report(p, t->comm, skel, out, true, true);
 }
 
 int main(int argc, char **argv)
@@ -172,6 +185,7 @@ int main(int argc, char **argv)
 	struct probes probes = {};
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
+	struct output out = {};
 	struct proc p = {};
 	int err;
 
@@ -198,6 +212,9 @@ int main(int argc, char **argv)
 				strerror(-err));
 		return 1;
 	}
+	err = output__open(&out, env.format, env.output_path);
+	if (err)
+		goto cleanup;
 	err = setup_bpf(&skel, t.pid);
 	if (err)
 		goto cleanup;
@@ -232,7 +249,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
 		t.pid, t.comm, probes.alloc_obj, probes.nr_links,
 		probes.nr_single_step ? " (some single-stepped)" : "");
-	err = trace_loop(&ev, &p, &t, skel);
+	err = trace_loop(&ev, &p, &t, skel, &out);
 
 cleanup:
 	events__close(&ev);
@@ -243,6 +260,7 @@ cleanup:
 	stacks__free(p.stacks);
 	tracker__free_all(p.tracker);
 	target__free(&t);
+	output__close(&out);
 	if (err == -EPIPE)
 		return 0;
 	return err ? 1 : 0;

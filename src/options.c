@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "options.h"
+#include "report.h"
 #include "version.h"
 
 struct options env = {
@@ -24,6 +26,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_SORT,
 	OPT_BASELINE,
+	OPT_FORMAT,
 };
 
 static const struct option long_opts[] = {
@@ -38,6 +41,8 @@ static const struct option long_opts[] = {
 	{"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
 	{"sort", required_argument, NULL, OPT_SORT},
 	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'w'},
 	{"no-lines", no_argument, NULL, OPT_NO_LINES},
 	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
 	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
@@ -60,6 +65,9 @@ static const char usage[] =
 	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
 	"      --sort KEY         rank stacks by size (default), count, growth or age\n"
 	"      --baseline SECONDS treat the first SECONDS as warm-up: hide what they allocated\n"
+	"      --format FMT       text (default), json (one object per line), folded, pprof or svg\n"
+	"  -w, --output FILE      write reports to FILE; folded, pprof and svg keep the latest\n"
+	"                         report in it, replaced at each interval\n"
 	"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
 	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
 	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
@@ -111,7 +119,7 @@ int options__parse(int argc, char **argv)
 	int opt, err;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:T:o:z:Z:aO:s:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:T:o:z:Z:aO:s:w:vVh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
@@ -162,6 +170,21 @@ int options__parse(int argc, char **argv)
 			break;
 		case OPT_BASELINE:
 			err = parse_uint("--baseline", optarg, 0, 86400 * 365, &env.baseline_s);
+			break;
+		case OPT_FORMAT:
+			env.format = report__format(optarg);
+			if (!env.format) {
+				fprintf(stderr, "leaktrace: invalid --format '%s' (%s)\n", optarg,
+					report__format_names());
+				err = -EINVAL;
+			}
+			break;
+		case 'w':
+			if (!*optarg) {
+				fprintf(stderr, "leaktrace: empty --output file name\n");
+				err = -EINVAL;
+			}
+			env.output_path = !strcmp(optarg, "-") ? NULL : optarg;
 			break;
 		case OPT_NO_LINES:
 			env.no_lines = true;
@@ -217,6 +240,13 @@ int options__parse(int argc, char **argv)
 	}
 	if (!env.pid) {
 		fprintf(stderr, "leaktrace: nothing to trace: give -p PID (see --help)\n");
+		return -EINVAL;
+	}
+	if (!env.format)
+		env.format = report__format("text");
+	if (env.format->binary && !env.output_path && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "leaktrace: --format %s is not for a terminal: give -w FILE\n",
+			env.format->name);
 		return -EINVAL;
 	}
 	if (env.min_size > env.max_size) {

@@ -14,6 +14,8 @@ enum sort_key {
 	SORT_AGE,
 };
 
+struct report_format;
+
 struct options {
 	pid_t pid;
 	char **command; /* argv of a command to launch, NULL when tracing a PID */
@@ -34,6 +36,8 @@ struct options {
 	uint64_t sample_bytes;
 	unsigned int ringbuf_mb;
 	enum sort_key sort;
+	const struct report_format *format;
+	const char *output_path; /* -w: NULL for stdout */
 };
 
 extern struct options env;

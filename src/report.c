@@ -32,6 +32,38 @@ const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_VARYING] = "varying",
 };
 
+const char *const lt_stat_names[LT_ST_MAX] = {
+	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",
+	[LT_ST_STACK_FAIL] = "stack_fail",
+	[LT_ST_INFLIGHT_FULL] = "inflight_full",
+	[LT_ST_NESTED] = "nested",
+	[LT_ST_FAILED_ALLOC] = "failed_alloc",
+	[LT_ST_SAMPLED_OUT] = "sampled_out",
+};
+
+static const struct report_format formats[] = {
+	{"text", report__text, .snapshot = false},
+	{"json", report__json, .all_stacks = true},
+	{"folded", report__folded, .snapshot = true, .all_stacks = true},
+	{"pprof", report__pprof, .snapshot = true, .binary = true, .all_stacks = true},
+	{"svg", report__svg, .snapshot = true, .binary = true, .all_stacks = true},
+};
+
+const struct report_format *report__format(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(formats[i].name, name))
+			return &formats[i];
+	return NULL;
+}
+
+const char *report__format_names(void)
+{
+	return "text, json, folded, pprof or svg";
+}
+
 struct build_ctx {
 	struct report_stack *by_id;
 	uint32_t *ts;  /* allocation times bucketed by stack, for medians */
@@ -241,6 +273,7 @@ int report__resolve(struct report *r, const struct stacks *st, const struct reso
 	uint32_t i, j, n;
 	int k;
 
+	r->resolver = res;
 	for (i = 0; i < r->nr_stacks && i < max_stacks; i++) {
 		struct report_stack *rs = &r->stacks[i];
 		const struct stack *s = stacks__get(st, rs->stack_id);
@@ -258,6 +291,23 @@ int report__resolve(struct report *r, const struct stacks *st, const struct reso
 		rs->nr_frames = n;
 	}
 	return 0;
+}
+
+int report__mapping(const struct report *r, uint64_t addr, struct sym_mapping *out)
+{
+	const struct resolver *res = r->resolver;
+
+	if (!res || !res->mapping)
+		return -ENOENT;
+	return res->mapping(res->ctx, addr, out);
+}
+
+const char *report__frame_name(const struct sym_frame *fr, char *buf, size_t size)
+{
+	if (fr->name)
+		return fr->name;
+	snprintf(buf, size, "[%s]", fr->module ? fr->module : "unknown");
+	return buf;
 }
 
 struct visit_ctx {

@@ -14,9 +14,14 @@
 
 struct stacks;
 
-/* Turns one captured address into frames (inlined ones first); returns how many, >= 1. */
+/*
+ * Turns one captured address into frames (inlined ones first); returns how many, >= 1.
+ * mapping (may be NULL) tells which mapped file holds an address, for formats that carry
+ * mappings (pprof); 0 or -ENOENT.
+ */
 struct resolver {
 	int (*resolve)(void *ctx, uint64_t addr, struct sym_frame *out, int max);
+	int (*mapping)(void *ctx, uint64_t addr, struct sym_mapping *out);
 	void *ctx;
 };
 
@@ -83,6 +88,7 @@ struct report {
 	uint32_t top;	    /* stacks a format shows (all of them: nr_stacks) */
 	const struct tracker *tracker;
 	const struct report_filter *filter;
+	const struct resolver *resolver; /* set by report__resolve */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
@@ -95,18 +101,53 @@ int report__resolve(struct report *r, const struct stacks *st, const struct reso
 		    uint32_t max_stacks);
 void report__free(struct report *r);
 
+/* The mapping that holds addr, through the resolver. 0 or -ENOENT. */
+int report__mapping(const struct report *r, uint64_t addr, struct sym_mapping *out);
+/* A frame's function name, or "[module]" / "[unknown]" when it has none. */
+const char *report__frame_name(const struct sym_frame *fr, char *buf, size_t size);
+
 /* Visit the outstanding allocations of one stack that pass the report's filter. */
 void report__for_each_alloc(const struct report *r, uint32_t stack_id,
 			    void (*fn)(const struct alloc_rec *rec, bool is_map, void *ctx),
 			    void *ctx);
 
-struct text_opts {
-	bool show_allocs;
+struct report_opts {
+	bool show_allocs; /* list each outstanding allocation under its stack (text, json) */
 };
 
+/* An output format: one module each, all fed the same model. */
+struct report_format {
+	const char *name;
+	int (*write)(const struct report *r, FILE *out, const struct report_opts *o);
+	/* A file holds one report: the latest replaces it (atomically); on stdout only the
+	 * final report is written. Otherwise every report is appended to the stream. */
+	bool snapshot;
+	bool binary;	 /* never written to a terminal */
+	bool all_stacks; /* emits every stack, not only the top N */
+};
+
+/* The format called name, NULL when there is none. */
+const struct report_format *report__format(const char *name);
+/* "text, json, ..." for messages. */
+const char *report__format_names(void);
+
 /* memleak's layout: a timestamped header with totals and losses, then r->top stacks. */
-int report__text(const struct report *r, FILE *out, const struct text_opts *o);
+int report__text(const struct report *r, FILE *out, const struct report_opts *o);
+/* One JSON object on one line (JSON Lines), every stack; schema in docs/json-schema.md. */
+int report__json(const struct report *r, FILE *out, const struct report_opts *o);
+/* Folded stacks, "root;...;leaf BYTES" per stack, for flamegraph.pl, speedscope, inferno. */
+int report__folded(const struct report *r, FILE *out, const struct report_opts *o);
+/* A gzipped pprof profile.proto with inuse_objects/count and inuse_space/bytes. */
+int report__pprof(const struct report *r, FILE *out, const struct report_opts *o);
+/* A self-contained SVG flame graph of outstanding bytes. */
+int report__svg(const struct report *r, FILE *out, const struct report_opts *o);
+
+/* Encoders the formats are built from, exposed for their unit tests. */
+void json__write_string(FILE *out, const char *s);
+/* Copy name into buf with ';', whitespace and control characters replaced by '_'. */
+const char *folded__sanitize(const char *name, char *buf, size_t size);
 
 extern const char *const lt_kind_names[LT_K_MAX];
+extern const char *const lt_stat_names[LT_ST_MAX];
 
 #endif /* __REPORT_H */

@@ -105,7 +105,7 @@ static void print_alloc(const struct alloc_rec *rec, bool is_map, void *data)
 		rec->size, (c->now_ms - rec->ts_ms) / 1000.0, is_map ? " (mapping)" : "");
 }
 
-int report__text(const struct report *r, FILE *out, const struct text_opts *o)
+int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
 	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;

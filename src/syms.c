@@ -41,7 +41,9 @@ struct dso {
 	GElf_Phdr *loads;
 	size_t nloads;
 	struct elf_symtab *symtab;
-	void *image; /* in-memory copy backing elf (vdso) */
+	void *image;	/* in-memory copy backing elf (vdso) */
+	char *build_id; /* hex, read on first use */
+	bool build_id_read;
 	bool loaded;
 	bool usable;
 };
@@ -153,6 +155,7 @@ static void dso__free(struct dso *dso)
 		close(dso->fd);
 	free(dso->loads);
 	free(dso->image);
+	free(dso->build_id);
 	free(dso->path);
 	free(dso);
 }
@@ -759,6 +762,46 @@ bool syms__is_exec(struct syms *s, uint64_t addr)
 	struct mapping *m = syms__find_mapping(s, addr);
 
 	return m && m->exec;
+}
+
+static const char *dso__build_id(struct dso *dso)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *id;
+	size_t len, i;
+
+	if (dso->build_id_read)
+		return dso->build_id;
+	dso->build_id_read = true;
+	if (debuginfo__build_id(dso->elf, &id, &len))
+		return NULL;
+	dso->build_id = malloc(len * 2 + 1);
+	if (!dso->build_id)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		dso->build_id[2 * i] = hex[id[i] >> 4];
+		dso->build_id[2 * i + 1] = hex[id[i] & 15];
+	}
+	dso->build_id[2 * len] = '\0';
+	return dso->build_id;
+}
+
+int syms__mapping(struct syms *s, uint64_t addr, struct sym_mapping *out)
+{
+	struct mapping *m = syms__find_mapping(s, addr);
+
+	if (!m)
+		return -ENOENT;
+	*out = (struct sym_mapping){
+		.start = m->start,
+		.end = m->end,
+		.pgoff = m->pgoff,
+		.path = m->path,
+		.module = m->module,
+	};
+	if (m->dso && !dso__load(s, m->dso))
+		out->build_id = dso__build_id(m->dso);
+	return 0;
 }
 
 void syms__free(struct syms *s)

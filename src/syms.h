@@ -25,6 +25,16 @@ struct sym_frame {
 	bool inlined;	    /* an inlined call site expanded from the frame that follows it */
 };
 
+/* The mapping that holds an address. Strings are owned by the struct syms. */
+struct sym_mapping {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;	      /* file offset of start */
+	const char *path;     /* mapped file as in /proc/PID/maps, NULL when anonymous */
+	const char *module;   /* basename, "[vdso]", "[anon]" ... */
+	const char *build_id; /* GNU build ID in hex, NULL when unknown */
+};
+
 struct syms;
 
 /* Snapshot the maps of pid; NULL with errno set on failure. */
@@ -44,6 +54,9 @@ int syms__refresh(struct syms *s);
 int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame *out, int max);
 /* Path of the mapped file that holds addr (for attach decisions), NULL when none. */
 const char *syms__module_path(struct syms *s, uint64_t addr);
+/* Fill out with the mapping that holds addr (its file is read for the build ID).
+ * Returns 0 or -ENOENT. */
+int syms__mapping(struct syms *s, uint64_t addr, struct sym_mapping *out);
 /* True when addr lies in an executable mapping. */
 bool syms__is_exec(struct syms *s, uint64_t addr);
 void syms__free(struct syms *s);

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* One JSON object per report, on one line. The schema is docs/json-schema.md: keep both in step. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include "report.h"
+
+#define JSON_SCHEMA_VERSION 1
+#define MAX_DEPTH	    16
+
+/* A streaming writer: each field is one call, so adding one to the output is one line. */
+struct jw {
+	FILE *out;
+	int depth;
+	bool has_items[MAX_DEPTH];
+};
+
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0; /* overlong, or a surrogate */
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* Symbol and file names are bytes from ELF files: anything not UTF-8 becomes U+FFFD. */
+void json__write_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
+	if (!str) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	while (*s) {
+		if (*s == '"' || *s == '\\') {
+			fputc('\\', out);
+			fputc(*s++, out);
+		} else if (*s == '\n') {
+			fputs("\\n", out);
+			s++;
+		} else if (*s == '\t') {
+			fputs("\\t", out);
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(out, "\\u%04x", *s++);
+		} else if ((n = utf8_len(s)) > 0) {
+			fwrite(s, 1, n, out);
+			s += n;
+		} else {
+			fputs("\\ufffd", out);
+			s++;
+		}
+	}
+	fputc('"', out);
+}
+
+static void jw_key(struct jw *w, const char *key)
+{
+	if (w->has_items[w->depth])
+		fputc(',', w->out);
+	w->has_items[w->depth] = true;
+	if (key) {
+		json__write_string(w->out, key);
+		fputc(':', w->out);
+	}
+}
+
+static void jw_open(struct jw *w, const char *key, char c)
+{
+	jw_key(w, key);
+	fputc(c, w->out);
+	if (w->depth < MAX_DEPTH - 1)
+		w->depth++;
+	w->has_items[w->depth] = false;
+}
+
+static void jw_object(struct jw *w, const char *key)
+{
+	jw_open(w, key, '{');
+}
+
+static void jw_array(struct jw *w, const char *key)
+{
+	jw_open(w, key, '[');
+}
+
+static void jw_end(struct jw *w, char c)
+{
+	fputc(c, w->out);
+	if (w->depth)
+		w->depth--;
+}
+
+static void jw_u64(struct jw *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	fprintf(w->out, "%" PRIu64, v);
+}
+
+static void jw_int(struct jw *w, const char *key, long long v)
+{
+	jw_key(w, key);
+	fprintf(w->out, "%lld", v);
+}
+
+static void jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	fputs(v ? "true" : "false", w->out);
+}
+
+static void jw_str(struct jw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	json__write_string(w->out, v);
+}
+
+static void jw_hex(struct jw *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	fprintf(w->out, "\"0x%" PRIx64 "\"", v);
+}
+
+static void jw_null(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	fputs("null", w->out);
+}
+
+static void write_frame(struct jw *w, const struct sym_frame *fr)
+{
+	jw_object(w, NULL);
+	jw_hex(w, "address", fr->addr);
+	jw_str(w, "symbol", fr->name);
+	if (fr->name)
+		jw_u64(w, "offset", fr->offset);
+	else
+		jw_null(w, "offset");
+	jw_str(w, "module", fr->module);
+	jw_str(w, "path", fr->path);
+	jw_str(w, "file", fr->file);
+	if (fr->file && fr->line > 0)
+		jw_int(w, "line", fr->line);
+	else
+		jw_null(w, "line");
+	jw_bool(w, "inlined", fr->inlined);
+	jw_end(w, '}');
+}
+
+struct allocs_ctx {
+	struct jw *w;
+	uint64_t now_ms;
+};
+
+static void write_alloc(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct allocs_ctx *c = data;
+
+	jw_object(c->w, NULL);
+	jw_hex(c->w, "address", rec->addr);
+	jw_u64(c->w, "size", rec->size);
+	jw_u64(c->w, "age_ms", c->now_ms - rec->ts_ms);
+	jw_bool(c->w, "mapping", is_map);
+	jw_end(c->w, '}');
+}
+
+static void write_stack(struct jw *w, const struct report *r, const struct report_stack *rs,
+			const struct report_opts *o)
+{
+	uint32_t j;
+
+	jw_object(w, NULL);
+	jw_u64(w, "id", rs->stack_id);
+	jw_str(w, "kind", lt_kind_names[rs->kind]);
+	jw_u64(w, "bytes", rs->bytes);
+	jw_u64(w, "count", (uint64_t)(rs->count + 0.5));
+	jw_u64(w, "samples", rs->samples);
+	jw_u64(w, "oldest_age_ms", r->now_ms - rs->oldest_ms);
+	jw_bool(w, "captured", rs->nr_frames > 0);
+	jw_array(w, "frames");
+	for (j = 0; j < rs->nr_frames; j++)
+		write_frame(w, &rs->frames[j]);
+	jw_end(w, ']');
+	if (o && o->show_allocs) {
+		struct allocs_ctx c = {w, r->now_ms};
+
+		jw_array(w, "allocations");
+		report__for_each_alloc(r, rs->stack_id, write_alloc, &c);
+		jw_end(w, ']');
+	}
+	jw_end(w, '}');
+}
+
+int report__json(const struct report *r, FILE *out, const struct report_opts *o)
+{
+	struct jw w = {.out = out};
+	char tbuf[32];
+	struct tm tm;
+	uint32_t i;
+
+	gmtime_r(&r->wall, &tm);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	jw_object(&w, NULL);
+	jw_u64(&w, "version", JSON_SCHEMA_VERSION);
+	jw_str(&w, "timestamp", tbuf);
+	jw_int(&w, "time_unix", (long long)r->wall);
+	jw_u64(&w, "elapsed_ms", r->now_ms);
+	jw_bool(&w, "final", r->final);
+
+	jw_object(&w, "target");
+	jw_int(&w, "pid", r->pid);
+	jw_str(&w, "comm", r->comm);
+	jw_end(&w, '}');
+
+	jw_object(&w, "totals");
+	jw_u64(&w, "bytes", r->total_bytes);
+	jw_u64(&w, "count", (uint64_t)(r->total_count + 0.5));
+	jw_u64(&w, "stacks", r->nr_stacks);
+	jw_end(&w, '}');
+
+	jw_object(&w, "losses");
+	jw_object(&w, "bpf");
+	for (i = 0; i < LT_ST_MAX; i++)
+		jw_u64(&w, lt_stat_names[i], r->bpf_stats[i]);
+	jw_end(&w, '}');
+	jw_object(&w, "tracker");
+	jw_u64(&w, "allocs", r->tstats.allocs);
+	jw_u64(&w, "frees", r->tstats.frees);
+	jw_u64(&w, "unknown_frees", r->tstats.unknown_frees);
+	jw_u64(&w, "missed_frees", r->tstats.missed_frees);
+	jw_u64(&w, "untracked_unmaps", r->tstats.untracked_unmaps);
+	jw_end(&w, '}');
+	jw_u64(&w, "oom", r->oom);
+	jw_end(&w, '}');
+
+	jw_object(&w, "sampling");
+	jw_bool(&w, "enabled", r->sample_bytes > 0);
+	jw_u64(&w, "sample_bytes", r->sample_bytes);
+	jw_end(&w, '}');
+
+	jw_array(&w, "stacks");
+	for (i = 0; i < r->nr_stacks; i++)
+		write_stack(&w, r, &r->stacks[i], o);
+	jw_end(&w, ']');
+	jw_end(&w, '}');
+	fputc('\n', out);
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}
