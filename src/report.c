@@ -25,6 +25,24 @@ const char *const lt_kind_names[LT_K_MAX] = {
 	[LT_K_PERCPU] = "percpu",
 };
 
+const char *report__kind_name(const struct report *r, uint32_t kind)
+{
+	if (kind < LT_K_MAX)
+		return lt_kind_names[kind];
+	if (kind - LT_K_MAX < r->nr_kind_labels)
+		return r->kind_labels[kind - LT_K_MAX];
+	return "?";
+}
+
+void report__subject(const struct report *r, char *buf, size_t sz)
+{
+	if (r->kernel && !r->pid)
+		snprintf(buf, sz, "kernel");
+	else
+		snprintf(buf, sz, "pid %d (%s)%s", r->pid, r->comm ? r->comm : "?",
+			 r->kernel ? " kernel" : "");
+}
+
 struct build_ctx {
 	struct report_stack *by_id;
 	const struct report_filter *f;
