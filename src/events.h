@@ -11,6 +11,7 @@ struct ring_buffer;
 struct tracker;
 struct stacks;
 struct syms;
+struct klabels;
 
 /* What userspace holds about one traced process. */
 struct proc {
@@ -18,6 +19,7 @@ struct proc {
 	struct tracker *tracker;
 	struct stacks *stacks;
 	struct syms *syms;
+	struct klabels *klabels; /* kernel mode: what each allocation holds */
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
@@ -28,6 +30,7 @@ struct events {
 	struct ring_buffer *rb;
 	struct proc *proc;
 	bool discard_until_exec; /* a launched child: what it does before exec is not its own */
+	bool any_pid; /* kernel mode: BPF filtered the allocations; frees come from any context */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct proc *proc);

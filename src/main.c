@@ -11,6 +11,8 @@
 #include <bpf/libbpf.h>
 #include "ualloc.skel.h"
 #include "events.h"
+#include "klabels.h"
+#include "kmode.h"
 #include "options.h"
 #include "probes.h"
 #include "report.h"
@@ -49,7 +51,15 @@ static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max
 	return syms__resolve(ctx, addr, true, out, max);
 }
 
-static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel, bool final)
+/* What a report needs besides the process: whose it is, loss counters, a symbolizer. */
+struct ctx {
+	struct proc *p;
+	const char *comm;
+	const uint64_t *bpf_stats;
+	struct resolver res;
+};
+
+static int print_report(const struct ctx *c, bool final)
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
@@ -59,21 +69,24 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 		.sort = env.sort,
 	};
 	struct text_opts to = {.show_allocs = env.show_allocs};
-	struct resolver res = {resolve_user, p->syms};
+	struct proc *p = c->p;
 	struct report r = {
 		.wall = time(NULL),
 		.pid = p->pid,
-		.comm = comm,
+		.comm = c->comm,
+		.kernel = env.kernel,
 		.final = final,
 		.oom = p->oom,
 		.top = env.top,
 	};
 	int err;
 
-	memcpy(r.bpf_stats, skel->bss->stats, sizeof(r.bpf_stats));
+	if (p->klabels)
+		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
+	memcpy(r.bpf_stats, c->bpf_stats, sizeof(r.bpf_stats));
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
-		err = report__resolve(&r, p->stacks, &res, r.top);
+		err = report__resolve(&r, p->stacks, &c->res, r.top);
 	if (!err)
 		err = report__text(&r, stdout, &to);
 	report__free(&r);
@@ -118,8 +131,9 @@ err_destroy:
 	return err;
 }
 
-static int trace_loop(struct events *ev, struct proc *p, struct target *t, struct ualloc_bpf *skel)
+static int trace_loop(struct events *ev, const struct ctx *c)
 {
+	struct proc *p = c->p;
 	uint64_t interval_ns = env.interval_s * 1000000000ULL;
 	uint64_t next = mono_ns() + interval_ns;
 	unsigned int reports = 0;
@@ -136,33 +150,104 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 		if (mono_ns() < next)
 			continue;
 		next += interval_ns;
-		syms__refresh(p->syms);
-		err = print_report(p, t->comm, skel, false);
+		if (p->syms)
+			syms__refresh(p->syms);
+		err = print_report(c, false);
 		if (err)
 			return err;
 		if (env.count && ++reports == env.count)
 			return 0;
 	}
 	/* drain what is still in flight so the final report is complete */
-	events__poll(ev, 0);
+	events__poll(ev, p->klabels && p->exited ? 200 : 0);
 	if (p->execed)
 		fprintf(stderr,
 			"leaktrace: pid %d replaced its image (exec); its probes are gone\n",
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
-	return print_report(p, t->comm, skel, true);
+	return print_report(c, true);
+}
+
+static int open_target(struct target *t)
+{
+	int err = target__open_pid(t, env.pid);
+
+	if (err == -EPERM && env.kernel)
+		return 0; /* a kernel thread: its kernel allocations are still its own */
+	if (err == -ESRCH)
+		fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
+	else if (err == -EPERM)
+		fprintf(stderr, "leaktrace: pid %d is a kernel thread; use -k for kernel allocations\n",
+			env.pid);
+	else if (err)
+		fprintf(stderr, "leaktrace: cannot open pid %d: %s\n", env.pid, strerror(-err));
+	return err;
+}
+
+static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct target *t,
+		      struct proc *p, struct ctx *c)
+{
+	struct syms_opts so = {
+		.no_lines = env.no_lines,
+		.no_demangle = env.no_demangle,
+		.debug_dir = env.debug_dir,
+	};
+	int err;
+
+	err = setup_bpf(skel, t->pid);
+	if (err)
+		return err;
+	err = probes__attach(probes, (*skel)->obj, t, env.obj_path, env.verbose);
+	if (err)
+		return err;
+	p->syms = syms__new(t->pid, &so);
+	if (!p->syms) {
+		err = -errno ?: -ENOMEM;
+		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t->pid, strerror(-err));
+		return err;
+	}
+	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
+	c->res = (struct resolver){resolve_user, p->syms};
+	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
+		t->pid, t->comm, probes->alloc_obj, probes->nr_links,
+		probes->nr_single_step ? " (some single-stepped)" : "");
+	return bpf_map__fd((*skel)->maps.events);
+}
+
+static int start_kernel(struct kmode **km, const struct target *t, struct proc *p, struct ctx *c)
+{
+	struct kmode_opts ko = {.pid = t->pid, .ringbuf_mb = env.ringbuf_mb, .verbose = env.verbose};
+	int err;
+
+	p->klabels = klabels__new();
+	if (!p->klabels)
+		return -ENOMEM;
+	err = kmode__open(km, &ko);
+	if (err)
+		return err;
+	c->bpf_stats = kmode__stats(*km);
+	c->res = kmode__resolver(*km);
+	if (t->pid)
+		fprintf(stderr, "leaktrace: tracing kernel allocations of pid %d (%s): %d "
+				"tracepoints. Ctrl-C to end.\n", t->pid, t->comm,
+			kmode__nr_attached(*km));
+	else
+		fprintf(stderr, "leaktrace: tracing kernel allocations system-wide: %d tracepoints. "
+				"Ctrl-C to end.\n", kmode__nr_attached(*km));
+	return kmode__ringbuf_fd(*km);
 }
 
 int main(int argc, char **argv)
 {
-	struct syms_opts so = {};
 	struct ualloc_bpf *skel = NULL;
+	struct kmode *km = NULL;
 	struct probes probes = {};
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
 	struct proc p = {};
-	int err;
+	struct ctx c = {.p = &p, .comm = t.comm};
+	int err, fd;
 
 	err = options__parse(argc, argv);
 	if (err)
@@ -173,58 +258,41 @@ int main(int argc, char **argv)
 	err = system__check();
 	if (err)
 		return 1;
-	err = target__open_pid(&t, env.pid);
-	if (err) {
-		if (err == -ESRCH)
-			fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
-		else if (err == -EPERM)
-			fprintf(stderr,
-				"leaktrace: pid %d is a kernel thread; use -k for kernel "
-				"allocations\n",
-				env.pid);
-		else
-			fprintf(stderr, "leaktrace: cannot open pid %d: %s\n", env.pid,
-				strerror(-err));
+	if (env.pid && open_target(&t))
 		return 1;
-	}
-	err = setup_bpf(&skel, t.pid);
-	if (err)
-		goto cleanup;
-	err = probes__attach(&probes, skel->obj, &t, env.obj_path, env.verbose);
-	if (err)
-		goto cleanup;
-
-	so.no_lines = env.no_lines;
-	so.no_demangle = env.no_demangle;
-	so.debug_dir = env.debug_dir;
 	p.pid = t.pid;
 	p.tracker = tracker__new(mono_ns());
 	p.stacks = stacks__new();
-	p.syms = syms__new(t.pid, &so);
-	if (!p.tracker || !p.stacks || !p.syms) {
-		err = -errno ?: -ENOMEM;
-		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t.pid, strerror(-err));
+	if (!p.tracker || !p.stacks) {
+		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = events__open(&ev, bpf_map__fd(skel->maps.events), &p);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (env.kernel)
+		fd = start_kernel(&km, &t, &p, &c);
+	else
+		fd = start_user(&skel, &probes, &t, &p, &c);
+	if (fd < 0) {
+		err = fd;
+		goto cleanup;
+	}
+	err = events__open(&ev, fd, &p);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
-		t.pid, t.comm, probes.alloc_obj, probes.nr_links,
-		probes.nr_single_step ? " (some single-stepped)" : "");
-	err = trace_loop(&ev, &p, &t, skel);
+	ev.any_pid = env.kernel;
+	err = trace_loop(&ev, &c);
 
 cleanup:
 	events__close(&ev);
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
+	kmode__free(km);
 	syms__free(p.syms);
+	klabels__free(p.klabels);
 	stacks__free(p.stacks);
 	tracker__free_all(p.tracker);
 	target__free(&t);
