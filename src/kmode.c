@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kalloc.skel.h"
@@ -244,9 +245,23 @@ int kmode__ringbuf_fd(const struct kmode *km)
 	return bpf_map__fd(km->skel->maps.events);
 }
 
-const uint64_t *kmode__stats(const struct kmode *km)
+void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
 {
-	return (const uint64_t *)km->skel->bss->stats;
+	struct bpf_program *prog;
+	struct bpf_prog_info info;
+	__u32 len;
+
+	memcpy(out, (const void *)km->skel->bss->stats, LT_ST_MAX * sizeof(out[0]));
+	/* a kfree inside another BPF program's run (a map update freeing memory) skips ours */
+	bpf_object__for_each_program(prog, km->skel->obj)
+	{
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			out[LT_ST_RINGBUF_DROP] += info.recursion_misses;
+	}
 }
 
 int kmode__nr_attached(const struct kmode *km)

@@ -19,8 +19,8 @@ struct kmode;
 /* Open, configure, load and attach; prints a one-line error. 0 or negative errno. */
 int kmode__open(struct kmode **out, const struct kmode_opts *o);
 int kmode__ringbuf_fd(const struct kmode *km);
-/* Loss counters (enum lt_stat), live in the BPF object's .bss. */
-const uint64_t *kmode__stats(const struct kmode *km);
+/* Loss counters (enum lt_stat); lost events include runs the kernel skipped (recursion). */
+void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX]);
 /* Tracepoints attached. */
 int kmode__nr_attached(const struct kmode *km);
 /* Kernel stack addresses to "func+0xoff [module]" ([kernel] for vmlinux). */

@@ -55,7 +55,8 @@ static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max
 struct ctx {
 	struct proc *p;
 	const char *comm;
-	const uint64_t *bpf_stats;
+	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
+	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver res;
 };
 
@@ -83,7 +84,10 @@ static int print_report(const struct ctx *c, bool final)
 
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
-	memcpy(r.bpf_stats, c->bpf_stats, sizeof(r.bpf_stats));
+	if (c->km)
+		kmode__stats(c->km, r.bpf_stats);
+	else
+		memcpy(r.bpf_stats, c->bpf_stats, sizeof(r.bpf_stats));
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = report__resolve(&r, p->stacks, &c->res, r.top);
@@ -226,7 +230,7 @@ static int start_kernel(struct kmode **km, const struct target *t, struct proc *
 	err = kmode__open(km, &ko);
 	if (err)
 		return err;
-	c->bpf_stats = kmode__stats(*km);
+	c->km = *km;
 	c->res = kmode__resolver(*km);
 	if (t->pid)
 		fprintf(stderr, "leaktrace: tracing kernel allocations of pid %d (%s): %d "

@@ -54,7 +54,6 @@ test_kernel_pipes_held_then_freed() {
 		"$(kstacks create_pipe_files allocate_slab)" ""
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
-	expect_eq "lost events" "$(header_stat lost_events)" 0
 }
 
 test_kernel_eventfds_held() {
@@ -66,7 +65,6 @@ test_kernel_churn_leaves_nothing() {
 	kernel_traced churn
 	settle
 	expect_eq "stacks through create_pipe_files" "$(kstacks create_pipe_files allocate_slab)" ""
-	expect_eq "lost events" "$(header_stat lost_events)" 0
 }
 
 test_kernel_frames_named_with_modules() {
@@ -85,8 +83,10 @@ test_kernel_system_wide_idle() {
 	timeout 30 "$LT" -k 10 1 > "$TDIR/lt.out" 2> "$TDIR/lt.err" ||
 		die "exit status $?: $(cat "$TDIR/lt.err")"
 	grep -qE '^\[[0-9:]+\] kernel: [0-9]+ bytes' "$TDIR/lt.out" || die "header: $(head -1 "$TDIR/lt.out")"
-	expect_eq "lost events" "$(header_stat lost_events)" 0
-	expect_eq "lost stacks" "$(header_stat lost_stacks)" 0
+	# lost events can be non-zero and are counted: a free in an interrupt that lands while the
+	# same program runs on that CPU is skipped by the kernel (recursion_misses)
+	grep -qE 'lost: [0-9]+ events, 0 stacks, 0 untracked threads, 0 out of memory' \
+		"$TDIR/lt.out" || die "losses: $(head -1 "$TDIR/lt.out")"
 }
 
 test_kernel_default_without_pid_is_kernel() {
