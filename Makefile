@@ -79,7 +79,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/main.o: $(SKELS)
+$(OUTPUT)/main.o $(OUTPUT)/kmode.o: $(SKELS)
 
 $(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) bpf/leaktrace.h | $(OUTPUT)
 	$(call msg,CC,$@)

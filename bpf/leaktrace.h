@@ -11,6 +11,9 @@
 #define LT_DEFAULT_RINGBUF (32U << 20)
 #define LT_DEFAULT_THREADS 16384
 #define LT_DEFAULT_PIDS	   1024
+#define LT_DEFAULT_KLIVE   (1U << 20) /* outstanding kernel allocations tracked in BPF */
+#define LT_MAX_NEST_RANGES 12	      /* code ranges whose page allocations back another one */
+#define LT_KCACHE_NAME	   64
 
 enum lt_event_type {
 	LT_EV_ALLOC = 1, /* addr/size allocated; old_addr freed first when non-zero */
@@ -19,6 +22,7 @@ enum lt_event_type {
 	LT_EV_EXEC,	 /* pid replaced its image */
 	LT_EV_EXIT,	 /* pid (whole process) exited */
 	LT_EV_FORK,	 /* pid forked child addr */
+	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string) */
 };
 
 /* What kind of call produced an allocation; indexes lt_kind_names in userspace. */
@@ -52,7 +56,10 @@ enum lt_stat {
 	LT_ST_MAX,
 };
 
-/* Head of every ring-buffer record; ALLOC records are followed by nr_frames user addresses. */
+/*
+ * Head of every ring-buffer record; ALLOC records are followed by nr_frames addresses (user
+ * ones from bpf/ualloc.bpf.c, kernel ones from bpf/kalloc.bpf.c).
+ */
 struct lt_event {
 	__u32 type;
 	__u32 kind;
@@ -62,7 +69,11 @@ struct lt_event {
 	__u64 addr;
 	__u64 size;
 	__u64 old_addr;
-	__u64 sp_word; /* word at the user stack pointer when the stack was taken (syscall path) */
+	union {
+		__u64 sp_word; /* user: word at the stack pointer when the stack was taken (syscall)
+				*/
+		__u64 detail;  /* kernel: struct kmem_cache * (LT_K_SLAB), page order (LT_K_PAGE) */
+	};
 	__u32 nr_frames;
 	__s32 stack_err;
 	__u64 frames[LT_MAX_FRAMES];

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
+#include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -52,6 +53,30 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 	return err;
 }
 
+static int handle_kalloc(struct proc *p, const struct lt_event *e)
+{
+	int64_t kind, id;
+
+	kind = klabels__kind(p->klabels, e->kind, e->detail);
+	if (kind < 0)
+		return kind;
+	id = stacks__intern(p->stacks, (const uint64_t *)e->frames, e->nr_frames, kind);
+	if (id < 0)
+		return id;
+	return tracker__alloc(p->tracker, e->addr, e->size, e->ts_ns, id);
+}
+
+static int handle_kcache(struct proc *p, const struct lt_event *e, size_t size)
+{
+	char name[LT_KCACHE_NAME];
+
+	if (size < LT_EVENT_HDR_SIZE + LT_KCACHE_NAME || !p->klabels)
+		return 0;
+	memcpy(name, e->frames, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	return klabels__name_cache(p->klabels, e->addr, name);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct events *ev = ctx;
@@ -62,7 +87,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;
-	if (e->pid != (uint32_t)p->pid)
+	if (!ev->any_pid && e->pid != (uint32_t)p->pid)
 		return 0;
 	if (ev->discard_until_exec) {
 		if (e->type == LT_EV_EXEC) {
@@ -75,7 +100,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 	p->nr_events++;
 	switch (e->type) {
 	case LT_EV_ALLOC:
-		err = handle_alloc(p, e);
+		if (e->kind >= LT_K_KMALLOC && p->klabels)
+			err = handle_kalloc(p, e);
+		else
+			err = handle_alloc(p, e);
+		break;
+	case LT_EV_KCACHE:
+		err = handle_kcache(p, e, size);
 		break;
 	case LT_EV_FREE:
 		tracker__free(p->tracker, e->addr);

@@ -12,6 +12,7 @@ struct tracker;
 struct stacks;
 struct syms;
 struct history;
+struct klabels;
 
 /* What userspace holds about one traced process. */
 struct proc {
@@ -22,6 +23,7 @@ struct proc {
 	struct history *history;
 	uint64_t rss_anon_start; /* RSS when tracing began */
 	uint64_t rss_anon_prev;	 /* RSS at the previous report */
+	struct klabels *klabels; /* kernel mode: what each allocation holds */
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
@@ -32,6 +34,7 @@ struct events {
 	struct ring_buffer *rb;
 	struct proc *proc;
 	bool discard_until_exec; /* a launched child: what it does before exec is not its own */
+	bool any_pid; /* kernel mode: BPF filtered the allocations; frees come from any context */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct proc *proc);

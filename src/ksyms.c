@@ -201,6 +201,11 @@ size_t ksyms__count(const struct ksyms *ks)
 	return ks->cnt;
 }
 
+const struct ksym *ksyms__at(const struct ksyms *ks, size_t i)
+{
+	return i < ks->cnt ? &ks->syms[i] : NULL;
+}
+
 void ksyms__free(struct ksyms *ks)
 {
 	if (!ks)

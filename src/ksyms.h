@@ -24,6 +24,8 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
 /* First symbol called name, NULL when none. Linear: meant for rare look-ups. */
 const struct ksym *ksyms__get(const struct ksyms *ks, const char *name);
 size_t ksyms__count(const struct ksyms *ks);
+/* The i-th symbol in address order (i < ksyms__count), to walk them all. */
+const struct ksym *ksyms__at(const struct ksyms *ks, size_t i);
 void ksyms__free(struct ksyms *ks);
 
 #endif /* __KSYMS_H */

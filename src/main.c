@@ -12,6 +12,8 @@
 #include "ualloc.skel.h"
 #include "events.h"
 #include "history.h"
+#include "klabels.h"
+#include "kmode.h"
 #include "options.h"
 #include "output.h"
 #include "probes.h"
@@ -57,9 +59,18 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 	return syms__mapping(ctx, addr, out);
 }
 
+/* What a report needs besides the process: whose it is, loss counters, a symbolizer. */
+struct ctx {
+	struct proc *p;
+	const char *comm;
+	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
+	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
+	struct resolver res;
+	struct output *out;
+};
+
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
-static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *skel,
-			struct output *out, bool final, bool last)
+static int print_report(const struct ctx *c, bool final, bool last)
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
@@ -70,11 +81,12 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 		.sort = env.sort,
 	};
 	struct report_opts ro = {.show_allocs = env.show_allocs};
-	struct resolver res = {resolve_user, user_mapping, p->syms};
+	struct proc *p = c->p;
 	struct report r = {
 		.wall = time(NULL),
 		.pid = p->pid,
-		.comm = comm,
+		.comm = c->comm,
+		.kernel = env.kernel,
 		.final = final,
 		.oom = p->oom,
 		.top = env.top,
@@ -83,23 +95,30 @@ static int print_report(struct proc *p, const char *comm, struct ualloc_bpf *ske
 	};
 	int err;
 
-	memcpy(r.bpf_stats, skel->bss->stats, sizeof(r.bpf_stats));
-	if (!p->exited && !procstat__rss_anon(p->pid, &r.rss_anon))
+	if (p->klabels)
+		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
+	if (c->km)
+		kmode__stats(c->km, r.bpf_stats);
+	else
+		memcpy(r.bpf_stats, c->bpf_stats, sizeof(r.bpf_stats));
+	if (p->pid && !p->exited && !procstat__rss_anon(p->pid, &r.rss_anon) && !env.kernel)
 		p->rss_anon_prev = r.rss_anon;
+	if (env.kernel)
+		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
-		err = history__apply(p->history, &r, p->stacks, &res);
-	if (!err && !output__wants(out, last)) {
+		err = history__apply(p->history, &r, p->stacks, &c->res);
+	if (!err && !output__wants(c->out, last)) {
 		report__free(&r);
 		return 0;
 	}
 	if (!err) {
 		report__rank(&r, env.sort);
-		err = report__resolve(&r, p->stacks, &res,
+		err = report__resolve(&r, p->stacks, &c->res,
 				      env.format->all_stacks ? r.nr_stacks : r.top);
 	}
 	if (!err)
-		err = output__write(out, &r, &ro);
+		err = output__write(c->out, &r, &ro);
 	report__free(&r);
 	return err;
 }
@@ -142,9 +161,9 @@ err_destroy:
 	return err;
 }
 
-static int trace_loop(struct events *ev, struct proc *p, struct target *t, struct ualloc_bpf *skel,
-		      struct output *out)
+static int trace_loop(struct events *ev, const struct ctx *c)
 {
+	struct proc *p = c->p;
 	uint64_t interval_ns = env.interval_s * 1000000000ULL;
 	uint64_t next = mono_ns() + interval_ns;
 	unsigned int reports = 0;
@@ -161,33 +180,109 @@ static int trace_loop(struct events *ev, struct proc *p, struct target *t, struc
 		if (mono_ns() < next)
 			continue;
 		next += interval_ns;
-		syms__refresh(p->syms);
+		if (p->syms)
+			syms__refresh(p->syms);
 		reports++;
-		err = print_report(p, t->comm, skel, out, false, reports == env.count);
+		err = print_report(c, false, reports == env.count);
 		if (err || reports == env.count)
 			return err;
 	}
 	/* drain what is still in flight so the final report is complete */
-	events__poll(ev, 0);
+	events__poll(ev, p->klabels && p->exited ? 200 : 0);
 	if (p->execed)
 		fprintf(stderr,
 			"leaktrace: pid %d replaced its image (exec); its probes are gone\n",
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
-	return print_report(p, t->comm, skel, out, true, true);
+	return print_report(c, true, true);
+}
+
+static int open_target(struct target *t)
+{
+	int err = target__open_pid(t, env.pid);
+
+	if (err == -EPERM && env.kernel)
+		return 0; /* a kernel thread: its kernel allocations are still its own */
+	if (err == -ESRCH)
+		fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
+	else if (err == -EPERM)
+		fprintf(stderr,
+			"leaktrace: pid %d is a kernel thread; use -k for kernel allocations\n",
+			env.pid);
+	else if (err)
+		fprintf(stderr, "leaktrace: cannot open pid %d: %s\n", env.pid, strerror(-err));
+	return err;
+}
+
+static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct target *t,
+		      struct proc *p, struct ctx *c)
+{
+	struct syms_opts so = {
+		.no_lines = env.no_lines,
+		.no_demangle = env.no_demangle,
+		.debug_dir = env.debug_dir,
+	};
+	int err;
+
+	err = setup_bpf(skel, t->pid);
+	if (err)
+		return err;
+	err = probes__attach(probes, (*skel)->obj, t, env.obj_path, env.verbose);
+	if (err)
+		return err;
+	p->syms = syms__new(t->pid, &so);
+	if (!p->syms) {
+		err = -errno ?: -ENOMEM;
+		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t->pid, strerror(-err));
+		return err;
+	}
+	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
+	c->res = (struct resolver){resolve_user, user_mapping, p->syms};
+	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
+		t->pid, t->comm, probes->alloc_obj, probes->nr_links,
+		probes->nr_single_step ? " (some single-stepped)" : "");
+	return bpf_map__fd((*skel)->maps.events);
+}
+
+static int start_kernel(struct kmode **km, const struct target *t, struct proc *p, struct ctx *c)
+{
+	struct kmode_opts ko = {
+		.pid = t->pid, .ringbuf_mb = env.ringbuf_mb, .verbose = env.verbose};
+	int err;
+
+	p->klabels = klabels__new();
+	if (!p->klabels)
+		return -ENOMEM;
+	err = kmode__open(km, &ko);
+	if (err)
+		return err;
+	c->km = *km;
+	c->res = kmode__resolver(*km);
+	if (t->pid)
+		fprintf(stderr,
+			"leaktrace: tracing kernel allocations of pid %d (%s): %d "
+			"tracepoints. Ctrl-C to end.\n",
+			t->pid, t->comm, kmode__nr_attached(*km));
+	else
+		fprintf(stderr,
+			"leaktrace: tracing kernel allocations system-wide: %d tracepoints. "
+			"Ctrl-C to end.\n",
+			kmode__nr_attached(*km));
+	return kmode__ringbuf_fd(*km);
 }
 
 int main(int argc, char **argv)
 {
-	struct syms_opts so = {};
 	struct ualloc_bpf *skel = NULL;
+	struct kmode *km = NULL;
 	struct probes probes = {};
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
-	struct output out = {};
 	struct proc p = {};
-	int err;
+	struct output out = {};
+	struct ctx c = {.p = &p, .comm = t.comm, .out = &out};
+	int err, fd;
 
 	err = options__parse(argc, argv);
 	if (err)
@@ -198,69 +293,52 @@ int main(int argc, char **argv)
 	err = system__check();
 	if (err)
 		return 1;
-	err = target__open_pid(&t, env.pid);
-	if (err) {
-		if (err == -ESRCH)
-			fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
-		else if (err == -EPERM)
-			fprintf(stderr,
-				"leaktrace: pid %d is a kernel thread; use -k for kernel "
-				"allocations\n",
-				env.pid);
-		else
-			fprintf(stderr, "leaktrace: cannot open pid %d: %s\n", env.pid,
-				strerror(-err));
+	if (env.pid && open_target(&t))
 		return 1;
-	}
 	err = output__open(&out, env.format, env.output_path);
 	if (err)
 		goto cleanup;
-	err = setup_bpf(&skel, t.pid);
-	if (err)
-		goto cleanup;
-	err = probes__attach(&probes, skel->obj, &t, env.obj_path, env.verbose);
-	if (err)
-		goto cleanup;
-
-	so.no_lines = env.no_lines;
-	so.no_demangle = env.no_demangle;
-	so.debug_dir = env.debug_dir;
 	p.pid = t.pid;
 	p.tracker = tracker__new(mono_ns());
-	if (!procstat__rss_anon(t.pid, &p.rss_anon_start))
-		p.rss_anon_prev = p.rss_anon_start;
 	p.stacks = stacks__new();
-	p.syms = syms__new(t.pid, &so);
 	p.history = history__new();
-	if (!p.tracker || !p.stacks || !p.syms || !p.history) {
-		err = -errno ?: -ENOMEM;
-		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t.pid, strerror(-err));
+	if (!p.tracker || !p.stacks || !p.history) {
+		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = events__open(&ev, bpf_map__fd(skel->maps.events), &p);
+	if (t.pid && !env.kernel && !procstat__rss_anon(t.pid, &p.rss_anon_start))
+		p.rss_anon_prev = p.rss_anon_start;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (env.kernel)
+		fd = start_kernel(&km, &t, &p, &c);
+	else
+		fd = start_user(&skel, &probes, &t, &p, &c);
+	if (fd < 0) {
+		err = fd;
+		goto cleanup;
+	}
+	err = events__open(&ev, fd, &p);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
-		t.pid, t.comm, probes.alloc_obj, probes.nr_links,
-		probes.nr_single_step ? " (some single-stepped)" : "");
-	err = trace_loop(&ev, &p, &t, skel, &out);
+	ev.any_pid = env.kernel;
+	err = trace_loop(&ev, &c);
 
 cleanup:
 	events__close(&ev);
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
+	kmode__free(km);
 	syms__free(p.syms);
 	history__free(p.history);
+	klabels__free(p.klabels);
+	output__close(&out);
 	stacks__free(p.stacks);
 	tracker__free_all(p.tracker);
 	target__free(&t);
-	output__close(&out);
 	if (err == -EPIPE)
 		return 0;
 	return err ? 1 : 0;

@@ -31,6 +31,7 @@ enum {
 
 static const struct option long_opts[] = {
 	{"pid", required_argument, NULL, 'p'},
+	{"kernel", no_argument, NULL, 'k'},
 	{"top", required_argument, NULL, 'T'},
 	{"older", required_argument, NULL, 'o'},
 	{"min-size", required_argument, NULL, 'z'},
@@ -54,10 +55,12 @@ static const struct option long_opts[] = {
 };
 
 static const char usage[] =
-	"Usage: leaktrace [OPTIONS] -p PID [INTERVAL [COUNT]]\n"
+	"Usage: leaktrace [OPTIONS] [-k] [-p PID] [INTERVAL [COUNT]]\n"
 	"Trace outstanding (allocated, not freed) memory by stack.\n"
 	"\n"
 	"  -p, --pid PID          trace the process PID\n"
+	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
+	"                         or made in the context of -p PID; the default without -p\n"
 	"  -T, --top N            stacks per report (default 10)\n"
 	"  -o, --older MS         only allocations older than MS milliseconds\n"
 	"  -z, --min-size BYTES   only allocations of at least BYTES\n"
@@ -119,12 +122,15 @@ int options__parse(int argc, char **argv)
 	int opt, err;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:T:o:z:Z:aO:s:w:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:kT:o:z:Z:aO:s:w:vVh", long_opts, NULL)) != -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
 			err = parse_u64("PID", optarg, 1, INT_MAX, &v);
 			env.pid = v;
+			break;
+		case 'k':
+			env.kernel = true;
 			break;
 		case 'T':
 			err = parse_uint("--top", optarg, 1, 100000, &env.top);
@@ -238,8 +244,12 @@ int options__parse(int argc, char **argv)
 		fprintf(stderr, "leaktrace: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!env.pid) {
-		fprintf(stderr, "leaktrace: nothing to trace: give -p PID (see --help)\n");
+	/* memleak's default: no process given means the kernel */
+	if (!env.pid && !env.command)
+		env.kernel = true;
+	if (env.kernel && (env.obj_path || env.sample_bytes)) {
+		fprintf(stderr, "leaktrace: %s is for user-space tracing, not -k\n",
+			env.obj_path ? "-O" : "sampling");
 		return -EINVAL;
 	}
 	if (!env.format)

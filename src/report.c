@@ -33,12 +33,9 @@ const char *const verdict_names[VERDICT_MAX] = {
 };
 
 const char *const lt_stat_names[LT_ST_MAX] = {
-	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",
-	[LT_ST_STACK_FAIL] = "stack_fail",
-	[LT_ST_INFLIGHT_FULL] = "inflight_full",
-	[LT_ST_NESTED] = "nested",
-	[LT_ST_FAILED_ALLOC] = "failed_alloc",
-	[LT_ST_SAMPLED_OUT] = "sampled_out",
+	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",	 [LT_ST_STACK_FAIL] = "stack_fail",
+	[LT_ST_INFLIGHT_FULL] = "inflight_full", [LT_ST_NESTED] = "nested",
+	[LT_ST_FAILED_ALLOC] = "failed_alloc",	 [LT_ST_SAMPLED_OUT] = "sampled_out",
 };
 
 static const struct report_format formats[] = {
@@ -62,6 +59,24 @@ const struct report_format *report__format(const char *name)
 const char *report__format_names(void)
 {
 	return "text, json, folded, pprof or svg";
+}
+
+const char *report__kind_name(const struct report *r, uint32_t kind)
+{
+	if (kind < LT_K_MAX)
+		return lt_kind_names[kind];
+	if (kind - LT_K_MAX < r->nr_kind_labels)
+		return r->kind_labels[kind - LT_K_MAX];
+	return "?";
+}
+
+void report__subject(const struct report *r, char *buf, size_t sz)
+{
+	if (r->kernel && !r->pid)
+		snprintf(buf, sz, "kernel");
+	else
+		snprintf(buf, sz, "pid %d (%s)%s", r->pid, r->comm ? r->comm : "?",
+			 r->kernel ? " kernel" : "");
 }
 
 struct build_ctx {

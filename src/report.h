@@ -15,7 +15,8 @@
 struct stacks;
 
 /*
- * Turns one captured address into frames (inlined ones first); returns how many, >= 1.
+ * Turns one captured address into frames (inlined ones first); returns how many: >= 1, or 0
+ * to hide a frame of the tracer's own (the kernel's BPF trampolines).
  * mapping (may be NULL) tells which mapped file holds an address, for formats that carry
  * mappings (pprof); 0 or -ENOENT.
  */
@@ -68,8 +69,11 @@ struct report_filter {
 
 struct report {
 	time_t wall;
-	pid_t pid;
+	pid_t pid; /* 0 with kernel: the whole system */
 	const char *comm;
+	bool kernel;			/* kernel allocations (leaktrace -k) */
+	const char *const *kind_labels; /* kinds from LT_K_MAX on: "slab:filp", "page order 0" */
+	uint32_t nr_kind_labels;
 	uint64_t now_ms; /* ms since tracing began */
 	bool final;
 	uint64_t total_bytes;
@@ -149,5 +153,9 @@ const char *folded__sanitize(const char *name, char *buf, size_t size);
 
 extern const char *const lt_kind_names[LT_K_MAX];
 extern const char *const lt_stat_names[LT_ST_MAX];
+/* What a stack of this kind holds: "malloc", "kmalloc", "slab:filp", "page order 0". */
+const char *report__kind_name(const struct report *r, uint32_t kind);
+/* "pid 42 (demo)", "kernel", "pid 42 (demo) kernel": whose memory a report is about. */
+void report__subject(const struct report *r, char *buf, size_t sz);
 
 #endif /* __REPORT_H */

@@ -78,7 +78,7 @@ static void print_stack_line(FILE *out, const struct report *r, const struct rep
 	char a[32], b[32];
 
 	fprintf(out, "\t%" PRIu64 " bytes in %.0f allocations from stack (%s) %s", rs->bytes,
-		rs->count, lt_kind_names[rs->kind], verdict_names[rs->verdict]);
+		rs->count, report__kind_name(r, rs->kind), verdict_names[rs->verdict]);
 	if (rs->verdict != VERDICT_NEW)
 		fprintf(out, ": %s%s/s over %.0fs, %s%s since last", rs->rate >= 0 ? "+" : "",
 			human(a, sizeof(a), rs->rate), rs->window_ms / 1000.0,
@@ -109,19 +109,20 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
 	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
-	char tbuf[32];
+	char tbuf[32], subject[64];
 	struct tm tm;
 
 	localtime_r(&r->wall, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	report__subject(r, subject, sizeof(subject));
 	fprintf(out,
-		"[%s] pid %d (%s)%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
+		"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
 		"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64 " untracked threads, "
 		"%" PRIu64 " out of memory; unknown frees: %" PRIu64 ", missed frees: %" PRIu64
 		"\n",
-		tbuf, r->pid, r->comm ? r->comm : "?", r->final ? " final" : "", r->total_bytes,
-		r->total_count, r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL],
-		b[LT_ST_INFLIGHT_FULL], r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
+		tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
+		r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL], b[LT_ST_INFLIGHT_FULL],
+		r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
 	if (r->sample_bytes)
 		fprintf(out,
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "

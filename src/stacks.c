@@ -12,9 +12,9 @@ struct stacks {
 	size_t mem;
 };
 
-static uint64_t hash_frames(const uint64_t *f, uint32_t nr)
+static uint64_t hash_frames(const uint64_t *f, uint32_t nr, uint32_t kind)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ nr;
+	uint64_t h = 0xcbf29ce484222325ULL ^ nr ^ (uint64_t)kind << 32;
 	uint32_t i;
 
 	for (i = 0; i < nr; i++) {
@@ -89,10 +89,10 @@ int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, ui
 		return STACK_NONE;
 	if ((s->nr + 1) * 2 > s->nr_slots && grow_slots(s))
 		return -ENOMEM;
-	h = hash_frames(frames, nr);
+	h = hash_frames(frames, nr, kind);
 	for (j = h & (s->nr_slots - 1); s->slots[j]; j = (j + 1) & (s->nr_slots - 1)) {
 		st = s->by_id[s->slots[j] - 1];
-		if (st->hash == h && st->nr_frames == nr &&
+		if (st->hash == h && st->nr_frames == nr && st->kind == kind &&
 		    !memcmp(st->frames, frames, nr * sizeof(frames[0])))
 			return s->slots[j] - 1;
 	}

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Interned stacks: equal frame lists share one id; a hash collision never merges two stacks. */
+/*
+ * Interned stacks: equal frame lists of the same kind share one id (a kernel stack can hand out
+ * page orders or slab caches of several kinds); a hash collision never merges two stacks.
+ */
 #ifndef __STACKS_H
 #define __STACKS_H
 
@@ -11,7 +14,7 @@
 struct stack {
 	uint64_t hash;
 	uint32_t nr_frames;
-	uint32_t kind; /* enum lt_kind of the first allocation seen on it */
+	uint32_t kind; /* enum lt_kind, or a kernel kind label (see klabels.h) */
 	uint64_t frames[];
 };
 

@@ -59,8 +59,8 @@ start_tracer() {
 	"$LT" "$@" > "$TDIR/lt.out" 2> "$TDIR/lt.err" &
 	LT_PID=$!
 	echo "$LT_PID" >> "$(PIDS_FILE)"
-	wait_for "$TDIR/lt.err" 'tracing pid|leaktrace: .*(error|cannot|no )' 15
-	grep -q 'tracing pid' "$TDIR/lt.err" || die "tracer did not start: $(cat "$TDIR/lt.err")"
+	wait_for "$TDIR/lt.err" 'tracing (pid|kernel)|leaktrace: .*(error|cannot|no )' 15
+	grep -qE 'tracing (pid|kernel)' "$TDIR/lt.err" || die "tracer did not start: $(cat "$TDIR/lt.err")"
 }
 
 # go: let the program run its workload and wait until it says done.
@@ -78,7 +78,7 @@ stop_tracer() {
 
 # The last report of $TDIR/lt.out (or FILE).
 last_report() {
-	awk '/^\[[0-9:]+\] pid /{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "${1:-$TDIR/lt.out}"
+	awk '/^\[[0-9:]+\] (pid|kernel)/{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "${1:-$TDIR/lt.out}"
 }
 
 # site_stat FUNC bytes|count [FILE]: sum over the last report's stacks whose allocation site,
@@ -93,6 +93,20 @@ site_stat() {
 			if (f == fn) { bytes += b; count += c }
 			want = 0 }
 		END { print (what == "bytes" ? bytes + 0 : count + 0) }'
+}
+
+# kstacks FUNC [UNLESS]: "KIND COUNT BYTES" for each stack of the last report with a frame in
+# FUNC and none in UNLESS (kernel reports: KIND is kmalloc, slab:NAME, page_order_N, percpu).
+kstacks() {
+	last_report | awk -v fn="$1" -v unless="${2:-}" '
+		function flush() { if (hit && !veto) print kind, c, b; hit = 0; veto = 0 }
+		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
+			flush(); b = $1; c = $4
+			kind = $0; sub(/.*from stack \(/, "", kind); sub(/\) [a-z]+[:;].*/, "", kind)
+			gsub(/ /, "_", kind); next }
+		/^\t\t/ { f = $1; sub(/\+0x[0-9a-f]+$/, "", f); hit = hit || f == fn
+			veto = veto || f == unless }
+		END { flush() }'
 }
 
 # header_stat FIELD [FILE]: a number from the last report's header line

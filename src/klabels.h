@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What a kernel allocation holds, as shown on its stack line: "kmalloc", "slab:filp",
+ * "page order 0", "percpu". Each distinct label gets a kind id >= LT_K_MAX.
+ */
+#ifndef __KLABELS_H
+#define __KLABELS_H
+
+#include <stdint.h>
+
+struct klabels;
+
+struct klabels *klabels__new(void);
+/* Remember the name of the slab cache at address cache. 0 or negative errno. */
+int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name);
+/* The kind id of an allocation of kind (enum lt_kind) with its event detail; negative errno. */
+int64_t klabels__kind(struct klabels *k, uint32_t kind, uint64_t detail);
+/* Labels by id - LT_K_MAX, for struct report. */
+const char *const *klabels__names(const struct klabels *k, uint32_t *nr);
+void klabels__free(struct klabels *k);
+
+#endif /* __KLABELS_H */
