@@ -299,15 +299,6 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	p.pid = t.pid;
-	p.tracker = tracker__new(mono_ns());
-	p.stacks = stacks__new();
-	p.history = history__new();
-	if (!p.tracker || !p.stacks || !p.history) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	if (t.pid && !env.kernel && !procstat__rss_anon(t.pid, &p.rss_anon_start))
-		p.rss_anon_prev = p.rss_anon_start;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -319,6 +310,16 @@ int main(int argc, char **argv)
 		err = fd;
 		goto cleanup;
 	}
+	/* times count from the moment the probes are in place (--older, --baseline) */
+	p.tracker = tracker__new(mono_ns());
+	p.stacks = stacks__new();
+	p.history = history__new();
+	if (!p.tracker || !p.stacks || !p.history) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (t.pid && !env.kernel && !procstat__rss_anon(t.pid, &p.rss_anon_start))
+		p.rss_anon_prev = p.rss_anon_start;
 	err = events__open(&ev, fd, &p);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));

@@ -141,6 +141,12 @@ static void jw_hex(struct jw *w, const char *key, uint64_t v)
 	fprintf(w->out, "\"0x%" PRIx64 "\"", v);
 }
 
+static void jw_num(struct jw *w, const char *key, double v)
+{
+	jw_key(w, key);
+	fprintf(w->out, "%.1f", v);
+}
+
 static void jw_null(struct jw *w, const char *key)
 {
 	jw_key(w, key);
@@ -191,11 +197,21 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 
 	jw_object(w, NULL);
 	jw_u64(w, "id", rs->stack_id);
-	jw_str(w, "kind", lt_kind_names[rs->kind]);
+	jw_str(w, "kind", report__kind_name(r, rs->kind));
 	jw_u64(w, "bytes", rs->bytes);
 	jw_u64(w, "count", (uint64_t)(rs->count + 0.5));
 	jw_u64(w, "samples", rs->samples);
 	jw_u64(w, "oldest_age_ms", r->now_ms - rs->oldest_ms);
+	jw_u64(w, "median_age_ms", r->now_ms - rs->median_ms);
+	jw_u64(w, "frees", rs->frees);
+	jw_int(w, "delta_bytes", rs->delta_bytes);
+	jw_num(w, "rate_bytes_per_s", rs->rate);
+	jw_u64(w, "window_ms", rs->window_ms);
+	jw_str(w, "verdict", verdict_names[rs->verdict]);
+	if (rs->internal)
+		jw_str(w, "internal", rs->internal);
+	else
+		jw_null(w, "internal");
 	jw_bool(w, "captured", rs->nr_frames > 0);
 	jw_array(w, "frames");
 	for (j = 0; j < rs->nr_frames; j++)
@@ -253,6 +269,14 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	jw_end(&w, '}');
 	jw_u64(&w, "oom", r->oom);
 	jw_end(&w, '}');
+
+	if (r->rss_anon) {
+		jw_object(&w, "memory");
+		jw_u64(&w, "rss_anon", r->rss_anon);
+		jw_u64(&w, "rss_anon_start", r->rss_anon_start);
+		jw_u64(&w, "live_heap", r->total_bytes);
+		jw_end(&w, '}');
+	}
 
 	jw_object(&w, "sampling");
 	jw_bool(&w, "enabled", r->sample_bytes > 0);

@@ -305,7 +305,7 @@ static uint64_t lost_location(struct profile *p)
 	return p->lost_loc;
 }
 
-static void sample(struct profile *p, const struct report_stack *rs)
+static void sample(struct profile *p, const struct report *r, const struct report_stack *rs)
 {
 	uint64_t values[2] = {(uint64_t)(rs->count + 0.5), rs->bytes};
 	uint32_t i, j, n = 0;
@@ -323,7 +323,7 @@ static void sample(struct profile *p, const struct report_stack *rs)
 	pb__packed(&p->sub, SAMPLE_LOCATION_ID, p->ids, n);
 	pb__packed(&p->sub, SAMPLE_VALUE, values, 2);
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "kind"));
-	pb__uint(&p->sub2, LABEL_STR, str_id(p, lt_kind_names[rs->kind]));
+	pb__uint(&p->sub2, LABEL_STR, str_id(p, report__kind_name(r, rs->kind)));
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "oldest_age_ms"));
 	pb__uint(&p->sub2, LABEL_NUM, p->r->now_ms - rs->oldest_ms);
@@ -381,7 +381,7 @@ static int encode(struct profile *p)
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 	for (i = 0; i < r->nr_stacks; i++)
 		if (r->stacks[i].bytes)
-			sample(p, &r->stacks[i]);
+			sample(p, r, &r->stacks[i]);
 	pb__uint(&p->out, PROFILE_TIME_NANOS, (uint64_t)r->wall * 1000000000ULL);
 	pb__uint(&p->out, PROFILE_DURATION_NANOS, r->now_ms * 1000000ULL);
 	value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");

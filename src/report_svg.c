@@ -38,8 +38,7 @@ struct tree {
 /* Hook: a stack the model knows to be growing is outlined in red (nothing sets it yet). */
 static bool stack_is_growing(const struct report_stack *rs)
 {
-	(void)rs;
-	return false;
+	return rs->verdict == VERDICT_LEAK || rs->verdict == VERDICT_GROWING;
 }
 
 static uint32_t tree__child(struct tree *t, uint32_t parent, const char *name, const char *module)
