@@ -36,6 +36,7 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	struct build_ctx *c = data;
 	struct report_stack *rs = &c->by_id[rec->stack_id];
 	uint64_t s = c->f->sample_bytes;
+	double w;
 
 	(void)is_map;
 	if (rec->size < c->f->min_size || rec->size > c->f->max_size)
@@ -45,14 +46,10 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	if (!rs->samples || rec->ts_ms < rs->oldest_ms)
 		rs->oldest_ms = rec->ts_ms;
 	rs->samples++;
-	/* a sampled record stands for mean/size allocations of its size (see ualloc.bpf.c) */
-	if (s && rec->size < s) {
-		rs->bytes += s;
-		rs->count += (double)s / (rec->size ? rec->size : 1);
-	} else {
-		rs->bytes += rec->size;
-		rs->count += 1;
-	}
+	/* a record sampled with probability p stands for 1 / p allocations of its size */
+	w = (double)LT_SAMPLE_ONE / lt_sample_p32(rec->size, s);
+	rs->bytes += (uint64_t)(rec->size * w + 0.5);
+	rs->count += w;
 }
 
 static int cmp_stacks(const void *a, const void *b, void *key)

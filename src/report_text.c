@@ -76,8 +76,10 @@ int report__text(const struct report *r, FILE *out, const struct stacks *st, str
 	if (r->sample_bytes)
 		fprintf(out,
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
-			"counts are estimates (%" PRIu64 " allocations not recorded)\n",
-			r->sample_bytes, b[LT_ST_SAMPLED_OUT]);
+			"counts are estimates (%" PRIu64 " allocations not recorded, %" PRIu64
+			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
+			r->sample_bytes, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
+			b[LT_ST_SAMPLED_FULL]);
 	fprintf(out, "Top %u stacks with outstanding allocations:\n",
 		o->top < r->nr_stacks ? o->top : r->nr_stacks);
 	for (i = 0; i < r->nr_stacks && i < o->top; i++) {
