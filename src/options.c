@@ -209,6 +209,7 @@ int options__parse(int argc, char **argv)
 		fprintf(stderr, "leaktrace: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	env.probe_at_entry = getenv("LEAKTRACE_PROBE_AT_ENTRY") != NULL;
 	if (!env.pid) {
 		fprintf(stderr, "leaktrace: nothing to trace: give -p PID (see --help)\n");
 		return -EINVAL;

@@ -33,6 +33,7 @@ struct options {
 	uint64_t sample_bytes;
 	unsigned int ringbuf_mb;
 	enum sort_key sort;
+	bool probe_at_entry; /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
 };
 
 extern struct options env;

@@ -92,7 +92,7 @@ site_stat() {
 			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
 			if (f == fn) { bytes += b; count += c }
 			want = 0 }
-		END { print (what == "bytes" ? bytes + 0 : count + 0) }'
+		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }'
 }
 
 # header_stat FIELD [FILE]: a number from the last report's header line
