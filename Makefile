@@ -117,8 +117,23 @@ test: leaktrace $(TEST_PROGS) $(UNIT_BINS)
 demo: leaktrace $(OUTPUT)/tests/demo
 	$(Q)scripts/demo.sh $(OUTPUT)/tests/demo
 
-bench: leaktrace
-	$(Q)scripts/bench.sh
+$(OUTPUT)/bench/malloc_bench: tests/bench/malloc_bench.c tests/progs/progs.h
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ -lm
+
+$(OUTPUT)/bench/scale: tests/bench/scale.c $(LIB_OBJS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
+
+bench: leaktrace $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath leaktrace) scripts/bench.sh
 
 format:
 	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/progs/*.c tests/unit/*.c

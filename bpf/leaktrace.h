@@ -47,12 +47,14 @@ enum lt_kind {
 
 /* Loss and health counters kept in BPF .bss; every report prints them. */
 enum lt_stat {
-	LT_ST_RINGBUF_DROP,  /* event not delivered: ring buffer full */
-	LT_ST_STACK_FAIL,    /* stack capture failed: event carries no frames */
-	LT_ST_INFLIGHT_FULL, /* per-thread in-flight map full: allocation missed */
-	LT_ST_NESTED,	     /* allocator calls nested in another (not double counted) */
-	LT_ST_FAILED_ALLOC,  /* allocator returned NULL / MAP_FAILED: ignored */
-	LT_ST_SAMPLED_OUT,   /* allocations skipped by sampling */
+	LT_ST_RINGBUF_DROP,   /* event not delivered: ring buffer full */
+	LT_ST_STACK_FAIL,     /* stack capture failed: event carries no frames */
+	LT_ST_INFLIGHT_FULL,  /* per-thread in-flight map full: allocation missed */
+	LT_ST_NESTED,	      /* allocator calls nested in another (not double counted) */
+	LT_ST_FAILED_ALLOC,   /* allocator returned NULL / MAP_FAILED: ignored */
+	LT_ST_SAMPLED_OUT,    /* allocations skipped by sampling */
+	LT_ST_FREE_UNSAMPLED, /* sampling: frees of allocations not sampled (no event sent) */
+	LT_ST_SAMPLED_FULL,   /* sampling: sampled-address map full: allocation not recorded */
 	LT_ST_MAX,
 };
 
@@ -78,6 +80,40 @@ struct lt_event {
 	__s32 stack_err;
 	__u64 frames[LT_MAX_FRAMES];
 };
+
+#define LT_SAMPLE_ONE  (1ULL << 32)
+#define LT_SAMPLED_MAX (1U << 20) /* sampled allocations outstanding at once (BPF hash) */
+
+/*
+ * Poisson sampling of bytes, as tcmalloc does: an allocation of size bytes is sampled with
+ * probability 1 - exp(-size / mean), returned in units of 2^-32 (LT_SAMPLE_ONE: always).
+ * Integer-only, so BPF draws with exactly the probability userspace divides by: the scaled
+ * estimate is unbiased by construction, whatever the rounding. Sizes of 16 means or more are
+ * always sampled (1 - exp(-16) differs from 1 by 1e-7).
+ */
+static inline __u64 lt_sample_p32(__u64 size, __u64 mean)
+{
+	const __u64 one = 1ULL << 30; /* Q30 */
+	__u64 x, f, e, ek = one;
+	int i;
+
+	if (!mean || size >= 16 * mean)
+		return LT_SAMPLE_ONE;
+	if (!size)
+		size = 1;	 /* malloc(0) holds a block too */
+	x = (size << 24) / mean; /* size / mean in Q24, < 16 << 24 */
+	f = (x & 0xffffff) << 6; /* fractional part in Q30 */
+	/* exp(-f) by Horner, degree 7: error < 1 / 8! */
+	e = one;
+	for (i = 7; i >= 1; i--)
+		e = one - ((f * e) >> 30) / i;
+	/* exp(-integer part): exp(-1) = 0x178b5639 in Q30 */
+	for (i = 0; i < 16; i++)
+		if (i < (int)(x >> 24))
+			ek = (ek * 0x178b5639ULL) >> 30;
+	e = (ek * e) >> 30;
+	return e >= one ? 1 : (one - e) << 2;
+}
 
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
 

@@ -37,6 +37,15 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
+/* Sampling: addresses of sampled allocations still outstanding (sized from userspace). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} sampled SEC(".maps");
+
 /* Processes whose syscalls and lifecycle are traced (uprobes are filtered by the kernel). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -60,14 +69,39 @@ static __always_inline void stat_inc(enum lt_stat s)
 
 static __always_inline bool sampled_out(__u64 size)
 {
-	__u64 r;
+	__u64 p;
 
-	if (!sample_bytes || size >= sample_bytes * 8)
+	if (!sample_bytes)
 		return false;
-	/* P(record) = 1 - exp(-size/mean), approximated by size/mean clamped at 1 (exact for
-	 * size << mean); userspace scales each record by 1 / P, so the estimate is unbiased. */
-	r = bpf_get_prandom_u32();
-	return r * sample_bytes >= (size << 32) ? true : false;
+	p = lt_sample_p32(size, sample_bytes);
+	return p < LT_SAMPLE_ONE && bpf_get_prandom_u32() >= p;
+}
+
+/*
+ * Sampling: whether a free is of a sampled allocation (then forgotten here and sent), so that
+ * the many frees of unsampled ones cost a hash delete and no event, and are counted apart.
+ */
+static __always_inline bool free_wanted(__u64 addr)
+{
+	if (!sample_bytes)
+		return true;
+	if (bpf_map_delete_elem(&sampled, &addr) == 0)
+		return true;
+	stat_inc(LT_ST_FREE_UNSAMPLED);
+	return false;
+}
+
+/* Sampling: remember a sampled address; false when it cannot be (the map is full). */
+static __always_inline bool sampled_remember(__u64 addr)
+{
+	__u8 one = 1;
+
+	if (!sample_bytes)
+		return true;
+	if (bpf_map_update_elem(&sampled, &addr, &one, BPF_ANY) == 0)
+		return true;
+	stat_inc(LT_ST_SAMPLED_FULL);
+	return false;
 }
 
 static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
@@ -184,24 +218,28 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	if (cur.kind == LT_K_REALLOC && cur.arg) {
 		if (!addr) {
 			/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
-			if (cur.size == 0)
-				emit_free(LT_K_REALLOC, cur.arg);
-			else
+			if (cur.size != 0)
 				stat_inc(LT_ST_FAILED_ALLOC);
+			else if (free_wanted(cur.arg))
+				emit_free(LT_K_REALLOC, cur.arg);
 			return 0;
 		}
 		if (cur.skip) {
 			/* the old block is gone even when the new one is not sampled */
-			if (addr != cur.arg)
+			if (free_wanted(cur.arg))
 				emit_free(LT_K_REALLOC, cur.arg);
 			return 0;
 		}
+		if (!free_wanted(cur.arg))
+			cur.arg = 0; /* the old block was not sampled: nothing to release */
 	} else if (!addr) {
 		stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
 	} else if (cur.skip) {
 		return 0;
 	}
+	if (!sampled_remember(addr))
+		return 0;
 
 	e = event_init(LT_EV_ALLOC, cur.kind);
 	if (!e)
@@ -288,7 +326,8 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 		stat_inc(LT_ST_NESTED);
 		return 0;
 	}
-	emit_free(kind, ptr);
+	if (free_wanted(ptr))
+		emit_free(kind, ptr);
 	return 0;
 }
 

@@ -137,6 +137,9 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid)
 	err = bpf_map__set_max_entries(skel->maps.events, env.ringbuf_mb << 20);
 	if (err)
 		goto err_destroy;
+	err = bpf_map__set_max_entries(skel->maps.sampled, env.sample_bytes ? LT_SAMPLED_MAX : 1);
+	if (err)
+		goto err_destroy;
 	err = system__autoload_syscalls(skel->obj);
 	if (err)
 		goto err_destroy;

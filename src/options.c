@@ -244,6 +244,7 @@ int options__parse(int argc, char **argv)
 		fprintf(stderr, "leaktrace: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	env.probe_at_entry = getenv("LEAKTRACE_PROBE_AT_ENTRY") != NULL;
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
+#include "options.h"
 #include "placement.h"
 #include "probes.h"
 #include "target.h"
@@ -158,7 +159,7 @@ static int attach_table(struct probes *p, struct bpf_object *obj, const struct t
 			continue;
 		seen[nr_seen++] = fn.file_off;
 
-		off = placement__offset(fn.code, fn.code_len);
+		off = env.probe_at_entry ? 0 : placement__offset(fn.code, fn.code_len);
 		if (!placement__emulated(fn.code + off, fn.code_len - off))
 			p->nr_single_step++;
 		if (verbose)

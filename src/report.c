@@ -33,9 +33,10 @@ const char *const verdict_names[VERDICT_MAX] = {
 };
 
 const char *const lt_stat_names[LT_ST_MAX] = {
-	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",	 [LT_ST_STACK_FAIL] = "stack_fail",
-	[LT_ST_INFLIGHT_FULL] = "inflight_full", [LT_ST_NESTED] = "nested",
-	[LT_ST_FAILED_ALLOC] = "failed_alloc",	 [LT_ST_SAMPLED_OUT] = "sampled_out",
+	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",	   [LT_ST_STACK_FAIL] = "stack_fail",
+	[LT_ST_INFLIGHT_FULL] = "inflight_full",   [LT_ST_NESTED] = "nested",
+	[LT_ST_FAILED_ALLOC] = "failed_alloc",	   [LT_ST_SAMPLED_OUT] = "sampled_out",
+	[LT_ST_FREE_UNSAMPLED] = "free_unsampled", [LT_ST_SAMPLED_FULL] = "sampled_full",
 };
 
 static const struct report_format formats[] = {
@@ -102,6 +103,7 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	struct build_ctx *c = data;
 	struct report_stack *rs = &c->by_id[rec->stack_id];
 	uint64_t s = c->f->sample_bytes;
+	double w;
 
 	(void)is_map;
 	if (!passes(c->f, rec, c->now_ms))
@@ -109,14 +111,10 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 	if (!rs->samples || rec->ts_ms < rs->oldest_ms)
 		rs->oldest_ms = rec->ts_ms;
 	rs->samples++;
-	/* a sampled record stands for mean/size allocations of its size (see ualloc.bpf.c) */
-	if (s && rec->size < s) {
-		rs->bytes += s;
-		rs->count += (double)s / (rec->size ? rec->size : 1);
-	} else {
-		rs->bytes += rec->size;
-		rs->count += 1;
-	}
+	/* a record sampled with probability p stands for 1 / p allocations of its size */
+	w = (double)LT_SAMPLE_ONE / lt_sample_p32(rec->size, s);
+	rs->bytes += (uint64_t)(rec->size * w + 0.5);
+	rs->count += w;
 }
 
 static void add_ts(const struct alloc_rec *rec, bool is_map, void *data)

@@ -126,8 +126,10 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	if (r->sample_bytes)
 		fprintf(out,
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
-			"counts are estimates (%" PRIu64 " allocations not recorded)\n",
-			r->sample_bytes, b[LT_ST_SAMPLED_OUT]);
+			"counts are estimates (%" PRIu64 " allocations not recorded, %" PRIu64
+			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
+			r->sample_bytes, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
+			b[LT_ST_SAMPLED_FULL]);
 	if (r->filter && r->filter->baseline_ms)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);

@@ -92,7 +92,7 @@ site_stat() {
 			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
 			if (f == fn) { bytes += b; count += c }
 			want = 0 }
-		END { print (what == "bytes" ? bytes + 0 : count + 0) }'
+		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }'
 }
 
 # kstacks FUNC [UNLESS]: "KIND COUNT BYTES" for each stack of the last report with a frame in

@@ -47,6 +47,14 @@ int main(void)
 	const uint64_t paused[] = {100, 200, 200, 300, 400, 500};
 	double rate = 0;
 
+	int named = 0;
+
+	for (int i = 0; i < LT_ST_MAX; i++)
+		named += lt_stat_names[i] != NULL;
+	CHECK(named == LT_ST_MAX, "every loss counter has a name for the reports");
+	for (int i = 0; i < VERDICT_MAX; i++)
+		named += verdict_names[i] != NULL;
+	CHECK(named == LT_ST_MAX + VERDICT_MAX, "every verdict has a name");
 	CHECK(run(leak, 2, 0, 0, NULL) == VERDICT_NEW, "two reports: new");
 	CHECK(run(leak, 6, 0, 0, &rate) == VERDICT_LEAK, "steady growth, old kept: leak");
 	CHECK(rate > 99 && rate < 101, "rate 100 B/s: %.1f", rate);

@@ -154,8 +154,12 @@ static void test_report(void)
 	f.min_size = 0;
 	f.sample_bytes = 100;
 	report__build(&r, tr, s, &f, 6000);
-	CHECK(stack_bytes(&r, s1) == 200 && stack_bytes(&r, s2) == 500,
-	      "sampled records scale to the sampling mean below it, not above");
+	/* weight 1 / (1 - exp(-s / 100)): 10 B -> 10.508, 500 B -> 1.0068 */
+	CHECK(stack_bytes(&r, s1) == 210 && stack_bytes(&r, s2) == 503,
+	      "sampled records scale by the inverse of their Poisson probability");
+	CHECK(r.stacks[0].count > 1.0068 - 1e-3 && r.stacks[0].count < 1.0068 + 1e-3 &&
+		      r.stacks[1].count > 21.016 - 1e-2 && r.stacks[1].count < 21.016 + 1e-2,
+	      "sampled counts scale alike");
 	report__free(&r);
 	stacks__free(s);
 	tracker__free_all(tr);
