@@ -46,12 +46,16 @@ wait_for() {
 	die "timed out waiting for /$2/ in $(basename "$1"): $(tail -n 3 "$1" 2>/dev/null)"
 }
 
-# start_prog NAME [ARGS...]: sets PROG_PID; the program's stdout is $TDIR/prog.out
+# start_prog NAME [ARGS...]: sets PROG_PID; the program's stdout is $PROG_OUT ($TDIR/prog.out
+# for the first program of a test, prog.N.out for the next ones)
 start_prog() {
-	"$OUTPUT/tests/$1" "${@:2}" > "$TDIR/prog.out" 2>&1 &
+	PROG_OUT=$TDIR/prog.out
+	local n=1
+	while [ -e "$PROG_OUT" ]; do n=$((n + 1)); PROG_OUT=$TDIR/prog.$n.out; done
+	"$OUTPUT/tests/$1" "${@:2}" > "$PROG_OUT" 2>&1 &
 	PROG_PID=$!
 	echo "$PROG_PID" >> "$(PIDS_FILE)"
-	wait_for "$TDIR/prog.out" '^ready'
+	wait_for "$PROG_OUT" '^ready'
 }
 
 # start_tracer ARGS...: leaktrace ARGS in the background; report in $TDIR/lt.out
@@ -66,7 +70,7 @@ start_tracer() {
 # go: let the program run its workload and wait until it says done.
 go() {
 	kill -USR1 "$PROG_PID"
-	wait_for "$TDIR/prog.out" '^done' 60
+	wait_for "${PROG_OUT:-$TDIR/prog.out}" '^done' 60
 }
 
 # stop_tracer [SIGNAL]: final report, sets LT_RC
