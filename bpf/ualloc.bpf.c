@@ -7,6 +7,7 @@
 #include "leaktrace.h"
 
 #define MAP_ANONYMOUS 0x20
+#define MAP_NORESERVE 0x4000
 
 /*
  * Sampling: an allocation of size s is recorded with probability 1 - exp(-s / sample_bytes)
@@ -104,15 +105,24 @@ static __always_inline bool sampled_remember(__u64 addr)
 	return false;
 }
 
-static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
+/* Largest request glibc serves without calling mmap (M_MMAP_THRESHOLD starts there). */
+#define LT_NO_NEST_MAX (128 << 10)
+
+/*
+ * Entry of an allocator call. Returns 0 when the return must be seen, 1 when it need not:
+ * only a session probe (see alloc_session) acts on that, skipping its return trap.
+ */
+static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, bool session)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, fresh = {};
 
 	in = bpf_map_lookup_elem(&inflight, &tid);
 	if (in && in->depth) {
-		in->depth++;
 		stat_inc(LT_ST_NESTED);
+		if (session)
+			return 1; /* its return will not run: leave the depth alone */
+		in->depth++;
 		return 0;
 	}
 	fresh.kind = kind;
@@ -122,6 +132,10 @@ static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
 	fresh.skip = sampled_out(size);
 	if (fresh.skip)
 		stat_inc(LT_ST_SAMPLED_OUT);
+	/* realloc and operator new call other probed functions; big requests call mmap */
+	if (session && fresh.skip && size < LT_NO_NEST_MAX && kind != LT_K_REALLOC &&
+	    kind != LT_K_NEW)
+		return 1;
 	if (in) {
 		*in = fresh;
 		return 0;
@@ -129,6 +143,11 @@ static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
 	if (bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY))
 		stat_inc(LT_ST_INFLIGHT_FULL);
 	return 0;
+}
+
+static __always_inline int alloc_enter(__u32 kind, __u64 size, __u64 arg)
+{
+	return alloc_enter_mode(kind, size, arg, false);
 }
 
 static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stack)
@@ -212,7 +231,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 
 	if (cur.kind == LT_K_POSIX_MEMALIGN) {
 		addr = 0;
-		if (ret == 0)
+		if ((int)ret == 0)
 			bpf_probe_read_user(&addr, sizeof(addr), (void *)cur.arg);
 	}
 	if (cur.kind == LT_K_REALLOC && cur.arg) {
@@ -344,6 +363,69 @@ int BPF_KPROBE(delete_enter, void *ptr)
 }
 
 /*
+ * Session variants, for uprobe session links (Linux 6.13): one program runs at entry and, only
+ * if the entry returned 0, at return. Used when sampling, so that an unsampled call that cannot
+ * nest another probed call costs one trap instead of two. Attach type and links are set up by
+ * userspace (src/uprobe_session.c): libbpf 1.1 knows neither.
+ */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+static __always_inline int alloc_session(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg)
+{
+	if (bpf_session_is_return())
+		return alloc_exit(ctx, PT_REGS_RC(ctx));
+	return alloc_enter_mode(kind, size, arg, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_session, size_t size)
+{
+	return alloc_session(ctx, LT_K_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_session, size_t size)
+{
+	return alloc_session(ctx, LT_K_NEW, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_session, size_t nmemb, size_t size)
+{
+	return alloc_session(ctx, LT_K_CALLOC, (__u64)nmemb * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_session, void *ptr, size_t size)
+{
+	return alloc_session(ctx, LT_K_REALLOC, size, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_session, void *ptr, size_t nmemb, size_t size)
+{
+	return alloc_session(ctx, LT_K_REALLOC, (__u64)nmemb * size, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_session, size_t align, size_t size)
+{
+	return alloc_session(ctx, LT_K_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_session, void **memptr, size_t align, size_t size)
+{
+	return alloc_session(ctx, LT_K_POSIX_MEMALIGN, size, (__u64)memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_session, size_t size)
+{
+	return alloc_session(ctx, LT_K_VALLOC, size, 0);
+}
+
+/*
  * mmap family: syscall tracepoints, so direct syscalls count too and no libc uprobe is needed
  * (glibc's mmap and munmap start with instructions the kernel must single-step).
  */
@@ -453,7 +535,11 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 		stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
 	}
-	if (!(a.a3 & MAP_ANONYMOUS))
+	/*
+	 * PROT_NONE with MAP_NORESERVE reserves address space, not memory: glibc's arenas, JIT
+	 * and GC heaps. (Thread stacks are PROT_NONE at first too, but without MAP_NORESERVE.)
+	 */
+	if (!(a.a3 & MAP_ANONYMOUS) || (!a.a2 && (a.a3 & MAP_NORESERVE)))
 		return 0;
 	if (sampled_out(a.a1)) {
 		stat_inc(LT_ST_SAMPLED_OUT);

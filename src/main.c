@@ -24,6 +24,7 @@
 #include "system.h"
 #include "target.h"
 #include "tracker.h"
+#include "uprobe_session.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -123,7 +124,7 @@ static int print_report(const struct ctx *c, bool final, bool last)
 	return err;
 }
 
-static int setup_bpf(struct ualloc_bpf **out, pid_t pid)
+static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 {
 	struct ualloc_bpf *skel;
 	__u8 one = 1;
@@ -141,6 +142,11 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid)
 	if (err)
 		goto err_destroy;
 	err = system__autoload_syscalls(skel->obj);
+	if (err)
+		goto err_destroy;
+	/* only sampling gains from sessions: unsampled calls then skip their return trap */
+	*session = env.sample_bytes && !env.no_session && uprobe_session__supported();
+	err = uprobe_session__prepare(skel->obj, *session);
 	if (err)
 		goto err_destroy;
 	err = ualloc_bpf__load(skel);
@@ -228,7 +234,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 	};
 	int err;
 
-	err = setup_bpf(skel, t->pid);
+	err = setup_bpf(skel, t->pid, &probes->session);
 	if (err)
 		return err;
 	err = probes__attach(probes, (*skel)->obj, t, env.obj_path, env.verbose);
@@ -242,8 +248,10 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 	}
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
 	c->res = (struct resolver){resolve_user, user_mapping, p->syms};
-	fprintf(stderr, "leaktrace: tracing pid %d (%s) through %s: %d probes%s. Ctrl-C to end.\n",
-		t->pid, t->comm, probes->alloc_obj, probes->nr_links,
+	fprintf(stderr,
+		"leaktrace: tracing pid %d (%s) through %s: %d probes%s%s. Ctrl-C to end.\n",
+		t->pid, t->comm, probes->alloc_obj, probes->nr_links + probes->nr_session,
+		probes->nr_session ? " (session probes: unsampled calls skip the return)" : "",
 		probes->nr_single_step ? " (some single-stepped)" : "");
 	return bpf_map__fd((*skel)->maps.events);
 }

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
 #include "options.h"
 #include "placement.h"
 #include "probes.h"
+#include "uprobe_session.h"
 #include "target.h"
 
 enum probe_lib {
@@ -118,6 +120,30 @@ static int attach_one(struct probes *p, struct bpf_object *obj, const char *path
 	return 0;
 }
 
+/* The session twin of an entry program: malloc_enter -> malloc_session (bpf/ualloc.bpf.c). */
+static int attach_session(struct probes *p, struct bpf_object *obj, const char *path,
+			  const char *entry, size_t off, pid_t pid)
+{
+	struct bpf_program *prog;
+	char name[64];
+	size_t n = strlen(entry);
+	int fd;
+
+	if (p->nr_session == PROBES_MAX_LINKS)
+		return -E2BIG;
+	if (n < 6 || n >= sizeof(name) || strcmp(entry + n - 6, "_enter"))
+		return -ENOENT;
+	snprintf(name, sizeof(name), "%.*s_session", (int)(n - 6), entry);
+	prog = bpf_object__find_program_by_name(obj, name);
+	if (!prog)
+		return -ENOENT;
+	fd = uprobe_session__attach(bpf_program__fd(prog), path, off, pid);
+	if (fd < 0)
+		return fd;
+	p->session_fds[p->nr_session++] = fd;
+	return 0;
+}
+
 static int attach_table(struct probes *p, struct bpf_object *obj, const struct target *t,
 			enum probe_lib lib, const char *target_path, bool verbose)
 {
@@ -168,8 +194,11 @@ static int attach_table(struct probes *p, struct bpf_object *obj, const struct t
 				placement__emulated(fn.code + off, fn.code_len - off)
 					? ", emulated"
 					: ", single-stepped");
-		err = attach_one(p, obj, path, ap->entry, fn.file_off + off, false, t->pid);
-		if (!err && ap->ret)
+		if (p->session && ap->ret)
+			err = attach_session(p, obj, path, ap->entry, fn.file_off + off, t->pid);
+		else
+			err = attach_one(p, obj, path, ap->entry, fn.file_off + off, false, t->pid);
+		if (!err && ap->ret && !p->session)
 			err = attach_one(p, obj, path, ap->ret, fn.file_off + off, true, t->pid);
 		if (err) {
 			fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n",
@@ -218,4 +247,7 @@ void probes__detach(struct probes *p)
 	for (i = 0; i < p->nr_links; i++)
 		bpf_link__destroy(p->links[i]);
 	p->nr_links = 0;
+	for (i = 0; i < p->nr_session; i++)
+		close(p->session_fds[i]);
+	p->nr_session = 0;
 }

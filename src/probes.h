@@ -14,6 +14,9 @@ struct target;
 struct probes {
 	struct bpf_link *links[PROBES_MAX_LINKS];
 	int nr_links;
+	bool session; /* set before attach: allocators with a return use uprobe session links */
+	int session_fds[PROBES_MAX_LINKS];
+	int nr_session;
 	int nr_single_step;   /* probes the kernel must single-step (no better place found) */
 	char alloc_obj[4096]; /* the object serving malloc, as the target names it */
 };
