@@ -95,6 +95,9 @@ static int print_report(const struct ctx *c, bool final, bool last)
 	};
 	int err;
 
+	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too. */
+	if (p->syms)
+		syms__refresh(p->syms);
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
 	if (c->km)
@@ -180,8 +183,6 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 		if (mono_ns() < next)
 			continue;
 		next += interval_ns;
-		if (p->syms)
-			syms__refresh(p->syms);
 		reports++;
 		err = print_report(c, false, reports == env.count);
 		if (err || reports == env.count)
