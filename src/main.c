@@ -223,6 +223,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 		.no_lines = env.no_lines,
 		.no_demangle = env.no_demangle,
 		.debug_dir = env.debug_dir,
+		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
 	int err;
 

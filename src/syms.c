@@ -17,6 +17,7 @@
 
 #include "syms.h"
 #include "debuginfo.h"
+#include "debuginfod.h"
 #include "demangle.h"
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
@@ -106,6 +107,9 @@ struct syms {
 	bool no_lines;
 	bool no_demangle;
 	char *debug_dir;
+	unsigned int debuginfod_timeout_s;
+	struct debuginfod *debuginfod; /* made on the first query */
+	bool debuginfod_tried;
 	int root_fd; /* the target's root directory, still usable after it exits */
 	struct mapping *maps;
 	size_t nmaps;
@@ -213,15 +217,49 @@ static int dso__read_loads(struct dso *dso)
 	return dso->nloads ? 0 : -ENOENT;
 }
 
+/* Only when the user asked (--debuginfod): a query leaves the machine. */
+static int syms__debuginfod(struct syms *s, struct dso *dso)
+{
+	const uint8_t *id;
+	size_t len;
+
+	if (!s->debuginfod_timeout_s || debuginfo__build_id(dso->elf, &id, &len))
+		return -ENOENT;
+	if (!s->debuginfod_tried) {
+		s->debuginfod_tried = true;
+		s->debuginfod = debuginfod__new(s->debuginfod_timeout_s);
+		if (!s->debuginfod)
+			fprintf(stderr, "leaktrace: --debuginfod: %s\n",
+				errno == ENOENT ? "libdebuginfod.so.1 is not installed"
+						: "cannot start a debuginfod client");
+	}
+	return s->debuginfod ? debuginfod__find(s->debuginfod, id, len) : -ENOENT;
+}
+
+static bool same_build_id(Elf *a, Elf *b)
+{
+	const uint8_t *ida, *idb;
+	size_t la, lb;
+
+	return !debuginfo__build_id(a, &ida, &la) && !debuginfo__build_id(b, &idb, &lb) &&
+	       la == lb && !memcmp(ida, idb, la);
+}
+
 static void dso__open_debug(struct syms *s, struct dso *dso)
 {
+	bool fetched = false;
 	int fd;
 
 	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir);
+	if (fd < 0) {
+		fd = syms__debuginfod(s, dso);
+		fetched = fd >= 0;
+	}
 	if (fd < 0)
 		return;
 	dso->dbg_elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF) {
+	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF ||
+	    (fetched && !same_build_id(dso->elf, dso->dbg_elf))) {
 		if (dso->dbg_elf)
 			elf_end(dso->dbg_elf);
 		dso->dbg_elf = NULL;
@@ -686,6 +724,7 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 	if (opts) {
 		s->no_lines = opts->no_lines;
 		s->no_demangle = opts->no_demangle;
+		s->debuginfod_timeout_s = opts->debuginfod_timeout_s;
 		if (opts->debug_dir) {
 			s->debug_dir = strdup(opts->debug_dir);
 			if (!s->debug_dir) {
@@ -1022,6 +1061,7 @@ void syms__free(struct syms *s)
 	}
 	strset__free(&s->strs);
 	addr_cache__free(&s->cache);
+	debuginfod__free(s->debuginfod);
 	perfmap__free(s->perf.pm);
 	if (s->root_fd >= 0)
 		close(s->root_fd);

@@ -138,3 +138,75 @@ test_deleted_binary_still_symbolizes() {
 		die "deleted binary not symbolized: $(last_report | head -20)"
 	expect_eq "leak_malloc bytes" "$(site_stat leak_malloc bytes)" 10000
 }
+
+# debuginfod_prog: a copy of cxxleak with neither debuglink nor a local debug file; its debug
+# file served as buildid/ID/debuginfo from $TDIR/srv. Sets PROG_PID.
+debuginfod_prog() {
+	local id
+	command -v python3 > /dev/null || return 1
+	objcopy --remove-section=.gnu_debuglink "$OUTPUT/tests/cxxleak" "$TDIR/cxxleak_nolink"
+	id=$(readelf -n "$TDIR/cxxleak_nolink" | awk '/Build ID/ {print $3}')
+	mkdir -p "$TDIR/srv/buildid/$id" "$TDIR/cache"
+	cp "$OUTPUT/tests/cxxleak.debug" "$TDIR/srv/buildid/$id/debuginfo"
+	"$TDIR/cxxleak_nolink" > "$TDIR/prog.out" 2>&1 &
+	PROG_PID=$!
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/prog.out" '^ready'
+	export DEBUGINFOD_CACHE_PATH=$TDIR/cache
+}
+
+# http_server DIR: a local debuginfod stand-in; sets DEBUGINFOD_URLS, requests logged to srv.log
+http_server() {
+	python3 -u -m http.server --bind 127.0.0.1 --directory "$1" 0 > "$TDIR/srv.log" 2>&1 &
+	echo $! >> "$(PIDS_FILE)"
+	wait_for "$TDIR/srv.log" 'Serving HTTP on .* port [0-9]+'
+	DEBUGINFOD_URLS=http://127.0.0.1:$(sed -nE 's/.* port ([0-9]+) .*/\1/p' "$TDIR/srv.log" | head -n 1)
+	export DEBUGINFOD_URLS
+}
+
+debuginfod_run() {
+	start_tracer -p "$PROG_PID" 1 -T 1000 "$@"
+	go
+	sleep 0.3
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+}
+
+test_debuginfod_off_by_default_then_fetches() {
+	debuginfod_prog || { echo "skip: no python3 to serve debug files"; return 0; }
+	http_server "$TDIR/srv"
+	debuginfod_run
+	grep -q 'GET /buildid' "$TDIR/srv.log" && die "asked debuginfod without --debuginfod"
+	last_report | grep -q 'Basket' && die "named without a debug file: $(last_report)"
+	kill "$PROG_PID"
+	debuginfod_prog
+	debuginfod_run --debuginfod
+	grep -q "GET /buildid/[0-9a-f]*/debuginfo HTTP/1.1\" 200" "$TDIR/srv.log" ||
+		die "no debuginfo fetched: $(cat "$TDIR/srv.log")"
+	last_report | grep -qE '^		shop::Basket::add\(int\)\+0x[0-9a-f]+ \[cxxleak_nolink\] \(tests/progs/cxxleak.cc:[0-9]+\)$' ||
+		die "not named from the fetched debug file: $(last_report) $(cat "$TDIR/lt.err")"
+}
+
+test_debuginfod_timeout_holds() {
+	local port t0 t1
+	debuginfod_prog || { echo "skip: no python3 for a server that never answers"; return 0; }
+	# accepts connections, never answers
+	python3 -u -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(120)' > "$TDIR/port" &
+	echo $! >> "$(PIDS_FILE)"
+	wait_for "$TDIR/port" '^[0-9]+$'
+	export DEBUGINFOD_URLS=http://127.0.0.1:$(cat "$TDIR/port")
+	t0=$(date +%s%N)
+	start_tracer -p "$PROG_PID" 1 -T 1000 --debuginfod=2
+	go
+	wait_for "$TDIR/lt.out" ' pid [0-9]+ \(cxxleak_nolink\): ' 20
+	t1=$(date +%s%N)
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	grep -q 'debuginfod: no answer within 2 s; no more queries this run' "$TDIR/lt.err" ||
+		die "no timeout message: $(cat "$TDIR/lt.err")"
+	# one 2 s query for the program (then none): the first report is late by about that
+	[ $(((t1 - t0) / 1000000)) -lt 9000 ] || die "first report after $(((t1 - t0) / 1000000)) ms"
+	last_report | grep -qE '^		0x[0-9a-f]+ \[cxxleak_nolink\]$' || die "$(last_report)"
+}
