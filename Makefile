@@ -4,6 +4,8 @@ CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 CC ?= gcc
+CXX ?= g++
+OBJCOPY ?= objcopy
 PKG_CONFIG ?= pkg-config
 ARCH := x86
 VMLINUX_H ?= vmlinux/$(ARCH)/vmlinux.h
@@ -20,7 +22,7 @@ endif
 DEPS_STAMP := $(OUTPUT)/.deps
 $(shell mkdir -p $(OUTPUT))
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-ifeq ($(wildcard $(DEPS_STAMP)),)
+ifneq ($(shell test $(DEPS_STAMP) -nt scripts/deps.sh && echo fresh),fresh)
 $(info scripts/deps.sh: checking build dependencies)
 DEPS_RESULT := $(shell scripts/deps.sh 1>&2 && touch $(DEPS_STAMP) && echo ok)
 ifneq ($(DEPS_RESULT),ok)
@@ -95,6 +97,8 @@ $(OUTPUT):
 # Tests: ground-truth programs, unit tests, and the integration suite.
 TEST_PROGS_SRC := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TEST_PROGS_SRC))
+TEST_PROGS_CXX_SRC := $(wildcard tests/progs/*.cc)
+TEST_PROGS += $(patsubst tests/progs/%.cc,$(OUTPUT)/tests/%,$(TEST_PROGS_CXX_SRC))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
@@ -105,6 +109,16 @@ $(OUTPUT)/tests/%: tests/progs/%.c tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@
+
+# C++ programs ship as distributions ship binaries: stripped, their DWARF in NAME.debug beside
+# them, reached through .gnu_debuglink (name and CRC).
+$(OUTPUT)/tests/%: tests/progs/%.cc tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CXX) $(PROG_CFLAGS) $< -o $@.full
+	$(Q)$(OBJCOPY) --only-keep-debug $@.full $@.debug
+	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
+	$(Q)rm -f $@.full
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,UNIT,$@)

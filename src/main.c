@@ -96,6 +96,9 @@ static int print_report(const struct ctx *c, bool final, bool last)
 	};
 	int err;
 
+	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too. */
+	if (p->syms)
+		syms__refresh(p->syms);
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
 	if (c->km)
@@ -189,8 +192,6 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 		if (mono_ns() < next)
 			continue;
 		next += interval_ns;
-		if (p->syms)
-			syms__refresh(p->syms);
 		reports++;
 		err = print_report(c, false, reports == env.count);
 		if (err || reports == env.count)
@@ -231,6 +232,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 		.no_lines = env.no_lines,
 		.no_demangle = env.no_demangle,
 		.debug_dir = env.debug_dir,
+		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
 	int err;
 

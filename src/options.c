@@ -22,6 +22,7 @@ enum {
 	OPT_NO_LINES = 0x100,
 	OPT_NO_DEMANGLE,
 	OPT_DEBUG_DIR,
+	OPT_DEBUGINFOD,
 	OPT_SAMPLE_BYTES,
 	OPT_RINGBUF,
 	OPT_SORT,
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
 	{"no-lines", no_argument, NULL, OPT_NO_LINES},
 	{"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
 	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+	{"debuginfod", optional_argument, NULL, OPT_DEBUGINFOD},
 	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
@@ -77,6 +79,8 @@ static const char usage[] =
 	"      --no-lines         do not look up source lines\n"
 	"      --no-demangle      print C++ names mangled\n"
 	"      --debug-dir DIR    extra root to search for separate debug files\n"
+	"      --debuginfod[=SECS] fetch debug files not found locally from DEBUGINFOD_URLS,\n"
+	"                         each query at most SECS seconds (default 10); off by default\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 32)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
@@ -201,6 +205,12 @@ int options__parse(int argc, char **argv)
 		case OPT_DEBUG_DIR:
 			env.debug_dir = optarg;
 			break;
+		case OPT_DEBUGINFOD:
+			env.debuginfod_timeout_s = 10;
+			if (optarg)
+				err = parse_uint("--debuginfod timeout", optarg, 1, 3600,
+						 &env.debuginfod_timeout_s);
+			break;
 		case OPT_RINGBUF:
 			err = parse_uint("--ringbuf-mb", optarg, 1, 4096, &env.ringbuf_mb);
 			if (!err && (env.ringbuf_mb & (env.ringbuf_mb - 1))) {
@@ -254,6 +264,9 @@ int options__parse(int argc, char **argv)
 			env.obj_path ? "-O" : "sampling");
 		return -EINVAL;
 	}
+	if (env.debuginfod_timeout_s && !(getenv("DEBUGINFOD_URLS") ?: "")[0])
+		fprintf(stderr, "leaktrace: --debuginfod: DEBUGINFOD_URLS is not set, no server to "
+				"ask\n");
 	if (!env.format)
 		env.format = report__format("text");
 	if (env.format->binary && !env.output_path && isatty(STDOUT_FILENO)) {

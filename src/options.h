@@ -32,7 +32,8 @@ struct options {
 	bool no_lines;
 	bool no_demangle;
 	const char *debug_dir;
-	const char *obj_path; /* -O: allocator library or binary to probe */
+	unsigned int debuginfod_timeout_s; /* --debuginfod: 0 off */
+	const char *obj_path;		   /* -O: allocator library or binary to probe */
 	uint64_t sample_bytes;
 	unsigned int ringbuf_mb;
 	enum sort_key sort;

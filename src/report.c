@@ -282,9 +282,9 @@ void report__rank(struct report *r, int key)
 int report__resolve(struct report *r, const struct stacks *st, const struct resolver *res,
 		    uint32_t max_stacks)
 {
-	struct sym_frame buf[MAX_INLINE];
-	uint32_t i, j, n;
-	int k;
+	struct sym_frame *buf = NULL, *tmp;
+	uint32_t i, j, n, cap = 0;
+	int k, err = 0;
 
 	r->resolver = res;
 	for (i = 0; i < r->nr_stacks && i < max_stacks; i++) {
@@ -293,17 +293,31 @@ int report__resolve(struct report *r, const struct stacks *st, const struct reso
 
 		if (rs->frames)
 			continue;
-		rs->frames = calloc(s->nr_frames * MAX_INLINE + 1, sizeof(*rs->frames));
-		if (!rs->frames)
-			return -ENOMEM;
+		/* Resolved into one scratch buffer, then kept at their exact size: stacks with
+		 * room for every frame to expand would cost megabytes a report. */
+		if (s->nr_frames * MAX_INLINE + 1 > cap) {
+			cap = s->nr_frames * MAX_INLINE + 1;
+			tmp = realloc(buf, cap * sizeof(*buf));
+			if (!tmp) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = tmp;
+		}
 		for (j = 0, n = 0; j < s->nr_frames; j++) {
-			k = res->resolve(res->ctx, s->frames[j], buf, MAX_INLINE);
-			memcpy(&rs->frames[n], buf, k * sizeof(buf[0]));
+			k = res->resolve(res->ctx, s->frames[j], &buf[n], MAX_INLINE);
 			n += k;
 		}
+		rs->frames = malloc((n ? n : 1) * sizeof(*rs->frames));
+		if (!rs->frames) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(rs->frames, buf, n * sizeof(*buf));
 		rs->nr_frames = n;
 	}
-	return 0;
+	free(buf);
+	return err;
 }
 
 int report__mapping(const struct report *r, uint64_t addr, struct sym_mapping *out)

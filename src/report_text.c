@@ -13,7 +13,11 @@ static void print_frame(FILE *out, const struct sym_frame *fr)
 		fprintf(out, "%s+0x%" PRIx64, fr->name, fr->offset);
 	else
 		fprintf(out, "0x%" PRIx64, fr->addr);
-	fprintf(out, " [%s]", fr->module ? fr->module : "unknown");
+	/* Pseudo-mappings are bracketed already: "[anon]", "[vdso]". */
+	if (fr->module && fr->module[0] == '[')
+		fprintf(out, " %s", fr->module);
+	else
+		fprintf(out, " [%s]", fr->module ? fr->module : "unknown");
 	if (fr->file)
 		fprintf(out, " (%s:%d)", fr->file, fr->line);
 	if (fr->inlined)

@@ -17,12 +17,15 @@
 
 #include "syms.h"
 #include "debuginfo.h"
+#include "debuginfod.h"
 #include "demangle.h"
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
+#include "perfmap.h"
 #include "procmaps.h"
 
-#define MAX_INLINE_DEPTH 32
+#define MAX_INLINE_DEPTH  32
+#define CACHE_MAX_ENTRIES (1U << 20)
 
 /* One mapped file, shared by all the mappings of it and read at most once. */
 struct dso {
@@ -68,11 +71,45 @@ struct strset {
 	size_t cnt;
 };
 
+/*
+ * A resolved address, valid while the same file is mapped at the same place. module and path
+ * are not kept: they belong to the mapping, whose strings a refresh replaces.
+ */
+struct cache_ent {
+	uint64_t key; /* addr << 1 | ret_addr */
+	uint64_t map_start;
+	uint64_t map_pgoff;
+	struct dso *dso;
+	int n;
+	struct sym_frame frames[];
+};
+
+struct addr_cache {
+	struct cache_ent **slots;
+	size_t cap;
+	size_t cnt;
+};
+
+/* /tmp/perf-PID.map, re-read when it changed (JITs append to it as they compile). */
+struct perf_map {
+	struct perfmap *pm;
+	char path[64];
+	char module[32];
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	bool checked; /* since the last refresh */
+};
+
 struct syms {
 	pid_t pid;
+	uid_t uid; /* the target's owner: only its own (or root's) perf map is believed */
 	bool no_lines;
 	bool no_demangle;
 	char *debug_dir;
+	unsigned int debuginfod_timeout_s;
+	struct debuginfod *debuginfod; /* made on the first query */
+	bool debuginfod_tried;
 	int root_fd; /* the target's root directory, still usable after it exits */
 	struct mapping *maps;
 	size_t nmaps;
@@ -80,6 +117,8 @@ struct syms {
 	struct dso *vdso;
 	bool vdso_tried;
 	struct strset strs;
+	struct addr_cache cache;
+	struct perf_map perf;
 };
 
 static uint64_t str_hash(const char *s)
@@ -178,15 +217,49 @@ static int dso__read_loads(struct dso *dso)
 	return dso->nloads ? 0 : -ENOENT;
 }
 
+/* Only when the user asked (--debuginfod): a query leaves the machine. */
+static int syms__debuginfod(struct syms *s, struct dso *dso)
+{
+	const uint8_t *id;
+	size_t len;
+
+	if (!s->debuginfod_timeout_s || debuginfo__build_id(dso->elf, &id, &len))
+		return -ENOENT;
+	if (!s->debuginfod_tried) {
+		s->debuginfod_tried = true;
+		s->debuginfod = debuginfod__new(s->debuginfod_timeout_s);
+		if (!s->debuginfod)
+			fprintf(stderr, "leaktrace: --debuginfod: %s\n",
+				errno == ENOENT ? "libdebuginfod.so.1 is not installed"
+						: "cannot start a debuginfod client");
+	}
+	return s->debuginfod ? debuginfod__find(s->debuginfod, id, len) : -ENOENT;
+}
+
+static bool same_build_id(Elf *a, Elf *b)
+{
+	const uint8_t *ida, *idb;
+	size_t la, lb;
+
+	return !debuginfo__build_id(a, &ida, &la) && !debuginfo__build_id(b, &idb, &lb) &&
+	       la == lb && !memcmp(ida, idb, la);
+}
+
 static void dso__open_debug(struct syms *s, struct dso *dso)
 {
+	bool fetched = false;
 	int fd;
 
 	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir);
+	if (fd < 0) {
+		fd = syms__debuginfod(s, dso);
+		fetched = fd >= 0;
+	}
 	if (fd < 0)
 		return;
 	dso->dbg_elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF) {
+	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF ||
+	    (fetched && !same_build_id(dso->elf, dso->dbg_elf))) {
 		if (dso->dbg_elf)
 			elf_end(dso->dbg_elf);
 		dso->dbg_elf = NULL;
@@ -597,6 +670,7 @@ int syms__refresh(struct syms *s)
 	size_t ncur, i, n;
 	int err;
 
+	s->perf.checked = false;
 	err = syms__read_maps(s, &cur, &ncur);
 	if (err)
 		return err;
@@ -632,6 +706,7 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 {
 	char path[64];
 	struct syms *s;
+	struct stat st;
 	int err;
 
 	if (pid <= 0) {
@@ -649,6 +724,7 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 	if (opts) {
 		s->no_lines = opts->no_lines;
 		s->no_demangle = opts->no_demangle;
+		s->debuginfod_timeout_s = opts->debuginfod_timeout_s;
 		if (opts->debug_dir) {
 			s->debug_dir = strdup(opts->debug_dir);
 			if (!s->debug_dir) {
@@ -659,6 +735,8 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
 	s->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	s->uid = stat(path, &st) ? 0 : st.st_uid;
 
 	err = syms__refresh(s);
 	if (err)
@@ -692,23 +770,139 @@ static const char *syms__dwarf_name(struct syms *s, const char *name)
 	return strset__own(&s->strs, dem) ?: name;
 }
 
-int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame *out, int max)
+static void addr_cache__free(struct addr_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cap; i++)
+		free(c->slots[i]);
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}
+
+static uint64_t key_hash(uint64_t key)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return key;
+}
+
+static struct cache_ent **addr_cache__slot(struct addr_cache *c, uint64_t key)
+{
+	size_t mask = c->cap - 1, i;
+
+	for (i = key_hash(key) & mask; c->slots[i]; i = (i + 1) & mask)
+		if (c->slots[i]->key == key)
+			break;
+	return &c->slots[i];
+}
+
+static struct cache_ent *addr_cache__get(struct addr_cache *c, uint64_t key)
+{
+	return c->cap ? *addr_cache__slot(c, key) : NULL;
+}
+
+/* Keep frames[0..n-1] for key; a failure only costs a later lookup. */
+static void addr_cache__put(struct addr_cache *c, uint64_t key, const struct mapping *m,
+			    const struct sym_frame *frames, int n)
+{
+	struct cache_ent *e, **slot;
+
+	if (c->cnt >= CACHE_MAX_ENTRIES)
+		addr_cache__free(c);
+	if (c->cnt * 2 >= c->cap) {
+		struct addr_cache bigger = {.cap = c->cap ? c->cap * 2 : 4096};
+		size_t i;
+
+		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+		if (!bigger.slots)
+			return;
+		for (i = 0; i < c->cap; i++)
+			if (c->slots[i])
+				*addr_cache__slot(&bigger, c->slots[i]->key) = c->slots[i];
+		bigger.cnt = c->cnt;
+		free(c->slots);
+		*c = bigger;
+	}
+	slot = addr_cache__slot(c, key);
+	if (*slot)
+		return;
+	e = malloc(sizeof(*e) + n * sizeof(e->frames[0]));
+	if (!e)
+		return;
+	e->key = key;
+	e->map_start = m->start;
+	e->map_pgoff = m->pgoff;
+	e->dso = m->dso;
+	e->n = n;
+	memcpy(e->frames, frames, n * sizeof(frames[0]));
+	*slot = e;
+	c->cnt++;
+}
+
+static const struct perfmap *syms__perfmap(struct syms *s)
+{
+	struct perf_map *p = &s->perf;
+	struct perfmap *pm;
+	struct stat st;
+
+	if (p->checked)
+		return p->pm;
+	p->checked = true;
+	if (!p->path[0]) {
+		snprintf(p->path, sizeof(p->path), "/tmp/perf-%d.map", s->pid);
+		snprintf(p->module, sizeof(p->module), "perf-%d.map", s->pid);
+	}
+	/* /tmp is anyone's: a map another user planted there must not name our frames. */
+	if (lstat(p->path, &st) || !S_ISREG(st.st_mode) || (st.st_uid && st.st_uid != s->uid))
+		return p->pm;
+	if (p->pm && st.st_ino == p->ino && st.st_size == p->size &&
+	    st.st_mtim.tv_sec == p->mtime.tv_sec && st.st_mtim.tv_nsec == p->mtime.tv_nsec)
+		return p->pm;
+	pm = perfmap__load(p->path);
+	if (!pm)
+		return p->pm;
+	perfmap__free(p->pm);
+	p->pm = pm;
+	p->ino = st.st_ino;
+	p->size = st.st_size;
+	p->mtime = st.st_mtim;
+	return pm;
+}
+
+/* JIT code: anonymous executable memory (or memory unmapped since), named by the perf map. */
+static bool syms__resolve_jit(struct syms *s, const struct mapping *m, uint64_t look,
+			      struct sym_frame *f)
+{
+	const struct perfmap_sym *sym;
+	const char *name;
+
+	if (m && (m->path || !m->exec || strcmp(m->module, "[anon]")))
+		return false;
+	sym = perfmap__find(syms__perfmap(s), look);
+	if (!sym)
+		return false;
+	/* The map may be re-read before this frame is printed: keep our own copy of the name. */
+	name = strset__own(&s->strs, strdup(sym->name));
+	if (!name)
+		return false;
+	f->name = name;
+	f->offset = f->addr - sym->start;
+	f->module = s->perf.module;
+	return true;
+}
+
+static int syms__resolve_file(struct syms *s, struct mapping *m, uint64_t addr, uint64_t look,
+			      struct sym_frame *out, int max)
 {
 	struct dwarf_frame df[MAX_INLINE_DEPTH];
-	struct sym_frame base = {.addr = addr};
-	uint64_t look = ret_addr && addr ? addr - 1 : addr, vaddr;
+	struct sym_frame base = {.addr = addr, .module = m->module, .path = m->path};
 	struct elf_sym *sym;
-	struct mapping *m;
+	uint64_t vaddr;
 	int n = 0, i, k = 0, skip;
 
-	if (max <= 0)
-		return 0;
-	m = syms__find_mapping(s, look);
-	if (!m)
-		goto out_base;
-	base.module = m->module;
-	base.path = m->path;
-	if (!m->dso || dso__load(s, m->dso) || dso__vaddr(m->dso, m, look, &vaddr))
+	if (dso__load(s, m->dso) || dso__vaddr(m->dso, m, look, &vaddr))
 		goto out_base;
 
 	sym = elf_symtab__find(m->dso->symtab, vaddr);
@@ -748,6 +942,53 @@ int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame
 out_base:
 	out[k++] = base;
 	return k;
+}
+
+int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame *out, int max)
+{
+	struct sym_frame all[MAX_INLINE_DEPTH];
+	uint64_t look = ret_addr && addr ? addr - 1 : addr, key = addr << 1 | ret_addr;
+	struct cache_ent *e;
+	struct mapping *m;
+	int n, i, skip;
+
+	if (max <= 0)
+		return 0;
+	m = syms__find_mapping(s, look);
+	if (!m || !m->dso) {
+		out[0] = (struct sym_frame){.addr = addr};
+		if (m) {
+			out[0].module = m->module;
+			out[0].path = m->path;
+		}
+		syms__resolve_jit(s, m, look, &out[0]);
+		return 1;
+	}
+	e = addr_cache__get(&s->cache, key);
+	if (e && e->dso == m->dso && e->map_start == m->start && e->map_pgoff == m->pgoff) {
+		n = e->n;
+		memcpy(all, e->frames, n * sizeof(all[0]));
+	} else {
+		n = syms__resolve_file(s, m, addr, look, all, MAX_INLINE_DEPTH);
+		if (!e)
+			addr_cache__put(&s->cache, key, m, all, n);
+		else if (n <= e->n) {
+			/* The same address now in another file: the newest answer wins. */
+			e->dso = m->dso;
+			e->map_start = m->start;
+			e->map_pgoff = m->pgoff;
+			e->n = n;
+			memcpy(e->frames, all, n * sizeof(all[0]));
+		}
+	}
+	/* Out of room: keep the outer frames, the function that really holds addr last. */
+	skip = n > max ? n - max : 0;
+	for (i = skip; i < n; i++) {
+		out[i - skip] = all[i];
+		out[i - skip].module = m->module;
+		out[i - skip].path = m->path;
+	}
+	return n - skip;
 }
 
 const char *syms__module_path(struct syms *s, uint64_t addr)
@@ -819,6 +1060,9 @@ void syms__free(struct syms *s)
 		dso__free(dso);
 	}
 	strset__free(&s->strs);
+	addr_cache__free(&s->cache);
+	debuginfod__free(s->debuginfod);
+	perfmap__free(s->perf.pm);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	free(s->debug_dir);

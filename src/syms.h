@@ -11,6 +11,9 @@ struct syms_opts {
 	bool no_lines;	       /* skip DWARF file:line lookups */
 	bool no_demangle;      /* keep C++ names mangled */
 	const char *debug_dir; /* extra debug-file search root, may be NULL */
+	/* ask DEBUGINFOD_URLS for debug files not found locally, each query at most this
+	 * many seconds; 0: never */
+	unsigned int debuginfod_timeout_s;
 };
 
 /* One resolved frame. Strings are owned by the struct syms and live until syms__free(). */
