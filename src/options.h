@@ -33,6 +33,7 @@ struct options {
 	bool no_demangle;
 	const char *debug_dir;
 	const char *obj_path; /* -O: allocator library or binary to probe */
+	const char *sym_prefix; /* -S: the allocator's symbols carry this prefix */
 	uint64_t sample_bytes;
 	unsigned int ringbuf_mb;
 	enum sort_key sort;
