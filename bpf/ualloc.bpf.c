@@ -22,7 +22,7 @@ struct inflight {
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
 	__u32 kind;
 	__u32 depth;
-	__u32 skip; /* not sampled: the return probe only unwinds depth */
+	__u32 skip;    /* not sampled: the return probe only unwinds depth */
 	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
 };
 

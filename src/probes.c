@@ -202,8 +202,9 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 	if (verbose)
 		fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu%s)\n", sym,
 			base_name(o->path[i]), (unsigned long long)fn->file_off, off,
-			placement__emulated(fn->code + off, fn->code_len - off) ? ", emulated"
-										 : ", single-stepped");
+			placement__emulated(fn->code + off, fn->code_len - off)
+				? ", emulated"
+				: ", single-stepped");
 	target__path(o->t, o->path[i], path, sizeof(path));
 	err = attach_one(p, obj, path, ap->entry, fn->file_off + off, false, o->t->pid);
 	if (!err && ap->ret)
@@ -277,8 +278,7 @@ static bool family_complete(struct objs *o, int i, const char *prefix)
 }
 
 /* Prefixed allocator families found in objects other than (or besides) the main one. */
-static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o,
-			   bool verbose)
+static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o, bool verbose)
 {
 	char sym[64];
 	unsigned int k;
@@ -299,8 +299,8 @@ static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs
 	return 0;
 }
 
-static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o,
-			 bool hold_exit, bool verbose)
+static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o, bool hold_exit,
+			 bool verbose)
 {
 	struct elf_func fn;
 	unsigned int k;

@@ -153,7 +153,8 @@ static int find_command(const char *cmd, char *out, size_t sz)
 			return -EISDIR;
 		return access(out, X_OK) ? -EACCES : 0;
 	}
-	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; p; p = end ? end + 1 : NULL) {
+	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; p;
+	     p = end ? end + 1 : NULL) {
 		end = strchr(p, ':');
 		snprintf(out, sz, "%.*s/%s", end ? (int)(end - p) : (int)strlen(p),
 			 end == p || !*p ? "." : p, cmd);
@@ -327,7 +328,7 @@ int target__launch(struct target *t, char **argv)
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot run '%s': %s\n", argv[0],
 			err == -ENOENT && !strchr(argv[0], '/') ? "command not found"
-										: strerror(-err));
+								: strerror(-err));
 		return err;
 	}
 	/* probes open it through /proc/PID/root: an absolute path */
