@@ -18,8 +18,9 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# A fresh machine gets its build dependencies here, once, before anything needs them.
-DEPS_STAMP := $(OUTPUT)/.deps
+# A fresh machine gets its build dependencies here, once, before anything needs them (again
+# when scripts/deps.sh changes: the stamp is named after its checksum).
+DEPS_STAMP := $(OUTPUT)/.deps-$(firstword $(shell cksum < scripts/deps.sh))
 $(shell mkdir -p $(OUTPUT))
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
 ifneq ($(shell test $(DEPS_STAMP) -nt scripts/deps.sh && echo fresh),fresh)
@@ -120,12 +121,29 @@ $(OUTPUT)/tests/%: tests/progs/%.cc tests/progs/progs.h
 	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full
 
+# The same ground truth served by other allocators, statically linked, and in C++.
+LEAKER_LIBS_jemalloc := -ljemalloc
+LEAKER_LIBS_tcmalloc := -ltcmalloc
+LEAKER_LIBS_static := -static
+VARIANT_PROGS := $(OUTPUT)/tests/leaker-jemalloc $(OUTPUT)/tests/leaker-tcmalloc \
+	$(OUTPUT)/tests/leaker-static $(OUTPUT)/tests/cxxnew-jemalloc
+
+$(OUTPUT)/tests/leaker-%: tests/progs/leaker.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< $(LEAKER_LIBS_$*) -o $@
+
+$(OUTPUT)/tests/cxxnew-jemalloc: tests/progs/cxxnew.cc tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CXX) $(PROG_CFLAGS) $< -ljemalloc -o $@
+
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(call msg,UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-test: leaktrace $(TEST_PROGS) $(UNIT_BINS)
+test: leaktrace $(TEST_PROGS) $(VARIANT_PROGS) $(UNIT_BINS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 demo: leaktrace $(OUTPUT)/tests/demo

@@ -23,6 +23,7 @@ enum lt_event_type {
 	LT_EV_EXIT,	 /* pid (whole process) exited */
 	LT_EV_FORK,	 /* pid forked child addr */
 	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string) */
+	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
 };
 
 /* What kind of call produced an allocation; indexes lt_kind_names in userspace. */

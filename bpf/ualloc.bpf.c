@@ -23,7 +23,8 @@ struct inflight {
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
 	__u32 kind;
 	__u32 depth;
-	__u32 skip; /* not sampled: the return probe only unwinds depth */
+	__u32 skip;    /* not sampled: the return probe only unwinds depth */
+	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
 };
 
 struct {
@@ -331,10 +332,16 @@ int BPF_KRETPROBE(posix_memalign_return, int ret)
 	return alloc_exit(ctx, (__u64)(long)ret);
 }
 
+/*
+ * operator delete is probed only where the C++ runtime does not hand the pointer to free
+ * (jemalloc, tcmalloc, a static binary); where it does, or where sized delete calls plain
+ * delete, the same pointer reaches another probe on the same thread: it is freed once. The
+ * next allocation on the thread forgets it (alloc_enter starts a fresh record).
+ */
 static __always_inline int free_enter(__u32 kind, __u64 ptr)
 {
 	__u32 tid;
-	struct inflight *in;
+	struct inflight *in, fresh = {};
 
 	if (!ptr)
 		return 0;
@@ -344,6 +351,18 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 		/* a free inside an allocator call (operator new's retry, realloc) is internal */
 		stat_inc(LT_ST_NESTED);
 		return 0;
+	}
+	if (in && in->deleted == ptr) {
+		stat_inc(LT_ST_NESTED);
+		return 0;
+	}
+	if (kind == LT_K_DELETE) {
+		if (in) {
+			in->deleted = ptr;
+		} else {
+			fresh.deleted = ptr;
+			bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
+		}
 	}
 	if (free_wanted(ptr))
 		emit_free(kind, ptr);
@@ -592,6 +611,26 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 	}
 	/* userspace moves a tracked range; the old range is released either way */
 	emit_range(LT_EV_MUNMAP, LT_K_MREMAP, a.a0, a.a1, ret, a.a2);
+	return 0;
+}
+
+/*
+ * A launched command calling exit(): stop it so userspace reads its maps while they exist
+ * (a short-lived command is gone before a poll could see it), then userspace sends SIGCONT.
+ * Once per process: exit() calls _exit(), which is probed too.
+ */
+__u32 exit_held_pid;
+
+SEC("uprobe")
+int BPF_KPROBE(exit_enter)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (exit_held_pid == pid)
+		return 0;
+	exit_held_pid = pid;
+	bpf_send_signal(19 /* SIGSTOP */);
+	emit_range(LT_EV_EXITING, 0, 0, 0, 0, 0);
 	return 0;
 }
 

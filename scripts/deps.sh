@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Install the build and test dependencies that are missing (Debian 12 packages only).
 # Tests read the formats back with go tool pprof (golang-go), jq and xmllint (libxml2-utils),
-# name libc's own functions through libc6-dbg's build-ID debug files, and fetch debug files
-# from a local debuginfod server (libdebuginfod1, python3).
+# name libc's own functions through libc6-dbg's build-ID debug files, fetch debug files
+# from a local debuginfod server (libdebuginfod1, python3), and run the ground truth linked
+# against jemalloc and tcmalloc (libgoogle-perftools-dev).
 set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 for p in make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-	 g++ golang-go jq libxml2-utils libc6-dbg libdebuginfod1 python3 "$@"; do
+	 g++ golang-go jq libxml2-utils libc6-dbg libdebuginfod1 python3 libjemalloc-dev \
+	 libgoogle-perftools-dev "$@"; do
 	have_pkg "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
@@ -30,6 +32,55 @@ static uint32_t fix_syscall_stack(struct proc *p, const struct lt_event *e, uint
 	return nr + 1;
 }
 
+/*
+ * Code the maps snapshot does not cover (a library loaded since, a command that has just
+ * exec'ed): re-read /proc/PID/maps now, while the process lives, so the report can name it.
+ * At most every 10 ms, so code that is really unknown (JIT) costs little.
+ */
+static void refresh_if_unknown(struct proc *p, const uint64_t *frames, uint32_t nr)
+{
+	struct timespec ts;
+	uint64_t now;
+	uint32_t i;
+
+	if (!p->syms)
+		return;
+	for (i = 0; i < nr; i++)
+		if (!syms__is_exec(p->syms, frames[i]))
+			break;
+	if (i == nr)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (now - p->syms_refresh_ns < 10000000ULL)
+		return;
+	p->syms_refresh_ns = now;
+	syms__refresh(p->syms);
+}
+
+/*
+ * The dynamic loader's own mappings (an object's .bss, its early allocator, TLS) are part of
+ * the image, not heap: an mmap whose every known frame lies in ld.so is not tracked.
+ */
+static bool by_loader(struct proc *p, const uint64_t *frames, uint32_t nr)
+{
+	const char *path, *b;
+	uint32_t i, in_ld = 0;
+
+	if (!p->syms)
+		return false;
+	for (i = 0; i < nr; i++) {
+		path = syms__module_path(p->syms, frames[i]);
+		if (!path)
+			continue;
+		b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		if (strncmp(b, "ld-linux", 8))
+			return false;
+		in_ld++;
+	}
+	return in_ld > 0;
+}
+
 static int handle_alloc(struct proc *p, const struct lt_event *e)
 {
 	uint64_t frames[LT_MAX_FRAMES + 1];
@@ -37,6 +88,9 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 	int64_t id;
 	int err;
 
+	refresh_if_unknown(p, (const uint64_t *)e->frames, e->nr_frames);
+	if (e->kind == LT_K_MMAP && by_loader(p, (const uint64_t *)e->frames, e->nr_frames))
+		return 0;
 	if (e->kind == LT_K_MMAP)
 		nr = fix_syscall_stack(p, e, frames);
 	else
@@ -89,10 +143,20 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (!ev->any_pid && e->pid != (uint32_t)p->pid)
 		return 0;
+	if (e->type == LT_EV_EXITING) {
+		/* stopped in exit() by BPF: its maps are whole until it goes on */
+		if (p->syms && !ev->discard_until_exec)
+			syms__refresh(p->syms);
+		kill(p->pid, SIGCONT);
+		return 0;
+	}
 	if (ev->discard_until_exec) {
 		if (e->type == LT_EV_EXEC) {
 			ev->discard_until_exec = false;
 			tracker__reset(p->tracker);
+			/* what was mapped before exec is not the command's */
+			syms__free(p->syms);
+			p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
 		}
 		if (e->type != LT_EV_EXIT)
 			return 0;

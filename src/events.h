@@ -13,6 +13,7 @@ struct stacks;
 struct syms;
 struct history;
 struct klabels;
+struct syms_opts;
 
 /* What userspace holds about one traced process. */
 struct proc {
@@ -20,6 +21,8 @@ struct proc {
 	struct tracker *tracker;
 	struct stacks *stacks;
 	struct syms *syms;
+	const struct syms_opts *syms_opts; /* a launched command: syms made at its exec */
+	uint64_t syms_refresh_ns;	   /* when unknown code last made syms re-read maps */
 	struct history *history;
 	uint64_t rss_anon_start; /* RSS when tracing began */
 	uint64_t rss_anon_prev;	 /* RSS at the previous report */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/btf.h>
@@ -52,12 +53,20 @@ static uint64_t mono_ns(void)
 /* User stacks hold return addresses: look each up at its call site. */
 static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max)
 {
-	return syms__resolve(ctx, addr, true, out, max);
+	struct proc *p = ctx;
+
+	if (!p->syms) {
+		out[0] = (struct sym_frame){.addr = addr};
+		return 1;
+	}
+	return syms__resolve(p->syms, addr, true, out, max);
 }
 
 static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 {
-	return syms__mapping(ctx, addr, out);
+	struct proc *p = ctx;
+
+	return p->syms ? syms__mapping(p->syms, addr, out) : -ENOENT;
 }
 
 /* What a report needs besides the process: whose it is, loss counters, a symbolizer. */
@@ -208,6 +217,26 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 	return print_report(c, true, true);
 }
 
+/*
+ * The command's exit status, as a shell gives it. After Ctrl-C it has had the same SIGINT
+ * from the terminal; one that outlives the tracer's end by a second is sent SIGTERM.
+ */
+static int finish_command(struct target *t)
+{
+	int i, status;
+
+	for (i = 0; exiting && i < 100; i++) {
+		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			t->launched = false;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(10000);
+	}
+	if (exiting)
+		kill(t->pid, SIGTERM);
+	return target__wait(t);
+}
+
 static int open_target(struct target *t)
 {
 	int err = target__open_pid(t, env.pid);
@@ -228,28 +257,38 @@ static int open_target(struct target *t)
 static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct target *t,
 		      struct proc *p, struct ctx *c)
 {
-	struct syms_opts so = {
+	static struct syms_opts so;
+	struct probes_opts po = {
+		.obj = env.obj_path,
+		.prefix = env.sym_prefix,
+		.hold_exit = t->launched,
+		.verbose = env.verbose,
+	};
+	int err;
+
+	so = (struct syms_opts){
 		.no_lines = env.no_lines,
 		.no_demangle = env.no_demangle,
 		.debug_dir = env.debug_dir,
 		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
-	int err;
-
 	err = setup_bpf(skel, t->pid, &probes->session);
 	if (err)
 		return err;
-	err = probes__attach(probes, (*skel)->obj, t, env.obj_path, env.verbose);
+	err = probes__attach(probes, (*skel)->obj, t, &po);
 	if (err)
 		return err;
-	p->syms = syms__new(t->pid, &so);
-	if (!p->syms) {
+	/* a held command still maps leaktrace's own image: its maps are read at exec */
+	p->syms_opts = &so;
+	if (!t->launched)
+		p->syms = syms__new(t->pid, &so);
+	if (!t->launched && !p->syms) {
 		err = -errno ?: -ENOMEM;
 		fprintf(stderr, "leaktrace: cannot set up pid %d: %s\n", t->pid, strerror(-err));
 		return err;
 	}
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
-	c->res = (struct resolver){resolve_user, user_mapping, p->syms};
+	c->res = (struct resolver){resolve_user, user_mapping, p};
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s) through %s: %d probes%s%s. Ctrl-C to end.\n",
 		t->pid, t->comm, probes->alloc_obj, probes->nr_links + probes->nr_session,
@@ -295,7 +334,7 @@ int main(int argc, char **argv)
 	struct proc p = {};
 	struct output out = {};
 	struct ctx c = {.p = &p, .comm = t.comm, .out = &out};
-	int err, fd;
+	int err, fd, status = 0;
 
 	err = options__parse(argc, argv);
 	if (err)
@@ -307,6 +346,8 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	if (env.pid && open_target(&t))
+		return 1;
+	if (env.command && target__launch(&t, env.command))
 		return 1;
 	err = output__open(&out, env.format, env.output_path);
 	if (err)
@@ -339,7 +380,15 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ev.any_pid = env.kernel;
+	ev.discard_until_exec = t.launched;
+	err = target__release(&t);
+	if (err) {
+		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
+		goto cleanup;
+	}
 	err = trace_loop(&ev, &c);
+	if (t.launched)
+		status = finish_command(&t);
 
 cleanup:
 	events__close(&ev);
@@ -352,8 +401,10 @@ cleanup:
 	output__close(&out);
 	stacks__free(p.stacks);
 	tracker__free_all(p.tracker);
+	if (t.launched && t.pid > 0)
+		kill(t.pid, SIGCONT); /* never leave it stopped in exit() */
 	target__free(&t);
 	if (err == -EPIPE)
-		return 0;
-	return err ? 1 : 0;
+		return status;
+	return err ? 1 : status;
 }

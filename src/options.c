@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wordexp.h>
 #include "options.h"
 #include "report.h"
 #include "version.h"
@@ -39,6 +40,8 @@ static const struct option long_opts[] = {
 	{"max-size", required_argument, NULL, 'Z'},
 	{"show-allocs", no_argument, NULL, 'a'},
 	{"obj", required_argument, NULL, 'O'},
+	{"symbols-prefix", required_argument, NULL, 'S'},
+	{"command", required_argument, NULL, 'c'},
 	{"sample-rate", required_argument, NULL, 's'},
 	{"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
 	{"sort", required_argument, NULL, OPT_SORT},
@@ -58,9 +61,13 @@ static const struct option long_opts[] = {
 
 static const char usage[] =
 	"Usage: leaktrace [OPTIONS] [-k] [-p PID] [INTERVAL [COUNT]]\n"
+	"       leaktrace [OPTIONS] [INTERVAL [COUNT]] -- COMMAND [ARGS...]\n"
 	"Trace outstanding (allocated, not freed) memory by stack.\n"
 	"\n"
 	"  -p, --pid PID          trace the process PID\n"
+	"  -- COMMAND [ARGS...]   run COMMAND, traced from its first instruction; the final\n"
+	"                         report is printed when it exits, with its exit status\n"
+	"  -c, --command \"CMD\"   the same, memleak's form: CMD split into words as a shell would\n"
 	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
 	"                         or made in the context of -p PID; the default without -p\n"
 	"  -T, --top N            stacks per report (default 10)\n"
@@ -73,7 +80,9 @@ static const char usage[] =
 	"      --format FMT       text (default), json (one object per line), folded, pprof or svg\n"
 	"  -w, --output FILE      write reports to FILE; folded, pprof and svg keep the latest\n"
 	"                         report in it, replaced at each interval\n"
-	"  -O, --obj PATH         allocator library or binary to probe (default: the target's libc)\n"
+	"  -O, --obj PATH         allocator library or binary to probe (default: the object that\n"
+	"                         serves malloc: jemalloc, tcmalloc, mimalloc, libc, the binary)\n"
+	"  -S, --symbols-prefix P the allocator's functions are named Pmalloc, Pfree... (je_)\n"
 	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
 	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
 	"      --no-lines         do not look up source lines\n"
@@ -88,6 +97,27 @@ static const char usage[] =
 	"\n"
 	"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
 	"Ctrl-C or the target exits). A final report is printed at exit.\n";
+
+static wordexp_t command_words;
+
+/* -c "CMD ARGS": words as a shell splits them (quotes, $VAR), never running a command. */
+static int split_command(const char *cmd)
+{
+	int err;
+
+	if (env.command) {
+		fprintf(stderr, "leaktrace: give the command once (-c or -- COMMAND)\n");
+		return -EINVAL;
+	}
+	err = wordexp(cmd, &command_words, WRDE_NOCMD);
+	if (err || !command_words.we_wordc) {
+		fprintf(stderr, "leaktrace: invalid --command '%s'%s\n", cmd,
+			err == WRDE_CMDSUB ? " (no $(...) or `...`)" : "");
+		return -EINVAL;
+	}
+	env.command = command_words.we_wordv;
+	return 0;
+}
 
 static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -125,8 +155,21 @@ int options__parse(int argc, char **argv)
 	uint64_t v;
 	int opt, err;
 
+	/* everything after "--" is the command, untouched by option parsing */
+	for (opt = 1; opt < argc; opt++) {
+		if (strcmp(argv[opt], "--"))
+			continue;
+		if (opt + 1 == argc) {
+			fprintf(stderr, "leaktrace: no command after '--'\n");
+			return -EINVAL;
+		}
+		env.command = &argv[opt + 1];
+		argc = opt;
+		break;
+	}
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:kT:o:z:Z:aO:s:w:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:kT:o:z:Z:aO:S:c:s:w:vVh", long_opts, NULL)) !=
+	       -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
@@ -153,6 +196,12 @@ int options__parse(int argc, char **argv)
 			break;
 		case 'O':
 			env.obj_path = optarg;
+			break;
+		case 'S':
+			env.sym_prefix = optarg;
+			break;
+		case 'c':
+			err = split_command(optarg);
 			break;
 		case 's':
 			/* memleak's rate; mean of 1 in N allocations of a typical 64-byte size */
@@ -259,9 +308,20 @@ int options__parse(int argc, char **argv)
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;
-	if (env.kernel && (env.obj_path || env.sample_bytes)) {
+	if (env.pid && env.command) {
+		fprintf(stderr, "leaktrace: give -p PID or a command, not both\n");
+		return -EINVAL;
+	}
+	if (env.kernel && env.command) {
+		fprintf(stderr,
+			"leaktrace: -k traces a running process or the system, not a command\n");
+		return -EINVAL;
+	}
+	if (env.kernel && (env.obj_path || env.sample_bytes || env.sym_prefix)) {
 		fprintf(stderr, "leaktrace: %s is for user-space tracing, not -k\n",
-			env.obj_path ? "-O" : "sampling");
+			env.obj_path	 ? "-O"
+			: env.sym_prefix ? "-S"
+					 : "sampling");
 		return -EINVAL;
 	}
 	if (env.debuginfod_timeout_s && !(getenv("DEBUGINFOD_URLS") ?: "")[0])

@@ -34,6 +34,7 @@ struct options {
 	const char *debug_dir;
 	unsigned int debuginfod_timeout_s; /* --debuginfod: 0 off */
 	const char *obj_path;		   /* -O: allocator library or binary to probe */
+	const char *sym_prefix;		   /* -S: the allocator's symbols carry this prefix */
 	uint64_t sample_bytes;
 	unsigned int ringbuf_mb;
 	enum sort_key sort;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -11,41 +12,81 @@
 #include "uprobe_session.h"
 #include "target.h"
 
-enum probe_lib {
-	LIB_ALLOC, /* the object that serves malloc */
-	LIB_CXX,   /* the C++ runtime: operator new, so the stack names the caller of new */
+enum probe_where {
+	IN_ALLOCATOR, /* the object serving malloc (and each other allocator family found) */
+	IN_SERVER,    /* the first object in symbol resolution order that defines the symbol */
+	IN_NON_CXX,   /* the same, unless it is the C++ runtime (whose delete calls free) */
+	AT_EXIT,      /* a launched command only: hold it at exit so its maps can be read */
 };
 
 struct alloc_probe {
 	const char *sym;
 	const char *entry; /* BPF program run at entry */
 	const char *ret;   /* BPF program run at return, NULL for none */
-	enum probe_lib lib;
+	enum probe_where where;
 	bool required;
 };
 
 /*
- * operator delete is not probed: libstdc++'s delete calls free, which is. operator new is,
- * because libstdc++ has no frame pointers: a stack taken inside it would lose new's caller.
+ * IN_ALLOCATOR names are looked up with the allocator's prefix (-S, or one of
+ * alloc_prefixes). Aliases (tcmalloc's tc_malloc = malloc, glibc's memalign = aligned_alloc)
+ * are probed once. operator new is probed in libstdc++ too although it calls malloc: libstdc++
+ * has no frame pointers, and a stack taken inside it would lose new's caller. jemalloc's and
+ * tcmalloc's new and delete do not call malloc and free, so they are allocation entry points.
  */
 static const struct alloc_probe probe_table[] = {
-	{"malloc", "malloc_enter", "alloc_return", LIB_ALLOC, true},
-	{"calloc", "calloc_enter", "alloc_return", LIB_ALLOC, true},
-	{"realloc", "realloc_enter", "alloc_return", LIB_ALLOC, true},
-	{"free", "free_enter_prog", NULL, LIB_ALLOC, true},
-	{"reallocarray", "reallocarray_enter", "alloc_return", LIB_ALLOC, false},
-	{"posix_memalign", "posix_memalign_enter", "posix_memalign_return", LIB_ALLOC, false},
-	{"aligned_alloc", "memalign_enter", "alloc_return", LIB_ALLOC, false},
-	{"memalign", "memalign_enter", "alloc_return", LIB_ALLOC, false},
-	{"valloc", "valloc_enter", "alloc_return", LIB_ALLOC, false},
-	{"pvalloc", "valloc_enter", "alloc_return", LIB_ALLOC, false},
-	{"_Znwm", "new_enter", "alloc_return", LIB_CXX, false},
-	{"_Znam", "new_enter", "alloc_return", LIB_CXX, false},
-	{"_ZnwmRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false},
-	{"_ZnamRKSt9nothrow_t", "new_enter", "alloc_return", LIB_CXX, false},
-	{"_ZnwmSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false},
-	{"_ZnamSt11align_val_t", "new_enter", "alloc_return", LIB_CXX, false},
+	{"malloc", "malloc_enter", "alloc_return", IN_ALLOCATOR, true},
+	{"calloc", "calloc_enter", "alloc_return", IN_ALLOCATOR, true},
+	{"realloc", "realloc_enter", "alloc_return", IN_ALLOCATOR, true},
+	{"free", "free_enter_prog", NULL, IN_ALLOCATOR, true},
+	{"reallocarray", "reallocarray_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"posix_memalign", "posix_memalign_enter", "posix_memalign_return", IN_ALLOCATOR, false},
+	{"aligned_alloc", "memalign_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"memalign", "memalign_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"valloc", "valloc_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"pvalloc", "valloc_enter", "alloc_return", IN_ALLOCATOR, false},
+	/* jemalloc's non-standard API */
+	{"mallocx", "malloc_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"rallocx", "realloc_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"sdallocx", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	{"dallocx", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	/* tcmalloc's sized free (its tc_* names are aliases of the rows above and below) */
+	{"free_sized", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	{"cfree", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	/* C++: new, new[]; nothrow, aligned, aligned nothrow */
+	{"_Znwm", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_Znam", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnwmRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnamRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnwmSt11align_val_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnamSt11align_val_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnwmSt11align_val_tRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_ZnamSt11align_val_tRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
+	/* delete, delete[]; sized, nothrow, aligned and their mixes */
+	{"_ZdlPv", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPv", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdlPvm", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPvm", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdlPvRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPvRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdlPvSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPvSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdlPvmSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPvmSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdlPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
+	{"exit", "exit_enter", NULL, AT_EXIT, false},
+	{"_exit", "exit_enter", NULL, AT_EXIT, false},
 };
+
+#define NR_PROBES (sizeof(probe_table) / sizeof(probe_table[0]))
+
+/*
+ * Allocator families that export their API under a prefix, besides or instead of malloc:
+ * jemalloc built with --with-jemalloc-prefix=je_ (and Rust's tikv-jemallocator, _rjem_),
+ * mimalloc's mi_*, tcmalloc's tc_*. Each one found where malloc is not is traced too.
+ */
+static const char *const alloc_prefixes[] = {"je_", "_rjem_", "mi_", "tc_"};
 
 static const char *base_name(const char *path)
 {
@@ -54,6 +95,7 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* glibc, or musl whose dynamic linker is its libc */
 static bool is_libc(const char *path)
 {
 	const char *b = base_name(path);
@@ -68,37 +110,57 @@ static bool is_cxx_runtime(const char *path)
 	return !strncmp(b, "libstdc++.so", 12) || !strncmp(b, "libc++.so", 9);
 }
 
-static bool defines_malloc(const struct target *t, const char *obj)
+/* The target's objects, each ELF opened once, in symbol resolution order. */
+struct objs {
+	const struct target *t;
+	int n;
+	const char *path[TARGET_MAX_OBJS + 1];
+	struct elf_funcs *ef[TARGET_MAX_OBJS + 1];
+	bool failed[TARGET_MAX_OBJS + 1];
+};
+
+static struct elf_funcs *objs__elf(struct objs *o, int i)
 {
 	char path[4200];
-	struct elf_funcs *ef;
-	struct elf_func fn;
-	bool ok;
 
-	target__path(t, obj, path, sizeof(path));
-	ef = elf_funcs__open(path);
-	if (!ef)
-		return false;
-	ok = elf_funcs__find(ef, "malloc", &fn) == 0;
-	elf_funcs__close(ef);
-	return ok;
+	if (!o->ef[i] && !o->failed[i]) {
+		target__path(o->t, o->path[i], path, sizeof(path));
+		o->ef[i] = elf_funcs__open(path);
+		o->failed[i] = !o->ef[i];
+	}
+	return o->ef[i];
 }
 
-/* Symbol resolution order: the executable, then libraries that interpose, then libc. */
-static const char *find_allocator(const struct target *t)
+static bool objs__defines(struct objs *o, int i, const char *sym, struct elf_func *fn)
+{
+	struct elf_funcs *ef = objs__elf(o, i);
+	struct elf_func tmp;
+
+	return ef && elf_funcs__find(ef, sym, fn ?: &tmp) == 0;
+}
+
+/*
+ * The object that serves sym: the executable, then libraries in load order; libc last, so a
+ * malloc that interposes on libc's wins even when the order of the list is approximate.
+ */
+static int objs__server(struct objs *o, const char *sym)
+{
+	int i, pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < o->n; i++)
+			if (is_libc(o->path[i]) == (pass == 1) && objs__defines(o, i, sym, NULL))
+				return i;
+	return -1;
+}
+
+static void objs__close(struct objs *o)
 {
 	int i;
 
-	if (defines_malloc(t, t->exe))
-		return t->exe;
-	for (i = 0; i < t->nr_objs; i++)
-		if (strcmp(t->objs[i], t->exe) && !is_libc(t->objs[i]) &&
-		    defines_malloc(t, t->objs[i]))
-			return t->objs[i];
-	for (i = 0; i < t->nr_objs; i++)
-		if (is_libc(t->objs[i]) && defines_malloc(t, t->objs[i]))
-			return t->objs[i];
-	return NULL;
+	for (i = 0; i < o->n; i++)
+		if (o->ef[i])
+			elf_funcs__close(o->ef[i]);
 }
 
 static int attach_one(struct probes *p, struct bpf_object *obj, const char *path,
@@ -144,100 +206,201 @@ static int attach_session(struct probes *p, struct bpf_object *obj, const char *
 	return 0;
 }
 
-static int attach_table(struct probes *p, struct bpf_object *obj, const struct target *t,
-			enum probe_lib lib, const char *target_path, bool verbose)
+/* Probe sym (found as fn in object i) unless that code is probed already. */
+static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
+		      const struct alloc_probe *ap, const char *sym, const struct elf_func *fn,
+		      bool verbose)
 {
 	char path[4200];
-	struct elf_funcs *ef;
-	struct elf_func fn;
-	size_t off, seen[sizeof(probe_table) / sizeof(probe_table[0])];
-	int nr_seen = 0, i, j, err = 0;
-	unsigned int k;
+	size_t off;
+	int j, err;
 
-	target__path(t, target_path, path, sizeof(path));
-	ef = elf_funcs__open(path);
-	if (!ef) {
-		err = -errno;
-		fprintf(stderr, "leaktrace: cannot read %s: %s\n", target_path,
-			err == -ENOEXEC ? "not a valid ELF file" : strerror(-err));
-		return err;
-	}
-	for (k = 0; k < sizeof(probe_table) / sizeof(probe_table[0]); k++) {
-		const struct alloc_probe *ap = &probe_table[k];
+	for (j = 0; j < p->nr_sites; j++)
+		if (p->sites[j].obj == i && p->sites[j].file_off == fn->file_off)
+			return 0;
+	if (p->nr_sites == PROBES_MAX_LINKS)
+		return -E2BIG;
+	p->sites[p->nr_sites].obj = i;
+	p->sites[p->nr_sites++].file_off = fn->file_off;
 
-		if (ap->lib != lib)
-			continue;
-		err = elf_funcs__find(ef, ap->sym, &fn);
-		if (err) {
-			if (ap->required) {
-				fprintf(stderr, "leaktrace: %s has no usable '%s' symbol\n",
-					target_path, ap->sym);
-				goto out;
-			}
-			err = 0;
-			continue;
-		}
-		/* aliases (memalign = aligned_alloc in glibc) are probed once */
-		for (j = 0; j < nr_seen; j++)
-			if (seen[j] == fn.file_off)
-				break;
-		if (j < nr_seen)
-			continue;
-		seen[nr_seen++] = fn.file_off;
-
-		off = env.probe_at_entry ? 0 : placement__offset(fn.code, fn.code_len);
-		if (!placement__emulated(fn.code + off, fn.code_len - off))
-			p->nr_single_step++;
-		if (verbose)
-			fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu%s)\n", ap->sym,
-				base_name(target_path), (unsigned long long)fn.file_off, off,
-				placement__emulated(fn.code + off, fn.code_len - off)
-					? ", emulated"
-					: ", single-stepped");
-		if (p->session && ap->ret)
-			err = attach_session(p, obj, path, ap->entry, fn.file_off + off, t->pid);
-		else
-			err = attach_one(p, obj, path, ap->entry, fn.file_off + off, false, t->pid);
-		if (!err && ap->ret && !p->session)
-			err = attach_one(p, obj, path, ap->ret, fn.file_off + off, true, t->pid);
-		if (err) {
-			fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n",
-				ap->sym, target_path, strerror(-err));
-			goto out;
-		}
-	}
-out:
-	elf_funcs__close(ef);
-	(void)i;
+	off = env.probe_at_entry ? 0 : placement__offset(fn->code, fn->code_len);
+	if (!placement__emulated(fn->code + off, fn->code_len - off))
+		p->nr_single_step++;
+	if (verbose)
+		fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu%s)\n", sym,
+			base_name(o->path[i]), (unsigned long long)fn->file_off, off,
+			placement__emulated(fn->code + off, fn->code_len - off)
+				? ", emulated"
+				: ", single-stepped");
+	target__path(o->t, o->path[i], path, sizeof(path));
+	if (p->session && ap->ret)
+		err = attach_session(p, obj, path, ap->entry, fn->file_off + off, o->t->pid);
+	else
+		err = attach_one(p, obj, path, ap->entry, fn->file_off + off, false, o->t->pid);
+	if (!err && ap->ret && !p->session)
+		err = attach_one(p, obj, path, ap->ret, fn->file_off + off, true, o->t->pid);
+	if (err)
+		fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n", sym,
+			o->path[i], strerror(-err));
 	return err;
 }
 
-int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
-		   const char *obj_override, bool verbose)
+/* Every IN_ALLOCATOR row, named with prefix, in object i. */
+static int attach_allocator(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
+			    const char *prefix, bool verbose)
 {
-	const char *alloc_obj;
-	int i, err;
+	char sym[128], missing[256] = "";
+	struct elf_func fn;
+	unsigned int k;
+	int err;
 
-	alloc_obj = obj_override ? obj_override : find_allocator(t);
-	if (!alloc_obj) {
-		fprintf(stderr,
-			"leaktrace: pid %d (%s) maps no library that defines malloc (static binary "
-			"without symbols?); name the allocator with -O PATH\n",
-			t->pid, t->comm);
+	if (!objs__elf(o, i)) {
+		err = -errno;
+		fprintf(stderr, "leaktrace: cannot read %s: %s\n", o->path[i],
+			err == -ENOEXEC ? "not a valid ELF file" : strerror(-err));
+		return err;
+	}
+	for (k = 0; k < NR_PROBES; k++) {
+		const struct alloc_probe *ap = &probe_table[k];
+
+		if (ap->where != IN_ALLOCATOR || !ap->required)
+			continue;
+		snprintf(sym, sizeof(sym), "%s%s", prefix, ap->sym);
+		if (!objs__defines(o, i, sym, NULL))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s'%s'", missing[0] ? ", " : "", sym);
+	}
+	if (missing[0]) {
+		fprintf(stderr, "leaktrace: %s has no usable %s symbol%s\n", o->path[i], missing,
+			strchr(missing, ',') ? "s" : "");
 		return -ENOENT;
 	}
-	snprintf(p->alloc_obj, sizeof(p->alloc_obj), "%s", alloc_obj);
-	err = attach_table(p, obj, t, LIB_ALLOC, alloc_obj, verbose);
-	if (err)
-		return err;
-	for (i = 0; i < t->nr_objs; i++) {
-		if (!is_cxx_runtime(t->objs[i]))
+	for (k = 0; k < NR_PROBES; k++) {
+		const struct alloc_probe *ap = &probe_table[k];
+
+		if (ap->where != IN_ALLOCATOR)
 			continue;
-		err = attach_table(p, obj, t, LIB_CXX, t->objs[i], verbose);
+		snprintf(sym, sizeof(sym), "%s%s", prefix, ap->sym);
+		if (!objs__defines(o, i, sym, &fn))
+			continue;
+		err = attach_sym(p, obj, o, i, ap, sym, &fn, verbose);
+		if (err)
+			return err;
+	}
+	if (!p->alloc_obj[0])
+		snprintf(p->alloc_obj, sizeof(p->alloc_obj), "%s", o->path[i]);
+	return 0;
+}
+
+static bool family_complete(struct objs *o, int i, const char *prefix)
+{
+	char sym[128];
+	unsigned int k;
+
+	for (k = 0; k < NR_PROBES; k++) {
+		if (probe_table[k].where != IN_ALLOCATOR || !probe_table[k].required)
+			continue;
+		snprintf(sym, sizeof(sym), "%s%s", prefix, probe_table[k].sym);
+		if (!objs__defines(o, i, sym, NULL))
+			return false;
+	}
+	return true;
+}
+
+/* Prefixed allocator families found in objects other than (or besides) the main one. */
+static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o, bool verbose)
+{
+	char sym[64];
+	unsigned int k;
+	int i, err;
+
+	for (k = 0; k < sizeof(alloc_prefixes) / sizeof(alloc_prefixes[0]); k++) {
+		snprintf(sym, sizeof(sym), "%smalloc", alloc_prefixes[k]);
+		i = objs__server(o, sym);
+		if (i < 0 || !family_complete(o, i, alloc_prefixes[k]))
+			continue;
+		if (verbose)
+			fprintf(stderr, "leaktrace: %s also defines %s*\n", o->path[i],
+				alloc_prefixes[k]);
+		err = attach_allocator(p, obj, o, i, alloc_prefixes[k], verbose);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o, bool hold_exit,
+			 bool verbose)
+{
+	struct elf_func fn;
+	unsigned int k;
+	int i, err;
+
+	for (k = 0; k < NR_PROBES; k++) {
+		const struct alloc_probe *ap = &probe_table[k];
+
+		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !hold_exit))
+			continue;
+		i = objs__server(o, ap->sym);
+		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))
+			continue;
+		if (!objs__defines(o, i, ap->sym, &fn))
+			continue;
+		err = attach_sym(p, obj, o, i, ap, ap->sym, &fn, verbose);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void no_allocator(const struct target *t, const char *prefix)
+{
+	if (t->is_static)
+		fprintf(stderr,
+			"leaktrace: %s is statically linked and defines no '%smalloc' symbol "
+			"(stripped?); name the allocator with -O PATH [-S PREFIX]\n",
+			t->exe, prefix);
+	else
+		fprintf(stderr,
+			"leaktrace: pid %d (%s): none of its %d objects defines '%smalloc' (a "
+			"stripped static binary?); name the allocator with -O PATH [-S PREFIX]\n",
+			t->pid, t->comm, t->nr_objs, prefix);
+}
+
+int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
+		   const struct probes_opts *opts)
+{
+	const char *prefix = opts->prefix ? opts->prefix : "";
+	struct objs *o;
+	char sym[128];
+	int i, err;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->t = t;
+	if (opts->obj)
+		o->path[o->n++] = opts->obj;
+	for (i = 0; i < t->nr_objs; i++)
+		if (!opts->obj || strcmp(opts->obj, t->objs[i]))
+			o->path[o->n++] = t->objs[i];
+
+	snprintf(sym, sizeof(sym), "%smalloc", prefix);
+	i = opts->obj ? 0 : objs__server(o, sym);
+	if (i < 0) {
+		no_allocator(t, prefix);
+		err = -ENOENT;
+		goto out;
+	}
+	err = attach_allocator(p, obj, o, i, prefix, opts->verbose);
+	if (!err && !opts->obj && !opts->prefix)
+		err = attach_prefixed(p, obj, o, opts->verbose);
+	if (!err)
+		err = attach_served(p, obj, o, opts->hold_exit, opts->verbose);
+out:
+	objs__close(o);
+	free(o);
+	return err;
 }
 
 void probes__detach(struct probes *p)
@@ -250,4 +413,5 @@ void probes__detach(struct probes *p)
 	for (i = 0; i < p->nr_session; i++)
 		close(p->session_fds[i]);
 	p->nr_session = 0;
+	p->nr_sites = 0;
 }

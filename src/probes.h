@@ -4,12 +4,13 @@
 #define __PROBES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct bpf_object;
 struct bpf_link;
 struct target;
 
-#define PROBES_MAX_LINKS 64
+#define PROBES_MAX_LINKS 256
 
 struct probes {
 	struct bpf_link *links[PROBES_MAX_LINKS];
@@ -17,17 +18,29 @@ struct probes {
 	bool session; /* set before attach: allocators with a return use uprobe session links */
 	int session_fds[PROBES_MAX_LINKS];
 	int nr_session;
+	struct {
+		int obj;
+		uint64_t file_off;
+	} sites[PROBES_MAX_LINKS]; /* code probed already: aliases are probed once */
+	int nr_sites;
 	int nr_single_step;   /* probes the kernel must single-step (no better place found) */
 	char alloc_obj[4096]; /* the object serving malloc, as the target names it */
 };
 
+struct probes_opts {
+	const char *obj;    /* -O: the allocator, a path as the target sees it; NULL: find it */
+	const char *prefix; /* -S: the allocator's symbols are PREFIXmalloc...; NULL: none */
+	bool hold_exit;	    /* a launched command: stop it in exit() so its maps can be read */
+	bool verbose;
+};
+
 /*
- * Find the object that serves malloc for the target (override: obj, a path as the target
- * sees it) and attach every probe of the table that it and the target's C++ runtime define.
- * 0, or a negative errno after printing a one-line error.
+ * Find the object that serves malloc for the target (the first that defines it in symbol
+ * resolution order, t->objs) and attach every probe of the table to the objects that serve
+ * each symbol. 0, or a negative errno after printing a one-line error.
  */
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
-		   const char *obj_override, bool verbose);
+		   const struct probes_opts *opts);
 void probes__detach(struct probes *p);
 
 #endif /* __PROBES_H */

@@ -11,8 +11,9 @@
 struct target {
 	pid_t pid;
 	char comm[32];
-	bool launched; /* started by us, held before exec until released */
-	int hold_fd;   /* write end of the pipe the held child waits on */
+	bool launched;	/* started by us, held before exec until released */
+	bool is_static; /* a launched executable without an ELF interpreter */
+	int hold_fd;	/* write end of the pipe the held child waits on */
 	int nr_objs;
 	char *objs[TARGET_MAX_OBJS]; /* mapped executable files, paths as in /proc/PID/maps */
 	char exe[4096];		     /* the main executable's path as the target sees it */
@@ -20,7 +21,11 @@ struct target {
 
 /* Check that pid is a live user-space process and read its name. 0 or negative errno. */
 int target__open_pid(struct target *t, pid_t pid);
-/* Fork argv, held before exec; t->pid is the child. 0 or negative errno. */
+/*
+ * Find argv[0] as execvp would, list the objects it will load (its ELF interpreter's --list,
+ * in load order, with this process's environment, which the child inherits), then fork it,
+ * held before exec; t->pid is the child. 0 or a negative errno after a one-line error.
+ */
 int target__launch(struct target *t, char **argv);
 /* Let a launched child exec. */
 int target__release(struct target *t);

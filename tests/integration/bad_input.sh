@@ -57,7 +57,7 @@ test_obj_missing_or_not_elf() {
 	start_prog leaker
 	expect_error 'cannot read /nonexistent/libc.so: No such file' -p "$PROG_PID" -O /nonexistent/libc.so
 	expect_error 'cannot read /etc/passwd: not a valid ELF file' -p "$PROG_PID" -O /etc/passwd
-	expect_error "has no usable 'malloc' symbol" -p "$PROG_PID" -O /usr/bin/true
+	expect_error "has no usable 'malloc', 'calloc', 'realloc', 'free' symbols" -p "$PROG_PID" -O /usr/bin/true
 }
 
 test_help_and_version() {

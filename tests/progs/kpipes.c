@@ -6,6 +6,7 @@
  *   kpipes churn N     N pipes opened and closed at once in churn_pipes(): nothing held
  * After "done" the program waits for SIGUSR1, closes everything, prints "closed" and waits.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
