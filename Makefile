@@ -98,6 +98,7 @@ $(OUTPUT):
 # Tests: ground-truth programs, unit tests, and the integration suite.
 TEST_PROGS_SRC := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TEST_PROGS_SRC))
+BENCH_BINS := $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session
 TEST_PROGS_CXX_SRC := $(wildcard tests/progs/*.cc)
 TEST_PROGS += $(patsubst tests/progs/%.cc,$(OUTPUT)/tests/%,$(TEST_PROGS_CXX_SRC))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -143,7 +144,8 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-test: leaktrace $(TEST_PROGS) $(VARIANT_PROGS) $(UNIT_BINS)
+# the bench programs are built (not run) so that an API change cannot break make bench unseen
+test: leaktrace $(TEST_PROGS) $(VARIANT_PROGS) $(UNIT_BINS) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 demo: leaktrace $(OUTPUT)/tests/demo
@@ -164,7 +166,7 @@ $(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
 
-bench: leaktrace $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session
+bench: leaktrace $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath leaktrace) scripts/bench.sh
 
 format:

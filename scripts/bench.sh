@@ -48,15 +48,16 @@ run_one() {
 	mkdir -p "$d"
 	# the leak comes after the timed loop; only the sampled estimate needs it large
 	local leak=1000
-	[ "$mode" = sampled ] && leak=$LEAK_BLOCKS
+	[[ $mode == sampled* ]] && leak=$LEAK_BLOCKS
 	"$BENCH" "$OPS" "$th" "$leak" > "$d/b.out" 2>&1 &
 	bp=$!
 	STARTED+=("$bp")
 	wait_line "$d/b.out" '^ready' 10 || die "benchmark did not start"
 	case $mode in
-	full | sampled | full_free0)
+	full | sampled | sampled_classic | full_free0)
 		local args=() envs=()
-		[ "$mode" = sampled ] && args=(--sample-bytes $SAMPLE)
+		[[ $mode == sampled* ]] && args=(--sample-bytes $SAMPLE)
+		[ "$mode" = sampled_classic ] && envs=(LEAKTRACE_NO_SESSION=1)
 		[ "$mode" = full_free0 ] && envs=(LEAKTRACE_PROBE_AT_ENTRY=1)
 		env "${envs[@]}" "$LT" -p "$bp" 3600 -T 5 --no-lines "${args[@]}" \
 			> "$d/t.out" 2> "$d/t.err" &
@@ -94,7 +95,7 @@ run_one() {
 			v["wall_s"] }' "$d/b.out"
 }
 
-MODES=${MODES:-"base full sampled bpftrace full_free0"}
+MODES=${MODES:-"base full sampled bpftrace full_free0 sampled_classic"}
 echo "leaktrace bench: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(date -u +%FT%TZ)"
 echo "NOTE: this machine is shared (other builds and tests run on it); every number below is the"
 echo "      median of $RUNS interleaved runs, and ratios are taken within this one invocation."
@@ -106,7 +107,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	for th in 1 2; do
 		for m in $MODES; do
 			# the placement micro-benchmark needs one thread only
-			[ "$m" = full_free0 ] && [ "$th" = 2 ] && continue
+			[[ $m == full_free0 || $m == sampled_classic ]] && [ "$th" = 2 ] && continue
 			run_one "$m" "$th" >> "$WORK/results" || exit 1
 		done
 	done
@@ -128,9 +129,9 @@ function median(a, n,   i, j, t) {
 	if ($1 == "sampled") { truth = $7; sd = $8 }
 }
 END {
-	split("base full sampled bpftrace full_free0", modes, " ")
+	split("base full sampled bpftrace full_free0 sampled_classic", modes, " ")
 	for (t = 1; t <= 2; t++) {
-		for (mi = 1; mi <= 5; mi++) {
+		for (mi = 1; mi <= 6; mi++) {
 			k = modes[mi] SUBSEP t
 			if (!n[k]) continue
 			delete a; for (i = 1; i <= n[k]; i++) a[i] = cpu[k, i]; mc[k] = median(a, n[k])
@@ -142,7 +143,7 @@ END {
 	printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
 	for (t = 1; t <= 2; t++) {
 		b = mc["base" SUBSEP t]; bt = mc["bpftrace" SUBSEP t] - b
-		for (mi = 1; mi <= 5; mi++) {
+		for (mi = 1; mi <= 6; mi++) {
 			k = modes[mi] SUBSEP t
 			if (!n[k]) continue
 			add = mc[k] - b
@@ -157,11 +158,13 @@ END {
 	k = "full" SUBSEP 1
 	if (n[k]) printf "one thread, full tracing: %.0f events/s sustained (2 events per op: alloc, free), %d lost\n", 2 / (mw[k] * 1e-9), lost[k]
 	if (n["full_free0" SUBSEP 1]) printf "free probed at +0 (single-stepped test) instead of +3: %+.0f ns/op\n", mc["full_free0" SUBSEP 1] - mc[k]
+	k = "sampled" SUBSEP 1
+	if (n["sampled_classic" SUBSEP 1]) printf "sampled with classic return probes instead of session probes: %+.0f ns/op\n", mc["sampled_classic" SUBSEP 1] - mc[k]
 }' "$WORK/results" | tee "$WORK/table"
 echo
 echo "raw: mode threads cpu_ns wall_ns lost estimate truth sd wall_s"
 sort "$WORK/results"
 echo
 "$OUTPUT/bench/scale" 1000000
-echo "kernel features leaktrace does not use yet (libbpf 1.1.2 has no API for them):"
+echo "uprobe link types this kernel takes (leaktrace makes session links by hand when sampling):"
 "$OUTPUT/bench/uprobe_session" | sed 's/^/  /'

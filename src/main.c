@@ -147,6 +147,7 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 	if (!skel)
 		return -errno;
 	skel->rodata->sample_bytes = env.sample_bytes;
+	skel->rodata->wakeup_bytes = (env.ringbuf_mb << 20) / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, env.ringbuf_mb << 20);
 	if (err)
 		goto err_destroy;

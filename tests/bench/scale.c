@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "history.h"
 #include "report.h"
 #include "stacks.h"
 #include "tracker.h"
@@ -25,18 +26,29 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* No symbols here: every frame stays an address, as for a binary without them. */
+static int resolve_addr(void *ctx, uint64_t addr, struct sym_frame *out, int max)
+{
+	(void)ctx;
+	(void)max;
+	out[0] = (struct sym_frame){.addr = addr};
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 1000000, i;
 	struct report_filter f = {.max_size = UINT64_MAX};
-	struct text_opts to = {.top = 10, .filter = &f};
+	struct report_opts ro = {0};
+	struct resolver res = {.resolve = resolve_addr};
+	struct history *h = history__new();
 	struct tracker *tr = tracker__new(0);
 	struct stacks *st = stacks__new();
 	uint64_t frames[8], t[5], t_ins;
 	FILE *null = fopen("/dev/null", "w");
 	int r;
 
-	if (!tr || !st || !null)
+	if (!tr || !st || !null || !h)
 		return 1;
 	for (i = 0; i < 1000; i++) {
 		for (r = 0; r < 8; r++)
@@ -49,10 +61,15 @@ int main(int argc, char **argv)
 			return 1;
 	t_ins = mono_ns() - t_ins;
 	for (r = 0; r < 5; r++) {
-		struct report rep = {.comm = "scale"};
+		struct report rep = {.comm = "scale", .top = 10};
 
+		/* what main.c does at every interval: build, history, rank, resolve, print */
 		t[r] = mono_ns();
-		if (report__build(&rep, tr, st, &f, 1000) || report__text(&rep, null, st, NULL, &to))
+		if (report__build(&rep, tr, st, &f, 1000 * (r + 1)) ||
+		    history__apply(h, &rep, st, &res))
+			return 1;
+		report__rank(&rep, 0);
+		if (report__resolve(&rep, st, &res, rep.top) || report__text(&rep, null, &ro))
 			return 1;
 		t[r] = mono_ns() - t[r];
 		report__free(&rep);
@@ -65,6 +82,7 @@ int main(int argc, char **argv)
 	       stacks__mem(st), (double)t_ins / n);
 	tracker__free_all(tr);
 	stacks__free(st);
+	history__free(h);
 	fclose(null);
 	return 0;
 }
