@@ -189,6 +189,10 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 	}
 	/* drain what is still in flight so the final report is complete */
 	events__poll(ev, p->klabels && p->exited ? 200 : 0);
+	/* Libraries loaded since the last interval; not after exec, whose new maps would hide
+	 * the old image that the outstanding stacks point into. */
+	if (p->syms && !p->execed && !p->exited)
+		syms__refresh(p->syms);
 	if (p->execed)
 		fprintf(stderr,
 			"leaktrace: pid %d replaced its image (exec); its probes are gone\n",
