@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export OUTPUT=${OUTPUT:-$PWD/.output}
 export LT=${LT:-$PWD/leaktrace}
 export WORK=$(mktemp -d /tmp/leaktrace-tests.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$WORK"' EXIT
 . tests/lib.sh
 
 for t in "$OUTPUT"/tests/test_*; do
