@@ -107,7 +107,7 @@ bad:
 static int parse_uint(const char *what, const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int err;
 
 	err = parse_u64(what, s, min, max, &v);
@@ -118,7 +118,7 @@ static int parse_uint(const char *what, const char *s, unsigned int min, unsigne
 
 int options__parse(int argc, char **argv)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int opt, err;
 
 	opterr = 0;
