@@ -173,7 +173,7 @@ err_free:
 struct ksyms *ksyms__load(const char *path)
 {
 	size_t len = 0;
-	char *buf;
+	char *buf = NULL;
 	int err;
 
 	err = read_all(path ? path : "/proc/kallsyms", &buf, &len);

@@ -91,7 +91,8 @@ static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max
 	char *end;
 
 	errno = 0;
-	if (!s || !*s || *s == '-')
+	/* strtoull would also take leading spaces and a sign */
+	if (!s || *s < '0' || *s > '9')
 		goto bad;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || v < min || v > max)
