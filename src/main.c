@@ -67,6 +67,7 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver res;
 	struct output *out;
+	uint64_t start_ms; /* tracing began: the probes are attached (attaching can take seconds) */
 };
 
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
@@ -75,6 +76,7 @@ static int print_report(const struct ctx *c, bool final, bool last)
 	struct report_filter f = {
 		.older_ms = env.older_ms,
 		.baseline_ms = env.baseline_s * 1000ULL,
+		.start_ms = c->start_ms,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
@@ -329,6 +331,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ev.any_pid = env.kernel;
+	c.start_ms = tracker__now_ms(p.tracker, mono_ns());
 	err = trace_loop(&ev, &c);
 
 cleanup:
