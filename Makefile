@@ -1,5 +1,14 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+SANITIZE ?=
+# A sanitized build keeps its objects and binary apart, so switching the flag never links
+# objects of one kind into the other and the plain ./leaktrace stays as it was.
+ifeq ($(SANITIZE),1)
+OUTPUT ?= $(abspath .output-san)
+LT_BIN := $(OUTPUT)/leaktrace
+else
 OUTPUT ?= $(abspath .output)
+LT_BIN := leaktrace
+endif
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -36,7 +45,6 @@ LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 ELF_LIBS := $(shell $(PKG_CONFIG) --libs libelf libdw zlib 2>/dev/null)
 
-SANITIZE ?=
 CFLAGS ?= -O2
 CFLAGS += -g -Wall -Wextra -std=gnu11 -fno-omit-frame-pointer
 ifeq ($(SANITIZE),1)
@@ -45,6 +53,13 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 INCLUDES := -I$(OUTPUT) -Isrc -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) $(ELF_LIBS) -lstdc++
+
+# Objects are rebuilt when the compiler or its flags change (also with an explicit OUTPUT).
+FLAGS_STAMP := $(OUTPUT)/.build-flags
+BUILD_FLAGS := $(CC) $(CFLAGS) $(LDFLAGS)
+ifneq ($(BUILD_FLAGS),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(OUTPUT) && echo '$(BUILD_FLAGS)' > $(FLAGS_STAMP))
+endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -58,15 +73,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test demo bench fuzz format help
+.PHONY: all clean test demo bench fuzz stress format help
 
-all: leaktrace
+all: $(LT_BIN)
 
 help:
 	@echo "make [V=1] [SANITIZE=1]   build ./leaktrace"
 	@echo "make demo                 trace the bundled demo program"
 	@echo "make test                 run the test suite (root, real BPF)"
 	@echo "make bench                run the overhead benchmark"
+	@echo "make test SANITIZE=1      the suite against an ASan+UBSan build (.output-san/)"
+	@echo "make fuzz [FUZZ_SECONDS=N] each libFuzzer target for N seconds (default 30)"
+	@echo "make stress [STRESS_SECONDS=N] the multi-threaded stress test, long (default 120)"
 
 $(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,VMLINUX,$<)
@@ -84,11 +102,11 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/main.o $(OUTPUT)/kmode.o: $(SKELS)
 
-$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) bpf/leaktrace.h | $(OUTPUT)
+$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) bpf/leaktrace.h $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-leaktrace: $(OBJS)
+$(LT_BIN): $(OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -144,11 +162,52 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# the bench programs are built (not run) so that an API change cannot break make bench unseen
-test: leaktrace $(TEST_PROGS) $(VARIANT_PROGS) $(UNIT_BINS) $(BENCH_BINS)
-	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
+# Every fuzz seed and every input that once crashed, replayed without libFuzzer.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS := $(patsubst %,$(OUTPUT)/tests/test_fuzz_%,$(FUZZ_TARGETS))
 
-demo: leaktrace $(OUTPUT)/tests/demo
+$(OUTPUT)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJS)
+	$(call msg,REPLAY,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -DCORPUS='"$(abspath tests/fuzz/corpus/$*)"' $(LDFLAGS) \
+		$(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+# The test programs stay unsanitized: they are the traced targets, not the code under test.
+$(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
+	$(call msg,TESTLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
+
+# the bench programs are built (not run) so that an API change cannot break make bench unseen
+test: $(LT_BIN) $(TEST_PROGS) $(VARIANT_PROGS) $(OUTPUT)/tests/libleaklib.so $(UNIT_BINS) \
+	$(FUZZ_REPLAYS) $(BENCH_BINS)
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) tests/run.sh
+
+stress: $(LT_BIN) $(OUTPUT)/tests/stress
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) TESTS=stress \
+		LEAKTRACE_STRESS_SECONDS=$${STRESS_SECONDS:-120} tests/run.sh
+
+# libFuzzer targets: clang, ASan+UBSan, coverage on the parsers only.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_OUT := $(OUTPUT)/fuzz
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fno-omit-frame-pointer -Isrc $(LIBBPF_CFLAGS) \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS_elf := src/elf_symtab.c src/debuginfo.c src/dwarf_lines.c src/elf_func.c
+FUZZ_SRCS_procmaps := src/procmaps.c
+FUZZ_SRCS_ksyms := src/ksyms.c
+FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+
+.SECONDEXPANSION:
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c,$^) $(ELF_LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+demo: $(LT_BIN) $(OUTPUT)/tests/demo
 	$(Q)scripts/demo.sh $(OUTPUT)/tests/demo
 
 $(OUTPUT)/bench/malloc_bench: tests/bench/malloc_bench.c tests/progs/progs.h
@@ -166,12 +225,12 @@ $(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
 
-bench: leaktrace $(BENCH_BINS)
-	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath leaktrace) scripts/bench.sh
+bench: $(LT_BIN) $(BENCH_BINS)
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:
 	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/progs/*.c tests/unit/*.c
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUTPUT) leaktrace
+	$(Q)rm -rf $(OUTPUT) .output .output-san leaktrace

@@ -140,20 +140,20 @@ static int parse(struct ksyms *ks, size_t len, size_t *nzero)
 	return 0;
 }
 
-struct ksyms *ksyms__load(const char *path)
+/* Takes buf (the text, NUL-terminated at len) and frees it on failure. */
+static struct ksyms *ksyms__from_text(char *buf, size_t len)
 {
 	struct ksyms *ks;
-	size_t len = 0, nzero;
+	size_t nzero;
 	int err;
 
 	ks = calloc(1, sizeof(*ks));
 	if (!ks) {
+		free(buf);
 		errno = ENOMEM;
 		return NULL;
 	}
-	err = read_all(path ? path : "/proc/kallsyms", &ks->buf, &len);
-	if (err)
-		goto err_free;
+	ks->buf = buf;
 	err = parse(ks, len, &nzero);
 	if (err)
 		goto err_free;
@@ -168,6 +168,33 @@ err_free:
 	ksyms__free(ks);
 	errno = -err;
 	return NULL;
+}
+
+struct ksyms *ksyms__load(const char *path)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	int err;
+
+	err = read_all(path ? path : "/proc/kallsyms", &buf, &len);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	return ksyms__from_text(buf, len);
+}
+
+struct ksyms *ksyms__load_mem(const char *data, size_t len)
+{
+	char *buf = malloc(len + 1);
+
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	return ksyms__from_text(buf, len);
 }
 
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)

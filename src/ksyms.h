@@ -19,6 +19,8 @@ struct ksyms;
  * on failure; EPERM when every address reads as zero (kptr_restrict, no CAP_SYSLOG).
  */
 struct ksyms *ksyms__load(const char *path);
+/* The same from len bytes of kallsyms text in memory (copied). */
+struct ksyms *ksyms__load_mem(const char *data, size_t len);
 /* The symbol at or before addr, NULL when addr precedes every symbol. */
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
 /* First symbol called name, NULL when none. Linear: meant for rare look-ups. */

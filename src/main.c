@@ -77,6 +77,7 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver res;
 	struct output *out;
+	uint64_t start_ms; /* tracing began: the probes are attached (attaching can take seconds) */
 };
 
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
@@ -85,6 +86,7 @@ static int print_report(const struct ctx *c, bool final, bool last)
 	struct report_filter f = {
 		.older_ms = env.older_ms,
 		.baseline_ms = env.baseline_s * 1000ULL,
+		.start_ms = c->start_ms,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
@@ -209,6 +211,10 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 	}
 	/* drain what is still in flight so the final report is complete */
 	events__poll(ev, p->klabels && p->exited ? 200 : 0);
+	/* Libraries loaded since the last interval; not after exec, whose new maps would hide
+	 * the old image that the outstanding stacks point into. */
+	if (p->syms && !p->execed && !p->exited)
+		syms__refresh(p->syms);
 	if (p->execed)
 		fprintf(stderr,
 			"leaktrace: pid %d replaced its image (exec); its probes are gone\n",
@@ -387,6 +393,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
 		goto cleanup;
 	}
+	c.start_ms = tracker__now_ms(p.tracker, mono_ns());
 	err = trace_loop(&ev, &c);
 	if (t.launched)
 		status = finish_command(&t);

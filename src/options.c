@@ -125,7 +125,8 @@ static int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max
 	char *end;
 
 	errno = 0;
-	if (!s || !*s || *s == '-')
+	/* strtoull would also take leading spaces and a sign */
+	if (!s || *s < '0' || *s > '9')
 		goto bad;
 	v = strtoull(s, &end, 10);
 	if (errno || *end || v < min || v > max)
@@ -141,7 +142,7 @@ bad:
 static int parse_uint(const char *what, const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int err;
 
 	err = parse_u64(what, s, min, max, &v);
@@ -152,7 +153,7 @@ static int parse_uint(const char *what, const char *s, unsigned int min, unsigne
 
 int options__parse(int argc, char **argv)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int opt, err;
 
 	/* everything after "--" is the command, untouched by option parsing */

@@ -82,8 +82,17 @@ int output__write(struct output *o, const struct report *r, const struct report_
 	FILE *f;
 	int err;
 
-	if (o->stream)
-		return o->fmt->write(r, o->stream, ro);
+	if (o->stream) {
+		errno = 0;
+		err = o->fmt->write(r, o->stream, ro);
+		/* A reader that went away (| head) is the end of the run, not an error. */
+		if (err == -EIO && errno == EPIPE)
+			return -EPIPE;
+		if (err)
+			fprintf(stderr, "leaktrace: cannot write %s: %s\n", o->path ?: "stdout",
+				strerror(errno ?: -err));
+		return err;
+	}
 	err = open_temp(o, tmp, sizeof(tmp), &f);
 	if (err)
 		goto err;

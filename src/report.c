@@ -93,7 +93,7 @@ static bool passes(const struct report_filter *f, const struct alloc_rec *rec, u
 {
 	if (rec->size < f->min_size || rec->size > f->max_size)
 		return false;
-	if (rec->ts_ms < f->baseline_ms)
+	if (f->baseline_ms && rec->ts_ms < f->start_ms + f->baseline_ms)
 		return false;
 	return !f->older_ms || now_ms - rec->ts_ms >= f->older_ms;
 }

@@ -61,6 +61,7 @@ struct report_stack {
 struct report_filter {
 	uint64_t older_ms;
 	uint64_t baseline_ms; /* hide what was allocated during the first baseline_ms */
+	uint64_t start_ms;    /* ... counted from here: when the probes were attached */
 	uint64_t min_size;
 	uint64_t max_size;
 	uint64_t sample_bytes;

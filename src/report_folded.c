@@ -13,7 +13,7 @@ const char *folded__sanitize(const char *name, char *buf, size_t size)
 
 	if (!size)
 		return "";
-	for (i = 0; name[i] && i < size - 1; i++) {
+	for (i = 0; i < size - 1 && name[i]; i++) {
 		unsigned char c = name[i];
 
 		buf[i] = (c == ';' || c == ' ' || c == '\t' || c < 0x20 || c == 0x7f) ? '_' : c;

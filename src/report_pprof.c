@@ -345,8 +345,10 @@ static void comments(struct profile *p)
 		pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 	}
 	snprintf(buf, sizeof(buf),
-		 "unknown frees: %" PRIu64 ", missed frees: %" PRIu64 ", out of memory: %" PRIu64,
-		 r->tstats.unknown_frees, r->tstats.missed_frees, r->oom);
+		 "unknown frees: %" PRIu64 ", missed frees: %" PRIu64 ", out of memory: %" PRIu64
+		 ", untracked unmaps: %" PRIu64,
+		 r->tstats.unknown_frees, r->tstats.missed_frees, r->oom,
+		 r->tstats.untracked_unmaps);
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 }
 

@@ -107,7 +107,7 @@ static void xml_escape(FILE *out, const char *s, size_t max)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i < max; i++) {
+	for (i = 0; i < max && s[i]; i++) {
 		unsigned char c = s[i];
 
 		if (c == '&')

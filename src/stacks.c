@@ -34,7 +34,8 @@ static struct stack *stack_new(const uint64_t *frames, uint32_t nr, uint64_t has
 	st->hash = hash;
 	st->nr_frames = nr;
 	st->kind = kind;
-	memcpy(st->frames, frames, nr * sizeof(frames[0]));
+	if (nr) /* the empty stack has no frames array to copy from */
+		memcpy(st->frames, frames, nr * sizeof(frames[0]));
 	return st;
 }
 

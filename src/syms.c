@@ -630,7 +630,8 @@ out:
 		free(maps);
 		return err;
 	}
-	qsort(maps, n, sizeof(*maps), mapping_cmp);
+	if (n) /* a process with no mappings left gives maps == NULL */
+		qsort(maps, n, sizeof(*maps), mapping_cmp);
 	*out = maps;
 	*nout = n;
 	return 0;

@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The test suite: unit tests, then integration tests that run the real tracer (root, real BPF)
 # against ground-truth programs. Ends with "N passed, N failed, N skipped".
-# TESTS=pattern runs only the integration tests whose name matches.
+# TESTS=REGEX runs only the integration tests whose name matches (e.g. TESTS='bad|stress').
 set -u
 cd "$(dirname "$0")/.."
 export OUTPUT=${OUTPUT:-$PWD/.output}
 export LT=${LT:-$PWD/leaktrace}
 export WORK=$(mktemp -d /tmp/leaktrace-tests.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$WORK"' EXIT
 . tests/lib.sh
 
 for t in "$OUTPUT"/tests/test_*; do
@@ -30,7 +30,7 @@ else
 		. "$f"
 	done
 	for fn in $(declare -F | awk '{print $3}' | grep '^test_' ); do
-		[ -n "${TESTS:-}" ] && [[ $fn != *${TESTS}* ]] && continue
+		[ -n "${TESTS:-}" ] && ! [[ $fn =~ $TESTS ]] && continue
 		run_test "$fn"
 	done
 fi

@@ -64,3 +64,40 @@ test_help_and_version() {
 	"$LT" --help | grep -q 'Usage: leaktrace' || die "--help"
 	"$LT" -V | grep -qE '^leaktrace [0-9]+\.[0-9]+' || die "-V"
 }
+
+test_garbage_numbers_formats_and_missing_values() {
+	expect_error "invalid --top '1x'" -p 1 -T 1x
+	expect_error "invalid --top '99999999999999999999'" -p 1 -T 99999999999999999999
+	expect_error "invalid --top ''" -p 1 -T ''
+	expect_error "invalid PID ''" -p ''
+	expect_error "invalid PID '1.5'" -p 1.5
+	expect_error "invalid PID '2147483648'" -p 2147483648
+	expect_error "invalid INTERVAL ' 1'" -p 1 ' 1'
+	expect_error "invalid COUNT '[+]2'" -p 1 1 +2
+	expect_error "invalid --min-size '-1'" -p 1 -z -1
+	expect_error 'must be a power of two' -p 1 --ringbuf-mb 3
+	expect_error "invalid --format 'xml'" -p 1 --format xml
+	expect_error "option '-p' needs a value" -p
+	expect_error "option '--format' needs a value" --format
+	expect_error 'empty --output file name' -p 1 -w ''
+}
+
+test_unwritable_output_paths() {
+	start_prog leaker
+	expect_error 'cannot write /nonexistent/dir/out.txt: No such file' -p "$PROG_PID" \
+		-w /nonexistent/dir/out.txt
+	expect_error 'cannot write /tmp: Is a directory' -p "$PROG_PID" --format pprof -w /tmp
+}
+
+# A write that fails mid-run (a full disk): one line, non-zero exit, no crash.
+test_output_write_fails_mid_run() {
+	start_prog leaker
+	local rc=0
+	timeout 20 "$LT" -p "$PROG_PID" 1 -w /dev/full > /dev/null 2> "$TDIR/err" || rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] || die "status $rc: $(cat "$TDIR/err")"
+	expect_eq "error lines" "$(grep -vc 'tracing pid' "$TDIR/err")" 1
+	grep -q 'cannot write /dev/full: No space left on device' "$TDIR/err" ||
+		die "stderr: $(cat "$TDIR/err")"
+}
+
+# Both -p and a command: left to the branch that adds -- COMMAND / -c.
