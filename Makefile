@@ -196,6 +196,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -fno-omit-frame-pointer -Isrc $(LIBBPF_CFLAGS) 
 FUZZ_SRCS_elf := src/elf_symtab.c src/debuginfo.c src/dwarf_lines.c src/elf_func.c
 FUZZ_SRCS_procmaps := src/procmaps.c
 FUZZ_SRCS_ksyms := src/ksyms.c
+FUZZ_SRCS_perfmap := src/perfmap.c
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:

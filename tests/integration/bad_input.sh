@@ -101,3 +101,8 @@ test_output_write_fails_mid_run() {
 }
 
 # Both -p and a command: left to the branch that adds -- COMMAND / -c.
+
+test_pid_and_command_together() {
+	expect_error 'give -p PID or a command, not both' -p 1 -- /bin/true
+	expect_error 'give -p PID or a command, not both' -p 1 -c /bin/true
+}

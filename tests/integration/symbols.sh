@@ -193,7 +193,7 @@ test_debuginfod_timeout_holds() {
 	# accepts connections, never answers
 	python3 -u -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
-print(s.getsockname()[1], flush=True); time.sleep(120)' > "$TDIR/port" &
+print(s.getsockname()[1], flush=True); time.sleep(120)' > "$TDIR/port" 2>&1 &
 	echo $! >> "$(PIDS_FILE)"
 	wait_for "$TDIR/port" '^[0-9]+$'
 	export DEBUGINFOD_URLS=http://127.0.0.1:$(cat "$TDIR/port")
