@@ -284,7 +284,8 @@ void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t
 void tracker__reset(struct tracker *tr)
 {
 	memset(tr->slots, 0, tr->nr_slots * sizeof(*tr->slots));
-	memset(tr->stack_frees, 0, tr->nr_stack_frees * sizeof(*tr->stack_frees));
+	if (tr->stack_frees) /* NULL until the first free: memset(NULL, 0, 0) is undefined */
+		memset(tr->stack_frees, 0, tr->nr_stack_frees * sizeof(*tr->stack_frees));
 	tr->nr = 0;
 	tr->nr_regions = 0;
 }
