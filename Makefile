@@ -90,7 +90,7 @@ $(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,VMLINUX,$<)
 	$(Q)cp $< $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/leaktrace.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp

@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
+#include "events.bpf.h"
 
 #define ZERO_SIZE_PTR 16
 #define PAGE_SIZE     4096
@@ -16,13 +17,6 @@ const volatile __u32 self_pid = 0;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
 const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
-
-__u64 stats[LT_ST_MAX];
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, LT_DEFAULT_RINGBUF);
-} events SEC(".maps");
 
 /*
  * Allocations handed to userspace and not freed yet. A free is emitted only when it hits
@@ -44,19 +38,6 @@ struct {
 	__type(value, __u8);
 } named SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lt_event);
-} scratch SEC(".maps");
-
-static __always_inline void stat_inc(enum lt_stat s)
-{
-	if (s < LT_ST_MAX)
-		__sync_fetch_and_add(&stats[s], 1);
-}
-
 static __always_inline bool traced_context(void)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
@@ -68,29 +49,6 @@ static __always_inline bool traced_context(void)
 static __always_inline __u64 percpu_key(const void *ptr)
 {
 	return (__u64)ptr ^ (1ULL << 63);
-}
-
-static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0;
-	struct lt_event *e;
-
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
-		return NULL;
-	e->type = type;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = 0;
-	e->size = 0;
-	e->old_addr = 0;
-	e->detail = 0;
-	e->nr_frames = 0;
-	e->stack_err = 0;
-	return e;
 }
 
 static __always_inline void send_cache_name(const struct kmem_cache *s)
@@ -112,7 +70,7 @@ static __always_inline void send_cache_name(const struct kmem_cache *s)
 		return;
 	e->addr = key;
 	e->size = n;
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + LT_KCACHE_NAME, 0)) {
+	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + LT_KCACHE_NAME, rb_flags())) {
 		stat_inc(LT_ST_RINGBUF_DROP);
 		return;
 	}
@@ -167,7 +125,7 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 		stat_inc(LT_ST_INFLIGHT_FULL);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, 0)) {
+	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags())) {
 		bpf_map_delete_elem(&live, &key);
 		stat_inc(LT_ST_RINGBUF_DROP);
 	}
@@ -198,7 +156,7 @@ static __always_inline int record_free(__u32 kind, __u64 key)
 	e->detail = 0;
 	e->nr_frames = 0;
 	e->stack_err = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -319,7 +277,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	    BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	e = event_init(LT_EV_EXIT, 0);
-	if (e && bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE, 0))
+	if (e && bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE, rb_flags()))
 		stat_inc(LT_ST_RINGBUF_DROP);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "leaktrace.h"
+#include "events.bpf.h"
 
 #define MAP_ANONYMOUS 0x20
 #define MAP_NORESERVE 0x4000
@@ -16,8 +17,6 @@
 const volatile __u64 sample_bytes = 0;
 const volatile bool trace_mmap = true;
 
-__u64 stats[LT_ST_MAX];
-
 struct inflight {
 	__u64 size;
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
@@ -26,11 +25,6 @@ struct inflight {
 	__u32 skip;    /* not sampled: the return probe only unwinds depth */
 	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, LT_DEFAULT_RINGBUF);
-} events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -55,32 +49,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lt_event);
-} scratch SEC(".maps");
-
-/*
- * Waking the reader for every event costs the traced thread an irq_work and a context switch
- * (the reader keeps up, so nearly every event finds the ring empty and would wake it). The
- * reader polls every 100 ms anyway; wake it early only when the ring is a quarter full.
- */
-const volatile __u64 wakeup_bytes = LT_DEFAULT_RINGBUF / 4;
-
-static __always_inline __u64 rb_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void stat_inc(enum lt_stat s)
-{
-	if (s < LT_ST_MAX)
-		__sync_fetch_and_add(&stats[s], 1);
-}
 
 static __always_inline bool sampled_out(__u64 size)
 {
@@ -181,28 +149,6 @@ static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stac
 	e->nr_frames = n / sizeof(e->frames[0]);
 	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags()))
 		stat_inc(LT_ST_RINGBUF_DROP);
-}
-
-static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0;
-	struct lt_event *e;
-
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
-		return NULL;
-	e->type = type;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = 0;
-	e->size = 0;
-	e->old_addr = 0;
-	e->sp_word = 0;
-	e->stack_err = 0;
-	return e;
 }
 
 static __always_inline void emit_free(__u32 kind, __u64 addr)

@@ -216,6 +216,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	if (o->verbose)
 		fprintf(stderr, "leaktrace: %d code ranges allocate pages for slabs and percpu\n",
 			err);
+	km->skel->rodata->wakeup_bytes = (o->ringbuf_mb << 20) / 4;
 	err = bpf_map__set_max_entries(km->skel->maps.events, o->ringbuf_mb << 20);
 	if (!err)
 		err = set_autoload(km, o->verbose);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every BPF object of leaktrace has: the ring buffer its events leave through, the .bss
+ * loss counters, the per-CPU scratch event, and how events are started and submitted.
+ * BPF-only: included once by each BPF object, after vmlinux.h and leaktrace.h.
+ */
+#ifndef __EVENTS_BPF_H
+#define __EVENTS_BPF_H
+
+__u64 stats[LT_ST_MAX];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LT_DEFAULT_RINGBUF);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} scratch SEC(".maps");
+
+/*
+ * Waking the reader for every event costs the traced thread an irq_work and a context switch
+ * (the reader keeps up, so nearly every event finds the ring empty and would wake it). The
+ * reader polls every 100 ms anyway; wake it early only when the ring is a quarter full.
+ * Userspace sets this to a quarter of the size it gives the ring.
+ */
+const volatile __u64 wakeup_bytes = LT_DEFAULT_RINGBUF / 4;
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void stat_inc(enum lt_stat s)
+{
+	if (s < LT_ST_MAX)
+		__sync_fetch_and_add(&stats[s], 1);
+}
+
+/* The per-CPU scratch event, its header filled for the current task; NULL never in practice. */
+static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct lt_event *e;
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return NULL;
+	e->type = type;
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = 0;
+	e->size = 0;
+	e->old_addr = 0;
+	e->detail = 0;
+	e->nr_frames = 0;
+	e->stack_err = 0;
+	return e;
+}
+
+#endif /* __EVENTS_BPF_H */
