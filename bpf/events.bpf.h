@@ -65,4 +65,30 @@ static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
 	return e;
 }
 
+/* A record with no stack (frees, unmaps, lifecycle): reserved, filled and submitted in place. */
+static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,
+					__u64 old_addr, __u64 detail)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
+	if (!e) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return;
+	}
+	e->type = type;
+	e->kind = kind;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->size = size;
+	e->old_addr = old_addr;
+	e->detail = detail;
+	e->nr_frames = 0;
+	e->stack_err = 0;
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
 #endif /* __EVENTS_BPF_H */

@@ -134,29 +134,9 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 
 static __always_inline int record_free(__u32 kind, __u64 key)
 {
-	__u64 id;
-	struct lt_event *e;
-
 	if (bpf_map_delete_elem(&live, &key))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
-	if (!e) {
-		stat_inc(LT_ST_RINGBUF_DROP);
-		return 0;
-	}
-	id = bpf_get_current_pid_tgid();
-	e->type = LT_EV_FREE;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = key;
-	e->size = 0;
-	e->old_addr = 0;
-	e->detail = 0;
-	e->nr_frames = 0;
-	e->stack_err = 0;
-	bpf_ringbuf_submit(e, rb_flags());
+	emit_header(LT_EV_FREE, kind, key, 0, 0, 0);
 	return 0;
 }
 

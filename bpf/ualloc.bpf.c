@@ -153,26 +153,7 @@ static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stac
 
 static __always_inline void emit_free(__u32 kind, __u64 addr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct lt_event *e;
-
-	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
-	if (!e) {
-		stat_inc(LT_ST_RINGBUF_DROP);
-		return;
-	}
-	e->type = LT_EV_FREE;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = addr;
-	e->size = 0;
-	e->old_addr = 0;
-	e->sp_word = 0;
-	e->nr_frames = 0;
-	e->stack_err = 0;
-	bpf_ringbuf_submit(e, rb_flags());
+	emit_header(LT_EV_FREE, kind, addr, 0, 0, 0);
 }
 
 static __always_inline int alloc_exit(void *ctx, __u64 ret)
@@ -470,25 +451,7 @@ static __always_inline bool syscall_args_take(__u32 nr, struct syscall_args *out
 static __always_inline void emit_range(__u32 type, __u32 kind, __u64 addr, __u64 size,
 				       __u64 new_addr, __u64 new_size)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct lt_event *e;
-
-	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
-	if (!e) {
-		stat_inc(LT_ST_RINGBUF_DROP);
-		return;
-	}
-	__builtin_memset(e, 0, LT_EVENT_HDR_SIZE);
-	e->type = type;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = addr;
-	e->size = size;
-	e->old_addr = new_addr;
-	e->sp_word = new_size;
-	bpf_ringbuf_submit(e, rb_flags());
+	emit_header(type, kind, addr, size, new_addr, new_size);
 }
 
 enum { NR_MMAP = 9, NR_MUNMAP = 11, NR_MREMAP = 25 };
