@@ -56,6 +56,7 @@ enum lt_stat {
 	LT_ST_SAMPLED_OUT,    /* allocations skipped by sampling */
 	LT_ST_FREE_UNSAMPLED, /* sampling: frees of allocations not sampled (no event sent) */
 	LT_ST_SAMPLED_FULL,   /* sampling: sampled-address map full: allocation not recorded */
+	LT_ST_PIDS_FULL,      /* -f: process map full: a child is not traced */
 	LT_ST_MAX,
 };
 

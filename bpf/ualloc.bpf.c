@@ -16,6 +16,8 @@
  */
 const volatile __u64 sample_bytes = 0;
 const volatile bool trace_mmap = true;
+/* -f: the processes a traced process forks are traced too */
+const volatile bool follow = false;
 
 struct inflight {
 	__u64 size;
@@ -537,18 +539,20 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 }
 
 /*
- * A launched command calling exit(): stop it so userspace reads its maps while they exist
- * (a short-lived command is gone before a poll could see it), then userspace sends SIGCONT.
- * Once per process: exit() calls _exit(), which is probed too.
+ * A launched command (or, with -f, a child) calling exit(): stop it so userspace reads its
+ * maps while they exist (a short-lived process is gone before a poll could see it), then
+ * userspace sends SIGCONT. Once per process: exit() calls _exit(), which is probed too.
+ * A process given with -p is not stopped: its parent may be watching for stops.
  */
 __u32 exit_held_pid;
+const volatile __u32 no_hold_pid = 0;
 
 SEC("uprobe")
 int BPF_KPROBE(exit_enter)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	if (exit_held_pid == pid)
+	if (exit_held_pid == pid || pid == no_hold_pid)
 		return 0;
 	exit_held_pid = pid;
 	bpf_send_signal(19 /* SIGSTOP */);
@@ -567,8 +571,11 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
 	bpf_map_delete_elem(&inflight, &tid);
-	if (BPF_CORE_READ(p, signal, live.counter) == 0)
-		emit_range(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	emit_range(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	if (follow)
+		bpf_map_delete_elem(&pids, &pid); /* its pid may be reused by anyone */
 	return 0;
 }
 
@@ -588,8 +595,13 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 pid = BPF_CORE_READ(parent, tgid);
 	__u32 cpid = BPF_CORE_READ(child, tgid);
 
+	__u8 one = 1;
+
 	if (cpid != BPF_CORE_READ(child, pid) || !bpf_map_lookup_elem(&pids, &pid))
 		return 0;
+	/* before the child first runs: its syscalls are traced from its first one */
+	if (follow && bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
+		stat_inc(LT_ST_PIDS_FULL);
 	emit_range(LT_EV_FORK, 0, cpid, 0, 0, 0);
 	return 0;
 }

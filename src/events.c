@@ -40,6 +40,7 @@ static uint32_t fix_syscall_stack(struct proc *p, const struct lt_event *e, uint
 static void refresh_if_unknown(struct proc *p, const uint64_t *frames, uint32_t nr)
 {
 	struct timespec ts;
+	struct syms *own;
 	uint64_t now;
 	uint32_t i;
 
@@ -55,6 +56,16 @@ static void refresh_if_unknown(struct proc *p, const uint64_t *frames, uint32_t 
 	if (now - p->syms_refresh_ns < 10000000ULL)
 		return;
 	p->syms_refresh_ns = now;
+	if (p->syms_shared) {
+		/* a child that maps what its parent does not: its own maps from now on */
+		own = syms__new(p->pid, p->syms_opts);
+		if (!own)
+			return;
+		syms__free(p->syms);
+		p->syms = own;
+		p->syms_shared = false;
+		return;
+	}
 	syms__refresh(p->syms);
 }
 
@@ -131,36 +142,78 @@ static int handle_kcache(struct proc *p, const struct lt_event *e, size_t size)
 	return klabels__name_cache(p->klabels, e->addr, name);
 }
 
+/* -f: a traced process forked; the child starts with its parent's maps and no allocations. */
+static void add_child(struct events *ev, struct proc *parent, const struct lt_event *e)
+{
+	pid_t cpid = e->addr;
+	struct proc *c;
+
+	if (!ev->follow || procs__find(ev->procs, cpid))
+		return;
+	c = proc__new(cpid, e->ts_ns);
+	if (!c || procs__add(ev->procs, c)) {
+		proc__free(c);
+		parent->oom++;
+		return;
+	}
+	c->ppid = parent->pid;
+	memcpy(c->comm, parent->comm, sizeof(c->comm));
+	c->syms_opts = parent->syms_opts;
+	if (parent->syms) {
+		c->syms = syms__get(parent->syms);
+		c->syms_shared = true;
+	}
+}
+
+static void on_exec(struct events *ev, struct proc *p)
+{
+	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
+	if (!ev->follow) {
+		p->execed = true;
+		return;
+	}
+	if (proc__exec(p))
+		p->oom++;
+}
+
+/* Events of the target before its exec (a launched command) are leaktrace's own. */
+static bool before_exec(struct events *ev, struct proc *p, const struct lt_event *e)
+{
+	if (!ev->discard_until_exec || p != ev->target)
+		return false;
+	if (e->type == LT_EV_EXEC) {
+		ev->discard_until_exec = false;
+		tracker__reset(p->tracker);
+		/* what was mapped before exec is not the command's */
+		syms__free(p->syms);
+		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
+		return true;
+	}
+	return e->type != LT_EV_EXIT;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct events *ev = ctx;
-	struct proc *p = ev->proc;
 	const struct lt_event *e = data;
+	struct proc *p;
 	int err = 0;
 
 	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;
-	if (!ev->any_pid && e->pid != (uint32_t)p->pid)
+	p = ev->any_pid ? ev->target : procs__find(ev->procs, e->pid);
+	if (!p)
 		return 0;
 	if (e->type == LT_EV_EXITING) {
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
-		if (p->syms && !ev->discard_until_exec)
+		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
-		kill(p->pid, SIGCONT);
+		kill(e->pid, SIGCONT);
 		return 0;
 	}
-	if (ev->discard_until_exec) {
-		if (e->type == LT_EV_EXEC) {
-			ev->discard_until_exec = false;
-			tracker__reset(p->tracker);
-			/* what was mapped before exec is not the command's */
-			syms__free(p->syms);
-			p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
-		}
-		if (e->type != LT_EV_EXIT)
-			return 0;
-	}
+	if (before_exec(ev, p, e))
+		return 0;
 	p->nr_events++;
 	switch (e->type) {
 	case LT_EV_ALLOC:
@@ -181,8 +234,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 		else
 			tracker__unmap(p->tracker, e->addr, e->size);
 		break;
+	case LT_EV_FORK:
+		add_child(ev, p, e);
+		break;
 	case LT_EV_EXEC:
-		p->execed = true;
+		on_exec(ev, p);
 		break;
 	case LT_EV_EXIT:
 		p->exited = true;
@@ -197,16 +253,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return err;
 }
 
-int events__open(struct events *ev, int ringbuf_fd, struct proc *proc)
+int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 {
 	memset(ev, 0, sizeof(*ev));
-	ev->proc = proc;
+	ev->procs = procs;
+	ev->target = procs->v[0];
 	ev->rb = ring_buffer__new(ringbuf_fd, handle_event, ev, NULL);
 	if (!ev->rb)
 		return -errno;
 	return 0;
 }
-
 int events__poll(struct events *ev, int timeout_ms)
 {
 	int err;

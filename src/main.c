@@ -16,6 +16,7 @@
 #include "klabels.h"
 #include "kmode.h"
 #include "options.h"
+#include "proc.h"
 #include "output.h"
 #include "probes.h"
 #include "procstat.h"
@@ -25,6 +26,7 @@
 #include "system.h"
 #include "target.h"
 #include "tracker.h"
+#include "uprobe_inherit.h"
 #include "uprobe_session.h"
 
 static volatile sig_atomic_t exiting;
@@ -69,35 +71,48 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 	return p->syms ? syms__mapping(p->syms, addr, out) : -ENOENT;
 }
 
-/* What a report needs besides the process: whose it is, loss counters, a symbolizer. */
+/* What reports need besides the processes: loss counters, a symbolizer, where they go. */
 struct ctx {
-	struct proc *p;
-	const char *comm;
+	struct procs procs;	   /* the target first; with -f its children */
 	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
-	struct resolver res;
+	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
-	uint64_t start_ms; /* tracing began: the probes are attached (attaching can take seconds) */
 };
 
+/* -f: a child's one-profile formats go to FILE.PID. */
+static int write_report(const struct ctx *c, const struct proc *p, const struct report *r,
+			const struct report_opts *ro)
+{
+	struct output child = *c->out;
+	char path[4200];
+
+	if (!p->ppid || child.stream)
+		return output__write(c->out, r, ro);
+	snprintf(path, sizeof(path), "%s.%d", c->out->path, p->pid);
+	child.path = path;
+	return output__write(&child, r, ro);
+}
+
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
-static int print_report(const struct ctx *c, bool final, bool last)
+static int print_report(const struct ctx *c, struct proc *p, bool final, bool last)
 {
 	struct report_filter f = {
 		.older_ms = env.older_ms,
 		.baseline_ms = env.baseline_s * 1000ULL,
-		.start_ms = c->start_ms,
+		.start_ms = p->start_ms,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
 		.sort = env.sort,
 	};
 	struct report_opts ro = {.show_allocs = env.show_allocs};
-	struct proc *p = c->p;
+	struct resolver res = c->km ? c->kres : (struct resolver){resolve_user, user_mapping, p};
 	struct report r = {
 		.wall = time(NULL),
 		.pid = p->pid,
-		.comm = c->comm,
+		.ppid = p->ppid,
+		.comm = p->comm,
 		.kernel = env.kernel,
 		.final = final,
 		.oom = p->oom,
@@ -122,18 +137,18 @@ static int print_report(const struct ctx *c, bool final, bool last)
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
-		err = history__apply(p->history, &r, p->stacks, &c->res);
+		err = history__apply(p->history, &r, p->stacks, &res);
 	if (!err && !output__wants(c->out, last)) {
 		report__free(&r);
 		return 0;
 	}
 	if (!err) {
 		report__rank(&r, env.sort);
-		err = report__resolve(&r, p->stacks, &c->res,
+		err = report__resolve(&r, p->stacks, &res,
 				      env.format->all_stacks ? r.nr_stacks : r.top);
 	}
 	if (!err)
-		err = output__write(c->out, &r, &ro);
+		err = write_report(c, p, &r, &ro);
 	report__free(&r);
 	return err;
 }
@@ -149,6 +164,8 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 	if (!skel)
 		return -errno;
 	skel->rodata->sample_bytes = env.sample_bytes;
+	skel->rodata->follow = env.follow;
+	skel->rodata->no_hold_pid = env.pid;
 	skel->rodata->wakeup_bytes = (env.ringbuf_mb << 20) / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, env.ringbuf_mb << 20);
 	if (err)
@@ -159,8 +176,10 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 	err = system__autoload_syscalls(skel->obj);
 	if (err)
 		goto err_destroy;
-	/* only sampling gains from sessions: unsampled calls then skip their return trap */
-	*session = env.sample_bytes && !env.no_session && uprobe_session__supported();
+	/* only sampling gains from sessions: unsampled calls then skip their return trap; a
+	 * session link filters on one process, so -f uses inherited classic probes */
+	*session =
+		env.sample_bytes && !env.no_session && !env.follow && uprobe_session__supported();
 	err = uprobe_session__prepare(skel->obj, *session);
 	if (err)
 		goto err_destroy;
@@ -185,9 +204,32 @@ err_destroy:
 	return err;
 }
 
-static int trace_loop(struct events *ev, const struct ctx *c)
+/*
+ * A report for every process: children that have exited get their final one, then are
+ * dropped. all_final: the end of the run.
+ */
+static int report_all(struct ctx *c, bool all_final, bool last)
 {
-	struct proc *p = c->p;
+	struct procs *ps = &c->procs;
+	unsigned int i = 0;
+	int err = 0;
+
+	while (i < ps->n && !err) {
+		struct proc *p = ps->v[i];
+		bool final = all_final || (p->ppid && (p->exited || p->execed));
+
+		err = print_report(c, p, final, last || final);
+		if (final && p->ppid && !all_final)
+			procs__remove(ps, p);
+		else
+			i++;
+	}
+	return err;
+}
+
+static int trace_loop(struct events *ev, struct ctx *c)
+{
+	struct proc *p = c->procs.v[0];
 	uint64_t interval_ns = env.interval_s * 1000000000ULL;
 	uint64_t next = mono_ns() + interval_ns;
 	unsigned int reports = 0;
@@ -205,7 +247,7 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 			continue;
 		next += interval_ns;
 		reports++;
-		err = print_report(c, false, reports == env.count);
+		err = report_all(c, false, reports == env.count);
 		if (err || reports == env.count)
 			return err;
 	}
@@ -221,7 +263,7 @@ static int trace_loop(struct events *ev, const struct ctx *c)
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
-	return print_report(c, true, true);
+	return report_all(c, true, true);
 }
 
 /*
@@ -261,14 +303,15 @@ static int open_target(struct target *t)
 	return err;
 }
 
-static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct target *t,
-		      struct proc *p, struct ctx *c)
+static int start_user(struct ualloc_bpf **skel, struct probes *probes,
+		      struct uprobe_inherit *inherit, struct target *t, struct proc *p,
+		      struct ctx *c)
 {
 	static struct syms_opts so;
 	struct probes_opts po = {
 		.obj = env.obj_path,
 		.prefix = env.sym_prefix,
-		.hold_exit = t->launched,
+		.hold_exit = t->launched || env.follow,
 		.verbose = env.verbose,
 	};
 	int err;
@@ -282,6 +325,12 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 	err = setup_bpf(skel, t->pid, &probes->session);
 	if (err)
 		return err;
+	if (env.follow) {
+		err = uprobe_inherit__open(inherit, t->pid);
+		if (err)
+			return err;
+		probes->inherit = inherit;
+	}
 	err = probes__attach(probes, (*skel)->obj, t, &po);
 	if (err)
 		return err;
@@ -295,10 +344,10 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes, struct ta
 		return err;
 	}
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
-	c->res = (struct resolver){resolve_user, user_mapping, p};
 	fprintf(stderr,
-		"leaktrace: tracing pid %d (%s) through %s: %d probes%s%s. Ctrl-C to end.\n",
-		t->pid, t->comm, probes->alloc_obj, probes->nr_links + probes->nr_session,
+		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
+		t->pid, t->comm, env.follow ? " and its children" : "", probes->alloc_obj,
+		probes->nr_links + probes->nr_session,
 		probes->nr_session ? " (session probes: unsampled calls skip the return)" : "",
 		probes->nr_single_step ? " (some single-stepped)" : "");
 	return bpf_map__fd((*skel)->maps.events);
@@ -317,7 +366,7 @@ static int start_kernel(struct kmode **km, const struct target *t, struct proc *
 	if (err)
 		return err;
 	c->km = *km;
-	c->res = kmode__resolver(*km);
+	c->kres = kmode__resolver(*km);
 	if (t->pid)
 		fprintf(stderr,
 			"leaktrace: tracing kernel allocations of pid %d (%s): %d "
@@ -336,11 +385,13 @@ int main(int argc, char **argv)
 	struct ualloc_bpf *skel = NULL;
 	struct kmode *km = NULL;
 	struct probes probes = {};
+	struct uprobe_inherit inherit = {};
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
-	struct proc p = {};
 	struct output out = {};
-	struct ctx c = {.p = &p, .comm = t.comm, .out = &out};
+	struct ctx c = {.out = &out};
+	struct proc *p;
+	unsigned int i;
 	int err, fd, status = 0;
 
 	err = options__parse(argc, argv);
@@ -359,41 +410,40 @@ int main(int argc, char **argv)
 	err = output__open(&out, env.format, env.output_path);
 	if (err)
 		goto cleanup;
-	p.pid = t.pid;
+	p = proc__new(t.pid, mono_ns());
+	if (!p || procs__add(&c.procs, p)) {
+		proc__free(p);
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	snprintf(p->comm, sizeof(p->comm), "%s", t.comm);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (env.kernel)
-		fd = start_kernel(&km, &t, &p, &c);
+		fd = start_kernel(&km, &t, p, &c);
 	else
-		fd = start_user(&skel, &probes, &t, &p, &c);
+		fd = start_user(&skel, &probes, &inherit, &t, p, &c);
 	if (fd < 0) {
 		err = fd;
 		goto cleanup;
 	}
 	/* times count from the moment the probes are in place (--older, --baseline) */
-	p.tracker = tracker__new(mono_ns());
-	p.stacks = stacks__new();
-	p.history = history__new();
-	if (!p.tracker || !p.stacks || !p.history) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	if (t.pid && !env.kernel && !procstat__rss_anon(t.pid, &p.rss_anon_start))
-		p.rss_anon_prev = p.rss_anon_start;
-	err = events__open(&ev, fd, &p);
+	tracker__set_start(p->tracker, mono_ns());
+	err = events__open(&ev, fd, &c.procs);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	ev.any_pid = env.kernel;
+	ev.follow = env.follow;
 	ev.discard_until_exec = t.launched;
 	err = target__release(&t);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
 		goto cleanup;
 	}
-	c.start_ms = tracker__now_ms(p.tracker, mono_ns());
+	p->start_ms = tracker__now_ms(p->tracker, mono_ns());
 	err = trace_loop(&ev, &c);
 	if (t.launched)
 		status = finish_command(&t);
@@ -403,14 +453,12 @@ cleanup:
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
 	kmode__free(km);
-	syms__free(p.syms);
-	history__free(p.history);
-	klabels__free(p.klabels);
 	output__close(&out);
-	stacks__free(p.stacks);
-	tracker__free_all(p.tracker);
-	if (t.launched && t.pid > 0)
-		kill(t.pid, SIGCONT); /* never leave it stopped in exit() */
+	/* never leave a process stopped in exit() (the target, or a child with -f) */
+	for (i = 0; i < c.procs.n; i++)
+		if (c.procs.v[i]->ppid || (t.launched && t.pid > 0))
+			kill(c.procs.v[i]->pid, SIGCONT);
+	procs__free(&c.procs);
 	target__free(&t);
 	if (err == -EPIPE)
 		return status;

@@ -34,6 +34,7 @@ enum {
 static const struct option long_opts[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"kernel", no_argument, NULL, 'k'},
+	{"follow", no_argument, NULL, 'f'},
 	{"top", required_argument, NULL, 'T'},
 	{"older", required_argument, NULL, 'o'},
 	{"min-size", required_argument, NULL, 'z'},
@@ -68,6 +69,8 @@ static const char usage[] =
 	"  -- COMMAND [ARGS...]   run COMMAND, traced from its first instruction; the final\n"
 	"                         report is printed when it exits, with its exit status\n"
 	"  -c, --command \"CMD\"   the same, memleak's form: CMD split into words as a shell would\n"
+	"  -f, --follow           also trace the processes it forks (and what they exec), each\n"
+	"                         reported on its own\n"
 	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
 	"                         or made in the context of -p PID; the default without -p\n"
 	"  -T, --top N            stacks per report (default 10)\n"
@@ -169,7 +172,7 @@ int options__parse(int argc, char **argv)
 		break;
 	}
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:kT:o:z:Z:aO:S:c:s:w:vVh", long_opts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, ":p:kfT:o:z:Z:aO:S:c:s:w:vVh", long_opts, NULL)) !=
 	       -1) {
 		err = 0;
 		switch (opt) {
@@ -179,6 +182,9 @@ int options__parse(int argc, char **argv)
 			break;
 		case 'k':
 			env.kernel = true;
+			break;
+		case 'f':
+			env.follow = true;
 			break;
 		case 'T':
 			err = parse_uint("--top", optarg, 1, 100000, &env.top);
@@ -325,6 +331,11 @@ int options__parse(int argc, char **argv)
 					 : "sampling");
 		return -EINVAL;
 	}
+	if (env.follow && (env.kernel || !(env.pid || env.command))) {
+		fprintf(stderr, "leaktrace: -f follows the children of -p PID or of a command, "
+				"not with -k\n");
+		return -EINVAL;
+	}
 	if (env.debuginfod_timeout_s && !(getenv("DEBUGINFOD_URLS") ?: "")[0])
 		fprintf(stderr, "leaktrace: --debuginfod: DEBUGINFOD_URLS is not set, no server to "
 				"ask\n");
@@ -332,6 +343,12 @@ int options__parse(int argc, char **argv)
 		env.format = report__format("text");
 	if (env.format->binary && !env.output_path && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "leaktrace: --format %s is not for a terminal: give -w FILE\n",
+			env.format->name);
+		return -EINVAL;
+	}
+	if (env.follow && env.format->snapshot && !env.output_path) {
+		fprintf(stderr,
+			"leaktrace: -f with --format %s writes a file per process: give -w FILE\n",
 			env.format->name);
 		return -EINVAL;
 	}

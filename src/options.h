@@ -20,6 +20,7 @@ struct options {
 	pid_t pid;
 	char **command; /* argv of a command to launch, NULL when tracing a PID */
 	bool kernel;
+	bool follow; /* -f: trace the children too */
 	unsigned int interval_s;
 	unsigned int count; /* 0: until interrupted */
 	unsigned int top;

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "placement.h"
 #include "probes.h"
+#include "uprobe_inherit.h"
 #include "uprobe_session.h"
 #include "target.h"
 
@@ -175,9 +176,16 @@ static int attach_one(struct probes *p, struct bpf_object *obj, const char *path
 	prog = bpf_object__find_program_by_name(obj, prog_name);
 	if (!prog)
 		return -ENOENT;
-	link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &opts);
-	if (!link)
-		return -errno;
+	if (p->inherit) {
+		int err = uprobe_inherit__attach(p->inherit, prog, path, off, retprobe, &link);
+
+		if (err)
+			return err;
+	} else {
+		link = bpf_program__attach_uprobe_opts(prog, pid, path, off, &opts);
+		if (!link)
+			return -errno;
+	}
 	p->links[p->nr_links++] = link;
 	return 0;
 }
@@ -410,6 +418,8 @@ void probes__detach(struct probes *p)
 	for (i = 0; i < p->nr_links; i++)
 		bpf_link__destroy(p->links[i]);
 	p->nr_links = 0;
+	if (p->inherit)
+		uprobe_inherit__close(p->inherit);
 	for (i = 0; i < p->nr_session; i++)
 		close(p->session_fds[i]);
 	p->nr_session = 0;

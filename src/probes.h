@@ -9,6 +9,7 @@
 struct bpf_object;
 struct bpf_link;
 struct target;
+struct uprobe_inherit;
 
 #define PROBES_MAX_LINKS 256
 
@@ -16,6 +17,7 @@ struct probes {
 	struct bpf_link *links[PROBES_MAX_LINKS];
 	int nr_links;
 	bool session; /* set before attach: allocators with a return use uprobe session links */
+	struct uprobe_inherit *inherit; /* set before attach (-f): children inherit the probes */
 	int session_fds[PROBES_MAX_LINKS];
 	int nr_session;
 	struct {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include "procstat.h"
 
 int procstat__rss_anon(pid_t pid, uint64_t *bytes)
@@ -23,4 +24,24 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 	}
 	fclose(f);
 	return err;
+}
+
+int procstat__comm(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (!fgets(buf, size, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	n = strcspn(buf, "\n");
+	buf[n] = '\0';
+	return 0;
 }

@@ -3,10 +3,13 @@
 #ifndef __PROCSTAT_H
 #define __PROCSTAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* Anonymous resident memory (RssAnon of /proc/PID/status) in bytes. 0 or negative errno. */
 int procstat__rss_anon(pid_t pid, uint64_t *bytes);
+/* The process's name (/proc/PID/comm). 0 or negative errno (-ESRCH: gone). */
+int procstat__comm(pid_t pid, char *buf, size_t size);
 
 #endif /* __PROCSTAT_H */

@@ -37,6 +37,7 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_INFLIGHT_FULL] = "inflight_full",   [LT_ST_NESTED] = "nested",
 	[LT_ST_FAILED_ALLOC] = "failed_alloc",	   [LT_ST_SAMPLED_OUT] = "sampled_out",
 	[LT_ST_FREE_UNSAMPLED] = "free_unsampled", [LT_ST_SAMPLED_FULL] = "sampled_full",
+	[LT_ST_PIDS_FULL] = "pids_full",
 };
 
 static const struct report_format formats[] = {
@@ -75,6 +76,9 @@ void report__subject(const struct report *r, char *buf, size_t sz)
 {
 	if (r->kernel && !r->pid)
 		snprintf(buf, sz, "kernel");
+	else if (r->ppid)
+		snprintf(buf, sz, "pid %d (%s, child of %d)", r->pid, r->comm ? r->comm : "?",
+			 r->ppid);
 	else
 		snprintf(buf, sz, "pid %d (%s)%s", r->pid, r->comm ? r->comm : "?",
 			 r->kernel ? " kernel" : "");

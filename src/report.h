@@ -70,7 +70,8 @@ struct report_filter {
 
 struct report {
 	time_t wall;
-	pid_t pid; /* 0 with kernel: the whole system */
+	pid_t pid;  /* 0 with kernel: the whole system */
+	pid_t ppid; /* -f: the traced parent a child was forked from; 0 for the target */
 	const char *comm;
 	bool kernel;			/* kernel allocations (leaktrace -k) */
 	const char *const *kind_labels; /* kinds from LT_K_MAX on: "slab:filp", "page order 0" */
@@ -156,7 +157,8 @@ extern const char *const lt_kind_names[LT_K_MAX];
 extern const char *const lt_stat_names[LT_ST_MAX];
 /* What a stack of this kind holds: "malloc", "kmalloc", "slab:filp", "page order 0". */
 const char *report__kind_name(const struct report *r, uint32_t kind);
-/* "pid 42 (demo)", "kernel", "pid 42 (demo) kernel": whose memory a report is about. */
+/* "pid 42 (demo)", "pid 43 (demo, child of 42)", "kernel", "pid 42 (demo) kernel": whose
+ * memory a report is about. */
 void report__subject(const struct report *r, char *buf, size_t sz);
 
 #endif /* __REPORT_H */

@@ -247,6 +247,8 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	jw_object(&w, "target");
 	jw_int(&w, "pid", r->pid);
 	jw_str(&w, "comm", r->comm);
+	if (r->ppid)
+		jw_int(&w, "ppid", r->ppid);
 	jw_end(&w, '}');
 
 	jw_object(&w, "totals");

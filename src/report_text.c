@@ -134,6 +134,10 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
 			b[LT_ST_SAMPLED_FULL]);
+	if (b[LT_ST_PIDS_FULL])
+		fprintf(out,
+			"\tfollow: %" PRIu64 " child processes not traced (process map full)\n",
+			b[LT_ST_PIDS_FULL]);
 	if (r->filter && r->filter->baseline_ms)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);

@@ -102,6 +102,7 @@ struct perf_map {
 };
 
 struct syms {
+	int refs; /* a forked child shares its parent's until its own maps differ */
 	pid_t pid;
 	uid_t uid; /* the target's owner: only its own (or root's) perf map is believed */
 	bool no_lines;
@@ -703,6 +704,12 @@ int syms__refresh(struct syms *s)
 	return 0;
 }
 
+struct syms *syms__get(struct syms *s)
+{
+	s->refs++;
+	return s;
+}
+
 struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 {
 	char path[64];
@@ -720,6 +727,7 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
+	s->refs = 1;
 	s->pid = pid;
 	s->root_fd = -1;
 	if (opts) {
@@ -1051,7 +1059,7 @@ void syms__free(struct syms *s)
 	struct dso *dso, *next;
 	size_t i;
 
-	if (!s)
+	if (!s || --s->refs > 0)
 		return;
 	for (i = 0; i < s->nmaps; i++)
 		mapping__clear(&s->maps[i]);

@@ -62,6 +62,9 @@ const char *syms__module_path(struct syms *s, uint64_t addr);
 int syms__mapping(struct syms *s, uint64_t addr, struct sym_mapping *out);
 /* True when addr lies in an executable mapping. */
 bool syms__is_exec(struct syms *s, uint64_t addr);
+/* Share s (a forked child sees its parent's maps): one more syms__free() to drop it. */
+struct syms *syms__get(struct syms *s);
+/* Drop a reference; the last one frees. */
 void syms__free(struct syms *s);
 
 #endif /* __SYMS_H */

@@ -56,21 +56,21 @@ int system__check(void)
 	return 0;
 }
 
-static const char *tracefs_events(void)
+const char *system__tracefs(void)
 {
 	if (!access("/sys/kernel/tracing/events", F_OK))
-		return "/sys/kernel/tracing/events";
+		return "/sys/kernel/tracing";
 	if (!access("/sys/kernel/debug/tracing/events", F_OK))
-		return "/sys/kernel/debug/tracing/events";
+		return "/sys/kernel/debug/tracing";
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
 	    !access("/sys/kernel/tracing/events", F_OK))
-		return "/sys/kernel/tracing/events";
+		return "/sys/kernel/tracing";
 	return NULL;
 }
 
 int system__autoload_syscalls(struct bpf_object *obj)
 {
-	const char *events = tracefs_events(), *sec;
+	const char *tracing = system__tracefs(), *sec;
 	struct bpf_program *prog;
 	char path[512];
 	int err = 0;
@@ -80,12 +80,12 @@ int system__autoload_syscalls(struct bpf_object *obj)
 		sec = bpf_program__section_name(prog);
 		if (strncmp(sec, "tp/", 3))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", events ? events : "", sec + 3);
-		if (events && !access(path, F_OK))
+		snprintf(path, sizeof(path), "%s/events/%s", tracing ? tracing : "", sec + 3);
+		if (tracing && !access(path, F_OK))
 			continue;
 		fprintf(stderr,
 			"leaktrace: warning: tracepoint %s unavailable (%s): %s not traced\n",
-			sec + 3, events ? "not in this kernel" : "cannot mount tracefs",
+			sec + 3, tracing ? "not in this kernel" : "cannot mount tracefs",
 			bpf_program__name(prog));
 		err = bpf_program__set_autoload(prog, false);
 		if (err)

@@ -9,6 +9,8 @@ struct bpf_object;
 int system__check(void);
 /* Path of the kernel BTF in use: $LEAKTRACE_BTF or /sys/kernel/btf/vmlinux. */
 const char *system__btf_path(void);
+/* Where tracefs is, mounted now if it was not; NULL when it cannot be. */
+const char *system__tracefs(void);
 /* Mount tracefs when needed; switch off syscall tracepoints the kernel lacks. 0 or -errno. */
 int system__autoload_syscalls(struct bpf_object *obj);
 void system__explain_load_error(int err);

@@ -47,6 +47,11 @@ struct tracker *tracker__new(uint64_t start_ns)
 	return tr;
 }
 
+void tracker__set_start(struct tracker *tr, uint64_t start_ns)
+{
+	tr->start_ns = start_ns;
+}
+
 uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns)
 {
 	return ts_ns > tr->start_ns ? (ts_ns - tr->start_ns) / 1000000 : 0;

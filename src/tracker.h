@@ -26,6 +26,8 @@ struct tracker_stats {
 struct tracker;
 
 struct tracker *tracker__new(uint64_t start_ns);
+/* Times count from start_ns: set before the first allocation is applied. */
+void tracker__set_start(struct tracker *tr, uint64_t start_ns);
 int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts_ns,
 		   uint32_t stack_id);
 /* true when addr was outstanding */
