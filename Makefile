@@ -140,17 +140,24 @@ $(OUTPUT)/tests/%: tests/progs/%.cc tests/progs/progs.h
 	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full
 
-# The same ground truth served by other allocators, statically linked, and in C++.
+# The same ground truth served by other allocators and C libraries (musl: its libc.so is its
+# dynamic linker), statically linked, and in C++.
 LEAKER_LIBS_jemalloc := -ljemalloc
 LEAKER_LIBS_tcmalloc := -ltcmalloc
+LEAKER_LIBS_mimalloc := -lmimalloc
 LEAKER_LIBS_static := -static
+LEAKER_CC_musl := musl-gcc
+LEAKER_CC_musl-static := musl-gcc
+LEAKER_LIBS_musl-static := -static
 VARIANT_PROGS := $(OUTPUT)/tests/leaker-jemalloc $(OUTPUT)/tests/leaker-tcmalloc \
-	$(OUTPUT)/tests/leaker-static $(OUTPUT)/tests/cxxnew-jemalloc
+	$(OUTPUT)/tests/leaker-static $(OUTPUT)/tests/cxxnew-jemalloc \
+	$(OUTPUT)/tests/leaker-mimalloc $(OUTPUT)/tests/leaker-musl \
+	$(OUTPUT)/tests/leaker-musl-static
 
 $(OUTPUT)/tests/leaker-%: tests/progs/leaker.c tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(PROG_CFLAGS) $< $(LEAKER_LIBS_$*) -o $@
+	$(Q)$(or $(LEAKER_CC_$*),$(CC)) $(PROG_CFLAGS) $< $(LEAKER_LIBS_$*) -o $@
 
 $(OUTPUT)/tests/cxxnew-jemalloc: tests/progs/cxxnew.cc tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
