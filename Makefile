@@ -140,17 +140,43 @@ $(OUTPUT)/tests/%: tests/progs/%.cc tests/progs/progs.h
 	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full
 
-# The same ground truth served by other allocators, statically linked, and in C++.
+# The same ground truth served by other allocators and C libraries (musl: its libc.so is its
+# dynamic linker), statically linked, and in C++.
 LEAKER_LIBS_jemalloc := -ljemalloc
 LEAKER_LIBS_tcmalloc := -ltcmalloc
+LEAKER_LIBS_mimalloc := -lmimalloc
 LEAKER_LIBS_static := -static
+LEAKER_CC_musl := musl-gcc
+LEAKER_CC_musl-static := musl-gcc
+LEAKER_LIBS_musl-static := -static
 VARIANT_PROGS := $(OUTPUT)/tests/leaker-jemalloc $(OUTPUT)/tests/leaker-tcmalloc \
-	$(OUTPUT)/tests/leaker-static $(OUTPUT)/tests/cxxnew-jemalloc
+	$(OUTPUT)/tests/leaker-static $(OUTPUT)/tests/cxxnew-jemalloc \
+	$(OUTPUT)/tests/leaker-mimalloc $(OUTPUT)/tests/leaker-musl \
+	$(OUTPUT)/tests/leaker-musl-static $(OUTPUT)/tests/prefixleak-je \
+	$(OUTPUT)/tests/prefixleak-mi
 
 $(OUTPUT)/tests/leaker-%: tests/progs/leaker.c tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(PROG_CFLAGS) $< $(LEAKER_LIBS_$*) -o $@
+	$(Q)$(or $(LEAKER_CC_$*),$(CC)) $(PROG_CFLAGS) $< $(LEAKER_LIBS_$*) -o $@
+
+# Allocators called by prefixed names beside malloc: a je_-prefixed jemalloc (Debian's is not
+# prefixed, so a small one of our own) and mimalloc's mi_* (aliases of its malloc family).
+$(OUTPUT)/tests/libjeprefixed.so: tests/progs/prefix/jemalloc_prefixed.c
+	$(call msg,TESTLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
+
+$(OUTPUT)/tests/prefixleak-je: tests/progs/prefix/prefixleak.c tests/progs/progs.h \
+			       $(OUTPUT)/tests/libjeprefixed.so
+	$(call msg,TESTPROG,$@)
+	$(Q)$(CC) $(PROG_CFLAGS) -DPFX=je_ -DMALLOCX $< -L$(OUTPUT)/tests -ljeprefixed \
+		-Wl,-rpath,'$$ORIGIN' -o $@
+
+$(OUTPUT)/tests/prefixleak-mi: tests/progs/prefix/prefixleak.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) -DPFX=mi_ $< -lmimalloc -o $@
 
 $(OUTPUT)/tests/cxxnew-jemalloc: tests/progs/cxxnew.cc tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
@@ -230,7 +256,7 @@ bench: $(LT_BIN) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:
-	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/progs/*.c tests/unit/*.c
+	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/progs/*.c tests/progs/*/*.c tests/unit/*.c
 
 clean:
 	$(call msg,CLEAN,)

@@ -89,6 +89,11 @@ static __always_inline bool sampled_remember(__u64 addr)
 	return false;
 }
 
+static __always_inline void emit_free(__u32 kind, __u64 addr)
+{
+	emit_header(LT_EV_FREE, kind, addr, 0, 0, 0);
+}
+
 /* Largest request glibc serves without calling mmap (M_MMAP_THRESHOLD starts there). */
 #define LT_NO_NEST_MAX (128 << 10)
 
@@ -108,6 +113,17 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 			return 1; /* its return will not run: leave the depth alone */
 		in->depth++;
 		return 0;
+	}
+	/*
+	 * realloc releases the old block before it returns, and another thread can be handed
+	 * its address first (musl's shared heap does it within microseconds): an event at return
+	 * would free that thread's new block. The old block is freed here; a realloc that fails
+	 * keeps it, and its later free is counted as unknown.
+	 */
+	if (kind == LT_K_REALLOC && arg) {
+		if (free_wanted(arg))
+			emit_free(LT_K_REALLOC, arg);
+		arg = 0;
 	}
 	fresh.kind = kind;
 	fresh.size = size;
@@ -153,11 +169,6 @@ static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stac
 		stat_inc(LT_ST_RINGBUF_DROP);
 }
 
-static __always_inline void emit_free(__u32 kind, __u64 addr)
-{
-	emit_header(LT_EV_FREE, kind, addr, 0, 0, 0);
-}
-
 static __always_inline int alloc_exit(void *ctx, __u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -177,25 +188,10 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 		if ((int)ret == 0)
 			bpf_probe_read_user(&addr, sizeof(addr), (void *)cur.arg);
 	}
-	if (cur.kind == LT_K_REALLOC && cur.arg) {
-		if (!addr) {
-			/* glibc: realloc(p, 0) frees p and returns NULL; failure keeps p */
-			if (cur.size != 0)
-				stat_inc(LT_ST_FAILED_ALLOC);
-			else if (free_wanted(cur.arg))
-				emit_free(LT_K_REALLOC, cur.arg);
-			return 0;
-		}
-		if (cur.skip) {
-			/* the old block is gone even when the new one is not sampled */
-			if (free_wanted(cur.arg))
-				emit_free(LT_K_REALLOC, cur.arg);
-			return 0;
-		}
-		if (!free_wanted(cur.arg))
-			cur.arg = 0; /* the old block was not sampled: nothing to release */
-	} else if (!addr) {
-		stat_inc(LT_ST_FAILED_ALLOC);
+	if (!addr) {
+		/* glibc: realloc(p, 0) frees p (at entry, above) and returns NULL */
+		if (cur.kind != LT_K_REALLOC || cur.size != 0)
+			stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
 	} else if (cur.skip) {
 		return 0;
@@ -208,8 +204,6 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 		return 0;
 	e->addr = addr;
 	e->size = cur.size;
-	if (cur.kind == LT_K_REALLOC)
-		e->old_addr = cur.arg;
 	submit(ctx, e, true);
 	return 0;
 }

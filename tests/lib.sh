@@ -86,13 +86,13 @@ last_report() {
 }
 
 # site_stat FUNC bytes|count [FILE]: sum over the last report's stacks whose allocation site,
-# the first frame outside libc and ld.so, is FUNC.
+# the first frame outside libc and ld.so (glibc's, or musl's libc.so, its own loader), is FUNC.
 site_stat() {
 	last_report "${3:-}" | awk -v fn="$1" -v what="$2" '
 		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
 			b = $1; c = $4; want = 1; next }
 		want && /^\t\t/ {
-			if ($0 ~ /\[(libc\.so\.6|ld-linux-x86-64\.so\.2)\]/) next
+			if ($0 ~ /\[(libc\.so(\.6)?|ld-linux-x86-64\.so\.2|ld-musl-[^]]*)\]/) next
 			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
 			if (f == fn) { bytes += b; count += c }
 			want = 0 }
