@@ -174,6 +174,7 @@ static void on_exec(struct events *ev, struct proc *p)
 	}
 	if (proc__exec(p))
 		p->oom++;
+	p->exec_check = true;
 }
 
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
@@ -209,6 +210,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
+		proc__check_allocator(p, ev->probes);
 		kill(e->pid, SIGCONT);
 		return 0;
 	}

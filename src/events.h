@@ -9,6 +9,7 @@
 #include "proc.h"
 
 struct ring_buffer;
+struct probes;
 
 struct events {
 	struct ring_buffer *rb;
@@ -17,6 +18,7 @@ struct events {
 	bool discard_until_exec; /* a launched child: what it does before exec is not its own */
 	bool any_pid; /* kernel mode: BPF filtered the allocations; frees come from any context */
 	bool follow;  /* -f: a traced process's children are traced too */
+	const struct probes *probes; /* -f: what an exec'ed child's allocator is checked against */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

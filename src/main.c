@@ -78,6 +78,7 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
+	const struct probes *probes; /* user mode: the allocator probes */
 };
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -218,6 +219,8 @@ static int report_all(struct ctx *c, bool all_final, bool last)
 		struct proc *p = ps->v[i];
 		bool final = all_final || (p->ppid && (p->exited || p->execed));
 
+		if (!p->exited)
+			proc__check_allocator(p, c->probes);
 		err = print_report(c, p, final, last || final);
 		if (final && p->ppid && !all_final)
 			procs__remove(ps, p);
@@ -344,6 +347,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		return err;
 	}
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
+	c->probes = probes;
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
 		t->pid, t->comm, env.follow ? " and its children" : "", probes->alloc_obj,
@@ -437,6 +441,7 @@ int main(int argc, char **argv)
 	}
 	ev.any_pid = env.kernel;
 	ev.follow = env.follow;
+	ev.probes = c.probes;
 	ev.discard_until_exec = t.launched;
 	err = target__release(&t);
 	if (err) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
 #include "options.h"
@@ -214,6 +215,26 @@ static int attach_session(struct probes *p, struct bpf_object *obj, const char *
 	return 0;
 }
 
+static bool probed_file(const struct probes *p, const struct stat *st)
+{
+	int i;
+
+	for (i = 0; i < p->nr_files; i++)
+		if (p->files[i].dev == st->st_dev && p->files[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static void remember_file(struct probes *p, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) || probed_file(p, &st) || p->nr_files == PROBES_MAX_FILES)
+		return;
+	p->files[p->nr_files].dev = st.st_dev;
+	p->files[p->nr_files++].ino = st.st_ino;
+}
+
 /* Probe sym (found as fn in object i) unless that code is probed already. */
 static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
 		      const struct alloc_probe *ap, const char *sym, const struct elf_func *fn,
@@ -241,6 +262,7 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 				? ", emulated"
 				: ", single-stepped");
 	target__path(o->t, o->path[i], path, sizeof(path));
+	remember_file(p, path);
 	if (p->session && ap->ret)
 		err = attach_session(p, obj, path, ap->entry, fn->file_off + off, o->t->pid);
 	else
@@ -411,6 +433,40 @@ out:
 	return err;
 }
 
+int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size)
+{
+	struct target t;
+	struct objs *o;
+	struct stat st;
+	char path[4200];
+	int i, err;
+
+	err = target__open_pid(&t, pid);
+	if (err)
+		goto out;
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		err = -ENOMEM;
+		goto out;
+	}
+	o->t = &t;
+	for (i = 0; i < t.nr_objs; i++)
+		o->path[o->n++] = t.objs[i];
+	i = objs__server(o, "malloc");
+	if (i < 0) {
+		err = -ENOENT;
+	} else {
+		snprintf(obj, size, "%s", o->path[i]);
+		target__path(&t, o->path[i], path, sizeof(path));
+		err = stat(path, &st) ? -errno : probed_file(p, &st);
+	}
+	objs__close(o);
+	free(o);
+out:
+	target__free(&t);
+	return err;
+}
+
 void probes__detach(struct probes *p)
 {
 	int i;
@@ -424,4 +480,5 @@ void probes__detach(struct probes *p)
 		close(p->session_fds[i]);
 	p->nr_session = 0;
 	p->nr_sites = 0;
+	p->nr_files = 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct bpf_object;
 struct bpf_link;
@@ -12,6 +13,7 @@ struct target;
 struct uprobe_inherit;
 
 #define PROBES_MAX_LINKS 256
+#define PROBES_MAX_FILES 16
 
 struct probes {
 	struct bpf_link *links[PROBES_MAX_LINKS];
@@ -25,7 +27,11 @@ struct probes {
 		uint64_t file_off;
 	} sites[PROBES_MAX_LINKS]; /* code probed already: aliases are probed once */
 	int nr_sites;
-	int nr_single_step;   /* probes the kernel must single-step (no better place found) */
+	int nr_single_step; /* probes the kernel must single-step (no better place found) */
+	struct {
+		uint64_t dev, ino;
+	} files[PROBES_MAX_FILES]; /* the files probed: uprobes are per inode */
+	int nr_files;
 	char alloc_obj[4096]; /* the object serving malloc, as the target names it */
 };
 
@@ -43,6 +49,11 @@ struct probes_opts {
  */
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
 		   const struct probes_opts *opts);
+/*
+ * -f: whether the allocator that serves malloc for pid (a child that has exec'ed) is a file
+ * probed already. 1 yes, 0 no (its path in obj), negative errno (gone, no malloc found).
+ */
+int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size);
 void probes__detach(struct probes *p);
 
 #endif /* __PROBES_H */

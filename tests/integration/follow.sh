@@ -135,3 +135,22 @@ test_follow_leaves_no_tracefs_events() {
 	stop_tracer
 	true
 }
+
+# A child that execs a program on the same libc keeps its inherited probes; one whose malloc
+# is in a file not probed (jemalloc here) is named on stderr, not silently missed.
+test_follow_exec_children_through_a_shell() {
+	local rc=0 je gl
+	PROGS_NO_WAIT=1 timeout 120 "$LT" -f -T 1000 60 -- bash -c \
+		"'$OUTPUT/tests/leaker-jemalloc' > '$TDIR/je.out'; '$OUTPUT/tests/leaker' > '$TDIR/gl.out'; true" \
+		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	je=$(awk '/^ready/ {print $2}' "$TDIR/je.out")
+	gl=$(awk '/^ready/ {print $2}' "$TDIR/gl.out")
+	grep -q "pid $je (leaker-jemalloc) exec'ed a program whose malloc is in .*libjemalloc.so.2, which is not probed" \
+		"$TDIR/lt.err" || die "no word of the unprobed allocator: $(cat "$TDIR/lt.err")"
+	grep -q "pid $gl .*not probed" "$TDIR/lt.err" && die "glibc child called unprobed"
+	expect_eq "glibc child: leak_malloc" "$(stat_of "$gl" leak_malloc bytes)" 10000
+	expect_eq "glibc child: leak_calloc" "$(stat_of "$gl" leak_calloc bytes)" 5000
+	expect_eq "glibc child: thread_leak" "$(stat_of "$gl" thread_leak bytes)" 9324
+	grep -q "^\[[0-9:]*\] pid $gl (leaker, child of " "$TDIR/lt.out" || die "no report of $gl"
+}
