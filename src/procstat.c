@@ -1,8 +1,29 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "procstat.h"
+
+ssize_t procstat__read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n == 0)
+		return -ENODATA;
+	if (n > 0)
+		buf[n] = '\0';
+	return n;
+}
 
 int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 {
@@ -29,19 +50,12 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 int procstat__comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
-	size_t n;
-	FILE *f;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if (!fgets(buf, size, f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	n = strcspn(buf, "\n");
-	buf[n] = '\0';
+	n = procstat__read(path, buf, size);
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What the kernel says about a process's memory. */
+/* What the kernel says about a process (/proc), and small kernel files read whole. */
 #ifndef __PROCSTAT_H
 #define __PROCSTAT_H
 
@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Read a small file (/proc, tracefs) into buf, NUL-terminated: its length, or negative errno
+ * (-ENODATA when empty). */
+ssize_t procstat__read(const char *path, char *buf, size_t size);
 /* Anonymous resident memory (RssAnon of /proc/PID/status) in bytes. 0 or negative errno. */
 int procstat__rss_anon(pid_t pid, uint64_t *bytes);
 /* The process's name (/proc/PID/comm). 0 or negative errno (-ESRCH: gone). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
+#include "procstat.h"
 #include "target.h"
 
 #define PF_KTHREAD 0x00200000
@@ -19,17 +20,11 @@ static int read_stat(pid_t pid, char *comm, size_t sz, unsigned long *flags)
 {
 	char path[64], buf[1024], *open_p, *close_p;
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
+	n = procstat__read(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENODATA ? -ESRCH : n;
 	open_p = strchr(buf, '(');
 	close_p = strrchr(buf, ')');
 	if (!open_p || !close_p || close_p < open_p)

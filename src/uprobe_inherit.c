@@ -11,6 +11,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
+#include "procstat.h"
 #include "system.h"
 #include "uprobe_inherit.h"
 
@@ -38,18 +39,10 @@ static int read_event_id(const struct uprobe_inherit *ui, const char *group, con
 {
 	char path[256], buf[32];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/events/%s/%s/id", ui->tracing, group, event);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EINVAL;
-	buf[n] = '\0';
-	return atoi(buf);
+	n = procstat__read(path, buf, sizeof(buf));
+	return n < 0 ? n : atoi(buf);
 }
 
 /* Remove every event of a group (best effort: an event still open stays). */
