@@ -14,6 +14,11 @@
  *            multi        as full, through two uprobe_multi links (entries incl. free, returns)
  *            entry        full without the uretprobes
  *            multi_entry  multi without the return link
+ *   and, to weigh leaktrace's work piece by piece (perf-event links, as full):
+ *            stack        full whose return programs take the user stack (64 frames max)
+ *            stack_entry  full whose entry programs (malloc..realloc) take it instead
+ *            stack_fp     stack, walking frame pointers in BPF and stopping at a null one
+ *            ringbuf      full whose return and free programs submit a 64-byte record
  * Prints "attached", detaches on SIGINT or SIGTERM. With kernel.bpf_stats_enabled=1, prints
  * each program's run count and run time at exit.
  */
@@ -36,6 +41,7 @@
 #define NR_ALLOC		3  /* malloc, calloc, realloc: the sites with a return */
 #define NR_SITES		4  /* and free */
 #define MAX_LINKS		16
+#define MAX_FRAMES		64
 
 /* union bpf_attr for BPF_LINK_CREATE with uprobe_multi, as in Linux 6.6+ uapi */
 struct link_create_uprobe_multi {
@@ -97,7 +103,10 @@ static int link_perf(struct links *l, struct bpf_program *prog, bool ret, const 
 static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid_t pid,
 		  const char *path, const __u64 *offs)
 {
-	bool multi = !strncmp(mode, "multi", 5), entry_only = strstr(mode, "entry") != NULL;
+	bool multi = !strncmp(mode, "multi", 5);
+	bool entry_only = !strcmp(mode, "entry") || !strcmp(mode, "multi_entry");
+	struct bpf_program *entry_prog = skel->progs.empty_entry, *free_prog = entry_prog;
+	struct bpf_program *ret_prog = skel->progs.empty_return;
 	int i, err = 0;
 
 	if (multi) {
@@ -109,6 +118,14 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 				       NR_ALLOC, pid);
 		return err;
 	}
+	if (!strcmp(mode, "stack"))
+		ret_prog = skel->progs.stack_return;
+	else if (!strcmp(mode, "stack_fp"))
+		ret_prog = skel->progs.stack_fp_return;
+	else if (!strcmp(mode, "stack_entry"))
+		entry_prog = skel->progs.stack_entry;
+	else if (!strcmp(mode, "ringbuf"))
+		ret_prog = skel->progs.ringbuf_return, free_prog = skel->progs.ringbuf_entry;
 	for (i = 0; i < NR_ALLOC && !err; i++) {
 		if (!strcmp(mode, "sampled")) {
 			/* one link per site, as leaktrace makes them */
@@ -116,12 +133,12 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 				       ATTACH_UPROBE_SESSION, 0, path, &offs[i], 1, pid);
 			continue;
 		}
-		err = link_perf(l, skel->progs.empty_entry, false, path, offs[i], pid);
+		err = link_perf(l, entry_prog, false, path, offs[i], pid);
 		if (!err && !entry_only)
-			err = link_perf(l, skel->progs.empty_return, true, path, offs[i], pid);
+			err = link_perf(l, ret_prog, true, path, offs[i], pid);
 	}
 	if (!err)
-		err = link_perf(l, skel->progs.empty_entry, false, path, offs[NR_ALLOC], pid);
+		err = link_perf(l, free_prog, false, path, offs[NR_ALLOC], pid);
 	return err;
 }
 
@@ -130,6 +147,7 @@ static void print_stats(struct floor_bpf *skel)
 	struct bpf_prog_info info;
 	struct bpf_program *prog;
 	__u32 len;
+	int i;
 
 	bpf_object__for_each_program(prog, skel->obj)
 	{
@@ -140,11 +158,23 @@ static void print_stats(struct floor_bpf *skel)
 		printf("prog %s run_cnt %llu run_time_ns %llu\n", bpf_program__name(prog),
 		       (unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
 	}
+	for (i = 0; i <= MAX_FRAMES; i++)
+		if (skel->bss->depth_hist[i])
+			printf("user stacks of %d frames: %llu\n", i,
+			       (unsigned long long)skel->bss->depth_hist[i]);
+	if (skel->bss->last_stack[0])
+		printf("last user stack: %llx %llx %llx %llx\n",
+		       (unsigned long long)skel->bss->last_stack[0],
+		       (unsigned long long)skel->bss->last_stack[1],
+		       (unsigned long long)skel->bss->last_stack[2],
+		       (unsigned long long)skel->bss->last_stack[3]);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = {"full", "sampled", "multi", "entry", "multi_entry"};
+	static const char *const modes[] = {"full",  "sampled",     "multi",  "entry",
+					    "multi_entry", "stack", "stack_entry", "stack_fp",
+					    "ringbuf"};
 	struct links l = {};
 	struct floor_bpf *skel;
 	__u64 offs[NR_SITES];
@@ -154,8 +184,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 8) {
-		fprintf(stderr, "usage: floor full|sampled|multi|entry|multi_entry PID PATH "
-				"MALLOC CALLOC REALLOC FREE\n");
+		fprintf(stderr, "usage: floor MODE PID PATH MALLOC CALLOC REALLOC FREE (see the "
+				"source for modes)\n");
 		return 2;
 	}
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
