@@ -135,7 +135,8 @@ run_one() {
 			v["wall_s"] }' "$d/b.out"
 }
 
-ALL_MODES="base floor_full floor_sampled floor_multi full sampled bpftrace full_free0 sampled_classic"
+ALL_MODES="base floor_full floor_sampled floor_multi floor_stack floor_stack_fp full sampled bpftrace"
+ALL_MODES+=" full_free0 sampled_classic"
 MODES=${MODES:-$ALL_MODES}
 echo "leaktrace bench: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(date -u +%FT%TZ)"
 echo "NOTE: this machine is shared (other builds and tests run on it); every number below is the"
@@ -149,8 +150,8 @@ echo "          (user + kernel, so uprobe handling counts) per op"
 for ((r = 1; r <= RUNS; r++)); do
 	for th in 1 2; do
 		for m in $MODES; do
-			# the placement micro-benchmark needs one thread only
-			[[ $m == full_free0 || $m == sampled_classic || $m == floor_multi ]] &&
+			# the micro-benchmarks (placement, link types, stacks) need one thread only
+			[[ $m =~ ^(full_free0|sampled_classic|floor_multi|floor_stack.*)$ ]] &&
 				[ "$th" = 2 ] && continue
 			run_one "$m" "$th" >> "$WORK/results" || exit 1
 		done
@@ -206,14 +207,18 @@ END {
 				(k in lost) ? lost[k] : "-", (k in errs) ? errs[k] : "-"
 		}
 	}
-	printf "\nleak: %.0f bytes; sampled estimate 1 sd = %.2f%% (from the block sizes)\n", truth,
-		sd / truth * 100
+	if (truth > 0)
+		printf "\nleak: %.0f bytes; sampled estimate 1 sd = %.2f%% (from the block sizes)\n",
+			truth, sd / truth * 100
 	k = "full" SUBSEP 1
 	if (n[k]) printf "one thread, full tracing: %.0f events/s sustained (2 events per op: alloc, free), %d lost\n", 2 / (mw[k] * 1e-9), lost[k]
 	if (n["full_free0" SUBSEP 1]) printf "free probed at +0 (single-stepped test) instead of +3: %+.0f ns/op\n", mc["full_free0" SUBSEP 1] - mc[k]
 	k = "sampled" SUBSEP 1
 	if (n["sampled_classic" SUBSEP 1]) printf "sampled with classic return probes instead of session probes: %+.0f ns/op\n", mc["sampled_classic" SUBSEP 1] - mc[k]
-	if (n["floor_multi" SUBSEP 1] && n["floor_full" SUBSEP 1]) printf "floor with two uprobe_multi links instead of perf-event uprobes and uretprobes: %+.0f ns/op\n", mc["floor_multi" SUBSEP 1] - mc["floor_full" SUBSEP 1]
+	f = mc["floor_full" SUBSEP 1]
+	if (n["floor_multi" SUBSEP 1] && f) printf "floor with two uprobe_multi links instead of perf-event uprobes and uretprobes: %+.0f ns/op\n", mc["floor_multi" SUBSEP 1] - f
+	if (n["floor_stack" SUBSEP 1] && f) printf "floor + a user stack per allocation by bpf_get_stack(): %+.0f ns/op\n", mc["floor_stack" SUBSEP 1] - f
+	if (n["floor_stack_fp" SUBSEP 1] && f) printf "floor + the same stack by a frame-pointer walk in BPF: %+.0f ns/op\n", mc["floor_stack_fp" SUBSEP 1] - f
 }' "$WORK/results" | tee "$WORK/table"
 echo
 echo "raw: mode threads cpu_ns wall_ns lost estimate truth sd wall_s"

@@ -26,6 +26,13 @@ int empty_session_skip(void *ctx)
 	return 1;
 }
 
+/* the same, 0 = run this program again at the return (leaktrace's sessions for sampled calls) */
+SEC("uprobe")
+int empty_session_keep(void *ctx)
+{
+	return 0;
+}
+
 /* uprobe_multi links (attach type set by the loader), one entry and one return link */
 SEC("uprobe")
 int empty_multi_entry(void *ctx)

@@ -11,6 +11,7 @@
  *            sampled      session links whose entry returns 1 (return skipped) on malloc,
  *                         calloc, realloc; uprobe on free (leaktrace --sample-bytes, every call
  *                         unsampled)
+ *            session      as full, through session links whose entry returns 0 (return runs)
  *            multi        as full, through two uprobe_multi links (entries incl. free, returns)
  *            entry        full without the uretprobes
  *            multi_entry  multi without the return link
@@ -127,9 +128,11 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 	else if (!strcmp(mode, "ringbuf"))
 		ret_prog = skel->progs.ringbuf_return, free_prog = skel->progs.ringbuf_entry;
 	for (i = 0; i < NR_ALLOC && !err; i++) {
-		if (!strcmp(mode, "sampled")) {
+		if (!strcmp(mode, "sampled") || !strcmp(mode, "session")) {
 			/* one link per site, as leaktrace makes them */
-			err = link_raw(l, bpf_program__fd(skel->progs.empty_session_skip),
+			err = link_raw(l,
+				       bpf_program__fd(mode[1] == 'a' ? skel->progs.empty_session_skip
+								      : skel->progs.empty_session_keep),
 				       ATTACH_UPROBE_SESSION, 0, path, &offs[i], 1, pid);
 			continue;
 		}
@@ -172,7 +175,7 @@ static void print_stats(struct floor_bpf *skel)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = {"full",  "sampled",     "multi",  "entry",
+	static const char *const modes[] = {"full",  "sampled",     "session", "multi",  "entry",
 					    "multi_entry", "stack", "stack_entry", "stack_fp",
 					    "ringbuf"};
 	struct links l = {};
@@ -205,6 +208,8 @@ int main(int argc, char **argv)
 	}
 	err = bpf_program__set_expected_attach_type(skel->progs.empty_session_skip,
 						    ATTACH_UPROBE_SESSION);
+	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_session_keep,
+							   ATTACH_UPROBE_SESSION);
 	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_entry,
 							   ATTACH_UPROBE_MULTI);
 	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_return,
