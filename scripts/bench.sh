@@ -94,8 +94,8 @@ run_one() {
 			> "$d/t.out" 2> "$d/t.err" &
 		tp=$!
 		STARTED+=("$tp")
-		wait_line "$d/t.err" 'tracing pid|cannot|error' 30
-		grep -q 'tracing pid' "$d/t.err" || die "leaktrace: $(cat "$d/t.err")"
+		wait_line "$d/t.err" 'tracing pid|cannot|error' 120
+		grep -q 'tracing pid' "$d/t.err" || die "leaktrace ($mode, $th threads) did not attach in 120 s: $(cat "$d/t.err")"
 		;;
 	floor_*)
 		"$FLOOR" "${mode#floor_}" "$bp" $FLOOR_ARGS > "$d/t.out" 2> "$d/t.err" &
