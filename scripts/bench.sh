@@ -95,7 +95,8 @@ run_one() {
 		tp=$!
 		STARTED+=("$tp")
 		wait_line "$d/t.err" 'tracing pid|cannot|error' 120
-		grep -q 'tracing pid' "$d/t.err" || die "leaktrace ($mode, $th threads) did not attach in 120 s: $(cat "$d/t.err")"
+		grep -q 'tracing pid' "$d/t.err" ||
+			die "leaktrace ($mode, $th threads) did not attach in 120 s: $(cat "$d/t.err")"
 		;;
 	floor_*)
 		"$FLOOR" "${mode#floor_}" "$bp" $FLOOR_ARGS > "$d/t.out" 2> "$d/t.err" &

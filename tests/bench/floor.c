@@ -35,14 +35,14 @@
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
 
-#define ATTACH_UPROBE_MULTI	48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6 */
-#define ATTACH_UPROBE_SESSION	57 /* BPF_TRACE_UPROBE_SESSION, Linux 6.13 */
-#define UPROBE_MULTI_RETURN	1  /* BPF_F_UPROBE_MULTI_RETURN */
-#define BPF_LINK_CREATE_CMD	28
-#define NR_ALLOC		3  /* malloc, calloc, realloc: the sites with a return */
-#define NR_SITES		4  /* and free */
-#define MAX_LINKS		16
-#define MAX_FRAMES		64
+#define ATTACH_UPROBE_MULTI   48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6 */
+#define ATTACH_UPROBE_SESSION 57 /* BPF_TRACE_UPROBE_SESSION, Linux 6.13 */
+#define UPROBE_MULTI_RETURN   1	 /* BPF_F_UPROBE_MULTI_RETURN */
+#define BPF_LINK_CREATE_CMD   28
+#define NR_ALLOC	      3 /* malloc, calloc, realloc: the sites with a return */
+#define NR_SITES	      4 /* and free */
+#define MAX_LINKS	      16
+#define MAX_FRAMES	      64
 
 /* union bpf_attr for BPF_LINK_CREATE with uprobe_multi, as in Linux 6.6+ uapi */
 struct link_create_uprobe_multi {
@@ -104,7 +104,7 @@ static int link_perf(struct links *l, struct bpf_program *prog, bool ret, const 
 static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid_t pid,
 		  const char *path, const __u64 *offs)
 {
-	bool multi = !strncmp(mode, "multi", 5);
+	bool multi = !strncmp(mode, "multi", 5), sampled = !strcmp(mode, "sampled");
 	bool entry_only = !strcmp(mode, "entry") || !strcmp(mode, "multi_entry");
 	struct bpf_program *entry_prog = skel->progs.empty_entry, *free_prog = entry_prog;
 	struct bpf_program *ret_prog = skel->progs.empty_return;
@@ -128,11 +128,11 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 	else if (!strcmp(mode, "ringbuf"))
 		ret_prog = skel->progs.ringbuf_return, free_prog = skel->progs.ringbuf_entry;
 	for (i = 0; i < NR_ALLOC && !err; i++) {
-		if (!strcmp(mode, "sampled") || !strcmp(mode, "session")) {
+		if (sampled || !strcmp(mode, "session")) {
 			/* one link per site, as leaktrace makes them */
 			err = link_raw(l,
-				       bpf_program__fd(mode[1] == 'a' ? skel->progs.empty_session_skip
-								      : skel->progs.empty_session_keep),
+				       bpf_program__fd(sampled ? skel->progs.empty_session_skip
+							       : skel->progs.empty_session_keep),
 				       ATTACH_UPROBE_SESSION, 0, path, &offs[i], 1, pid);
 			continue;
 		}
@@ -175,9 +175,9 @@ static void print_stats(struct floor_bpf *skel)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = {"full",  "sampled",     "session", "multi",  "entry",
-					    "multi_entry", "stack", "stack_entry", "stack_fp",
-					    "ringbuf"};
+	static const char *const modes[] = {"full",	"sampled",     "session", "multi",
+					    "entry",	"multi_entry", "stack",	  "stack_entry",
+					    "stack_fp", "ringbuf"};
 	struct links l = {};
 	struct floor_bpf *skel;
 	__u64 offs[NR_SITES];
@@ -208,12 +208,15 @@ int main(int argc, char **argv)
 	}
 	err = bpf_program__set_expected_attach_type(skel->progs.empty_session_skip,
 						    ATTACH_UPROBE_SESSION);
-	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_session_keep,
-							   ATTACH_UPROBE_SESSION);
-	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_entry,
-							   ATTACH_UPROBE_MULTI);
-	err = err ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_return,
-							   ATTACH_UPROBE_MULTI);
+	err = err
+		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_session_keep,
+							       ATTACH_UPROBE_SESSION);
+	err = err
+		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_entry,
+							       ATTACH_UPROBE_MULTI);
+	err = err
+		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_return,
+							       ATTACH_UPROBE_MULTI);
 	err = err ?: floor_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "floor: load: %s\n", strerror(-err));
