@@ -116,7 +116,8 @@ $(OUTPUT):
 # Tests: ground-truth programs, unit tests, and the integration suite.
 TEST_PROGS_SRC := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TEST_PROGS_SRC))
-BENCH_BINS := $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session
+BENCH_BINS := $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session \
+	$(OUTPUT)/bench/floor
 TEST_PROGS_CXX_SRC := $(wildcard tests/progs/*.cc)
 TEST_PROGS += $(patsubst tests/progs/%.cc,$(OUTPUT)/tests/%,$(TEST_PROGS_CXX_SRC))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -251,6 +252,22 @@ $(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
+
+# the trap floor: empty programs on leaktrace's probe sites
+$(OUTPUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
 
 bench: $(LT_BIN) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh

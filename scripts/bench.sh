@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # make bench: tests/bench/malloc_bench uninstrumented, under leaktrace (full and sampled) and
 # under tests/bench/memleak.bt (bpftrace, the peer baseline), 1 and 2 threads, medians of RUNS
-# runs interleaved so that load from other users of the machine hits every mode alike; then the
-# tracker at 1M outstanding allocations (tests/bench/scale). Root, real BPF. ~3-4 minutes.
+# runs interleaved so that load from other users of the machine hits every mode alike; the trap
+# floor (tests/bench/floor: empty programs on leaktrace's own probe sites, with its link types)
+# in the same rounds; then the tracker at 1M outstanding allocations (tests/bench/scale). Root,
+# real BPF. ~4-5 minutes.
 set -u
 cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-$PWD/.output}
 LT=${LT:-$PWD/leaktrace}
 BENCH=$OUTPUT/bench/malloc_bench
+FLOOR=$OUTPUT/bench/floor
 RUNS=${RUNS:-3}
 OPS=${OPS:-40000}
 LEAK_BLOCKS=${LEAK_BLOCKS:-65536}
@@ -42,6 +45,34 @@ stop() { # PID: SIGTERM, then SIGKILL after 5 s
 	wait "$1" 2>/dev/null
 }
 
+# learn_sites: FLOOR_ARGS="PATH MALLOC CALLOC REALLOC FREE", the probe sites `leaktrace -v`
+# reports for malloc_bench (placement included), so that the floor probes exactly those
+learn_sites() {
+	local d=$WORK/sites bp lib obj path sym off plus
+	declare -A site
+	mkdir -p "$d"
+	"$BENCH" 1 1 0 > "$d/b.out" 2>&1 &
+	bp=$!
+	STARTED+=("$bp")
+	wait_line "$d/b.out" '^ready' 10 || die "benchmark did not start"
+	timeout 30 "$LT" -v -p "$bp" 1 1 --no-lines > /dev/null 2> "$d/t.err"
+	# leaktrace: probe free at libc.so.6+0x98ef0 (+3, emulated)
+	local re='^leaktrace: probe (malloc|calloc|realloc|free) at (.*)\+(0x[0-9a-f]+) \(\+([0-9]+).*'
+	while read -r sym obj off plus; do
+		site[$sym]=$(printf '0x%x' $((off + plus)))
+		lib=$obj
+	done < <(sed -nE "s/$re/\\1 \\2 \\3 \\4/p" "$d/t.err")
+	# leaktrace prints the object's base name; the benchmark's maps have its path
+	path=$(awk -v b="$lib" '{ n = split($6, p, "/") } n && p[n] == b { print $6; exit }' \
+		"/proc/$bp/maps")
+	stop "$bp"
+	for sym in malloc calloc realloc free; do
+		[ -n "${site[$sym]:-}" ] || die "no $sym site in leaktrace -v output: $(cat "$d/t.err")"
+	done
+	[ -n "$path" ] || die "cannot find $lib in the benchmark's maps"
+	FLOOR_ARGS="$path ${site[malloc]} ${site[calloc]} ${site[realloc]} ${site[free]}"
+}
+
 # run_one MODE THREADS: one result line "mode threads cpu_ns wall_ns lost est truth sd"
 run_one() {
 	local mode=$1 th=$2 d=$WORK/$1.$2 bp tp=0
@@ -63,8 +94,15 @@ run_one() {
 			> "$d/t.out" 2> "$d/t.err" &
 		tp=$!
 		STARTED+=("$tp")
-		wait_line "$d/t.err" 'tracing pid|cannot|error' 30
-		grep -q 'tracing pid' "$d/t.err" || die "leaktrace: $(cat "$d/t.err")"
+		wait_line "$d/t.err" 'tracing pid|cannot|error' 120
+		grep -q 'tracing pid' "$d/t.err" ||
+			die "leaktrace ($mode, $th threads) did not attach in 120 s: $(cat "$d/t.err")"
+		;;
+	floor_*)
+		"$FLOOR" "${mode#floor_}" "$bp" $FLOOR_ARGS > "$d/t.out" 2> "$d/t.err" &
+		tp=$!
+		STARTED+=("$tp")
+		wait_line "$d/t.out" '^attached' 30 || die "floor: $(cat "$d/t.err")"
 		;;
 	bpftrace)
 		bpftrace -p "$bp" tests/bench/memleak.bt > "$d/t.out" 2> "$d/t.err" &
@@ -80,6 +118,9 @@ run_one() {
 	if [ "$tp" != 0 ]; then
 		if [ "$mode" = bpftrace ]; then
 			stop "$tp"
+		elif [[ $mode == floor_* ]]; then
+			kill -INT "$tp"
+			wait "$tp"
 		else
 			kill -INT "$tp"
 			wait "$tp"
@@ -95,7 +136,9 @@ run_one() {
 			v["wall_s"] }' "$d/b.out"
 }
 
-MODES=${MODES:-"base full sampled bpftrace full_free0 sampled_classic"}
+ALL_MODES="base floor_full floor_sampled floor_multi floor_stack floor_stack_fp full sampled bpftrace"
+ALL_MODES+=" full_free0 sampled_classic"
+MODES=${MODES:-$ALL_MODES}
 echo "leaktrace bench: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(date -u +%FT%TZ)"
 echo "NOTE: this machine is shared (other builds and tests run on it); every number below is the"
 echo "      median of $RUNS interleaved runs, and ratios are taken within this one invocation."
@@ -103,18 +146,21 @@ echo "workload: $OPS ops per run (malloc|calloc 16..527 B + free, realloc every 
 echo "          known leak (sampled runs: $LEAK_BLOCKS blocks of 8..120 KiB, others 1000); ns/op is thread CPU time"
 echo "          (user + kernel, so uprobe handling counts) per op"
 : > "$WORK/results"
+[[ " $MODES " == *" floor_"* ]] && learn_sites
+[[ " $MODES " == *" floor_"* ]] && echo "floor: empty BPF programs at $FLOOR_ARGS (malloc calloc realloc free)"
 for ((r = 1; r <= RUNS; r++)); do
 	for th in 1 2; do
 		for m in $MODES; do
-			# the placement micro-benchmark needs one thread only
-			[[ $m == full_free0 || $m == sampled_classic ]] && [ "$th" = 2 ] && continue
+			# the micro-benchmarks (placement, link types, stacks) need one thread only
+			[[ $m =~ ^(full_free0|sampled_classic|floor_multi|floor_stack.*)$ ]] &&
+				[ "$th" = 2 ] && continue
 			run_one "$m" "$th" >> "$WORK/results" || exit 1
 		done
 	done
 	echo "  run $r/$RUNS done" >&2
 done
 
-awk -v sample=$SAMPLE '
+awk -v sample=$SAMPLE -v modelist="$ALL_MODES" '
 function median(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
 		t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -129,9 +175,12 @@ function median(a, n,   i, j, t) {
 	if ($1 == "sampled") { truth = $7; sd = $8 }
 }
 END {
-	split("base full sampled bpftrace full_free0 sampled_classic", modes, " ")
+	nm = split(modelist, modes, " ")
+	# the trap floor of each mode: empty programs on the same sites with the same link types
+	floor_of["full"] = "floor_full"; floor_of["sampled_classic"] = "floor_full"
+	floor_of["sampled"] = "floor_sampled"
 	for (t = 1; t <= 2; t++) {
-		for (mi = 1; mi <= 6; mi++) {
+		for (mi = 1; mi <= nm; mi++) {
 			k = modes[mi] SUBSEP t
 			if (!n[k]) continue
 			delete a; for (i = 1; i <= n[k]; i++) a[i] = cpu[k, i]; mc[k] = median(a, n[k])
@@ -139,27 +188,38 @@ END {
 			delete a; for (i = 1; i <= n[k]; i++) a[i] = wall_s[k, i]; ms[k] = median(a, n[k])
 		}
 	}
-	printf "\n| threads | mode | ns/op (CPU) | ns/op (wall) | added ns/op | vs bpftrace added | lost events | leak estimate error |\n"
-	printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+	printf "\n| threads | mode | ns/op (CPU) | ns/op (wall) | added ns/op | vs bpftrace added | above its floor | vs its floor | lost events | leak estimate error |\n"
+	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
 	for (t = 1; t <= 2; t++) {
 		b = mc["base" SUBSEP t]; bt = mc["bpftrace" SUBSEP t] - b
-		for (mi = 1; mi <= 6; mi++) {
+		for (mi = 1; mi <= nm; mi++) {
 			k = modes[mi] SUBSEP t
 			if (!n[k]) continue
 			add = mc[k] - b
 			ratio = (modes[mi] == "base" || bt <= 0) ? "-" : sprintf("%.2fx", add / bt)
-			printf "| %d | %s | %.0f | %.0f | %.0f | %s | %s | %s |\n", t, modes[mi], mc[k],
-				mw[k], add, ratio, (k in lost) ? lost[k] : "-",
-				(k in errs) ? errs[k] : "-"
+			above = "-"; fratio = "-"
+			f = floor_of[modes[mi]] SUBSEP t
+			if ((modes[mi] in floor_of) && n[f] && mc[f] > b) {
+				above = sprintf("%.0f", mc[k] - mc[f])
+				fratio = sprintf("%.2fx", add / (mc[f] - b))
+			}
+			printf "| %d | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n", t,
+				modes[mi], mc[k], mw[k], add, ratio, above, fratio,
+				(k in lost) ? lost[k] : "-", (k in errs) ? errs[k] : "-"
 		}
 	}
-	printf "\nleak: %.0f bytes; sampled estimate 1 sd = %.2f%% (from the block sizes)\n", truth,
-		sd / truth * 100
+	if (truth > 0)
+		printf "\nleak: %.0f bytes; sampled estimate 1 sd = %.2f%% (from the block sizes)\n",
+			truth, sd / truth * 100
 	k = "full" SUBSEP 1
 	if (n[k]) printf "one thread, full tracing: %.0f events/s sustained (2 events per op: alloc, free), %d lost\n", 2 / (mw[k] * 1e-9), lost[k]
 	if (n["full_free0" SUBSEP 1]) printf "free probed at +0 (single-stepped test) instead of +3: %+.0f ns/op\n", mc["full_free0" SUBSEP 1] - mc[k]
 	k = "sampled" SUBSEP 1
 	if (n["sampled_classic" SUBSEP 1]) printf "sampled with classic return probes instead of session probes: %+.0f ns/op\n", mc["sampled_classic" SUBSEP 1] - mc[k]
+	f = mc["floor_full" SUBSEP 1]
+	if (n["floor_multi" SUBSEP 1] && f) printf "floor with two uprobe_multi links instead of perf-event uprobes and uretprobes: %+.0f ns/op\n", mc["floor_multi" SUBSEP 1] - f
+	if (n["floor_stack" SUBSEP 1] && f) printf "floor + a user stack per allocation by bpf_get_stack(): %+.0f ns/op\n", mc["floor_stack" SUBSEP 1] - f
+	if (n["floor_stack_fp" SUBSEP 1] && f) printf "floor + the same stack by a frame-pointer walk in BPF: %+.0f ns/op\n", mc["floor_stack_fp" SUBSEP 1] - f
 }' "$WORK/results" | tee "$WORK/table"
 echo
 echo "raw: mode threads cpu_ns wall_ns lost estimate truth sd wall_s"
