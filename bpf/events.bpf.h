@@ -66,8 +66,8 @@ static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
 }
 
 /* A record with no stack (frees, unmaps, lifecycle): reserved, filled and submitted in place. */
-static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,
-					__u64 old_addr, __u64 detail)
+static __always_inline void emit_header_flags(__u32 type, __u32 kind, __u64 addr, __u64 size,
+					      __u64 old_addr, __u64 detail, __u64 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct lt_event *e;
@@ -88,7 +88,13 @@ static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u6
 	e->detail = detail;
 	e->nr_frames = 0;
 	e->stack_err = 0;
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,
+					__u64 old_addr, __u64 detail)
+{
+	emit_header_flags(type, kind, addr, size, old_addr, detail, rb_flags());
 }
 
 #endif /* __EVENTS_BPF_H */

@@ -26,6 +26,11 @@ enum lt_event_type {
 	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
 };
 
+/* kind of an LT_EV_EXEC */
+enum {
+	LT_EXEC_HELD = 1, /* -f: a child stopped at exec (SIGSTOP): probe it, then SIGCONT */
+};
+
 /* What kind of call produced an allocation; indexes lt_kind_names in userspace. */
 enum lt_kind {
 	LT_K_MALLOC,

@@ -18,6 +18,8 @@ const volatile __u64 sample_bytes = 0;
 const volatile bool trace_mmap = true;
 /* -f: the processes a traced process forks are traced too */
 const volatile bool follow = false;
+/* the process given with -p or launched: its exec is not held */
+const volatile __u32 target_pid = 0;
 
 struct inflight {
 	__u64 size;
@@ -571,7 +573,8 @@ int BPF_KPROBE(exit_enter)
 		return 0;
 	exit_held_pid = pid;
 	bpf_send_signal(19 /* SIGSTOP */);
-	emit_range(LT_EV_EXITING, 0, 0, 0, 0, 0);
+	/* woken now: the process waits on it */
+	emit_header_flags(LT_EV_EXITING, 0, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -599,8 +602,19 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
 
-	if (bpf_map_lookup_elem(&pids, &pid))
+	if (!bpf_map_lookup_elem(&pids, &pid))
+		return 0;
+	if (!follow || pid == target_pid) {
 		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
+		return 0;
+	}
+	/*
+	 * -f: a child's new image may allocate through a file the inherited probes do not
+	 * cover. Stop it before its first instruction; userspace looks (and probes it), then
+	 * sends SIGCONT. Woken now: the child waits on it.
+	 */
+	bpf_send_signal(19 /* SIGSTOP */);
+	emit_header_flags(LT_EV_EXEC, LT_EXEC_HELD, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
+#include "follow.h"
 #include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
@@ -165,7 +166,7 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 	}
 }
 
-static void on_exec(struct events *ev, struct proc *p)
+static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
 	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
 	if (!ev->follow) {
@@ -174,7 +175,15 @@ static void on_exec(struct events *ev, struct proc *p)
 	}
 	if (proc__exec(p))
 		p->oom++;
-	p->exec_check = true;
+	if (e->kind != LT_EXEC_HELD) {
+		p->exec_check = true; /* the target: its allocator is looked at later */
+		return;
+	}
+	/* held by BPF at its exec: probed now if its allocator is not, then continued */
+	if (ev->follow_exec)
+		follow__exec(ev->follow_exec, p->pid);
+	else
+		kill(p->pid, SIGCONT);
 }
 
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
@@ -204,8 +213,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;
 	p = ev->any_pid ? ev->target : procs__find(ev->procs, e->pid);
-	if (!p)
+	if (!p) {
+		if (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD)
+			kill(e->pid,
+			     SIGCONT); /* held, though its fork was not seen: never leave it */
 		return 0;
+	}
 	if (e->type == LT_EV_EXITING) {
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
@@ -240,7 +253,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		add_child(ev, p, e);
 		break;
 	case LT_EV_EXEC:
-		on_exec(ev, p);
+		on_exec(ev, p, e);
 		break;
 	case LT_EV_EXIT:
 		p->exited = true;

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "ualloc.skel.h"
 #include "events.h"
+#include "follow.h"
 #include "history.h"
 #include "klabels.h"
 #include "kmode.h"
@@ -167,6 +168,7 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 	skel->rodata->sample_bytes = env.sample_bytes;
 	skel->rodata->follow = env.follow;
 	skel->rodata->no_hold_pid = env.pid;
+	skel->rodata->target_pid = pid;
 	skel->rodata->wakeup_bytes = (env.ringbuf_mb << 20) / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, env.ringbuf_mb << 20);
 	if (err)
@@ -390,6 +392,7 @@ int main(int argc, char **argv)
 	struct kmode *km = NULL;
 	struct probes probes = {};
 	struct uprobe_inherit inherit = {};
+	struct follow *follow = NULL;
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
 	struct output out = {};
@@ -442,6 +445,14 @@ int main(int argc, char **argv)
 	ev.any_pid = env.kernel;
 	ev.follow = env.follow;
 	ev.probes = c.probes;
+	if (env.follow && skel) {
+		follow = follow__new(skel->obj, &probes, env.verbose);
+		if (!follow) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		ev.follow_exec = follow;
+	}
 	ev.discard_until_exec = t.launched;
 	err = target__release(&t);
 	if (err) {
@@ -455,6 +466,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	events__close(&ev);
+	follow__free(follow);
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
 	kmode__free(km);

@@ -238,9 +238,12 @@ static void remember_file(struct probes *p, const char *path)
 /* Probe sym (found as fn in object i) unless that code is probed already. */
 static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
 		      const struct alloc_probe *ap, const char *sym, const struct elf_func *fn,
-		      bool verbose)
+		      const struct probes_opts *opts)
 {
+	const struct probes *covered = opts->covered;
+	bool verbose = opts->verbose;
 	char path[4200];
+	struct stat st;
 	size_t off;
 	int j, err;
 
@@ -262,6 +265,8 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 				? ", emulated"
 				: ", single-stepped");
 	target__path(o->t, o->path[i], path, sizeof(path));
+	if (covered && !stat(path, &st) && probed_file(covered, &st))
+		return 0; /* an exec'ed child's inherited probes are there already */
 	remember_file(p, path);
 	if (p->session && ap->ret)
 		err = attach_session(p, obj, path, ap->entry, fn->file_off + off, o->t->pid);
@@ -277,7 +282,7 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 
 /* Every IN_ALLOCATOR row, named with prefix, in object i. */
 static int attach_allocator(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
-			    const char *prefix, bool verbose)
+			    const char *prefix, const struct probes_opts *opts)
 {
 	char sym[128], missing[256] = "";
 	struct elf_func fn;
@@ -313,7 +318,7 @@ static int attach_allocator(struct probes *p, struct bpf_object *obj, struct obj
 		snprintf(sym, sizeof(sym), "%s%s", prefix, ap->sym);
 		if (!objs__defines(o, i, sym, &fn))
 			continue;
-		err = attach_sym(p, obj, o, i, ap, sym, &fn, verbose);
+		err = attach_sym(p, obj, o, i, ap, sym, &fn, opts);
 		if (err)
 			return err;
 	}
@@ -338,7 +343,8 @@ static bool family_complete(struct objs *o, int i, const char *prefix)
 }
 
 /* Prefixed allocator families found in objects other than (or besides) the main one. */
-static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o, bool verbose)
+static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o,
+			   const struct probes_opts *opts)
 {
 	char sym[64];
 	unsigned int k;
@@ -349,18 +355,18 @@ static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs
 		i = objs__server(o, sym);
 		if (i < 0 || !family_complete(o, i, alloc_prefixes[k]))
 			continue;
-		if (verbose)
+		if (opts->verbose)
 			fprintf(stderr, "leaktrace: %s also defines %s*\n", o->path[i],
 				alloc_prefixes[k]);
-		err = attach_allocator(p, obj, o, i, alloc_prefixes[k], verbose);
+		err = attach_allocator(p, obj, o, i, alloc_prefixes[k], opts);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o, bool hold_exit,
-			 bool verbose)
+static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o,
+			 const struct probes_opts *opts)
 {
 	struct elf_func fn;
 	unsigned int k;
@@ -369,14 +375,14 @@ static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *
 	for (k = 0; k < NR_PROBES; k++) {
 		const struct alloc_probe *ap = &probe_table[k];
 
-		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !hold_exit))
+		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !opts->hold_exit))
 			continue;
 		i = objs__server(o, ap->sym);
 		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))
 			continue;
 		if (!objs__defines(o, i, ap->sym, &fn))
 			continue;
-		err = attach_sym(p, obj, o, i, ap, ap->sym, &fn, verbose);
+		err = attach_sym(p, obj, o, i, ap, ap->sym, &fn, opts);
 		if (err)
 			return err;
 	}
@@ -422,12 +428,38 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 		err = -ENOENT;
 		goto out;
 	}
-	err = attach_allocator(p, obj, o, i, prefix, opts->verbose);
+	err = attach_allocator(p, obj, o, i, prefix, opts);
 	if (!err && !opts->obj && !opts->prefix)
-		err = attach_prefixed(p, obj, o, opts->verbose);
+		err = attach_prefixed(p, obj, o, opts);
 	if (!err)
-		err = attach_served(p, obj, o, opts->hold_exit, opts->verbose);
+		err = attach_served(p, obj, o, opts);
 out:
+	objs__close(o);
+	free(o);
+	return err;
+}
+
+int probes__serve_objs(const struct probes *p, const struct target *t, char *obj, size_t size)
+{
+	struct objs *o;
+	struct stat st;
+	char path[4200];
+	int i, err;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->t = t;
+	for (i = 0; i < t->nr_objs; i++)
+		o->path[o->n++] = t->objs[i];
+	i = objs__server(o, "malloc");
+	if (i < 0) {
+		err = -ENOENT;
+	} else {
+		snprintf(obj, size, "%s", o->path[i]);
+		target__path(t, o->path[i], path, sizeof(path));
+		err = stat(path, &st) ? -errno : probed_file(p, &st);
+	}
 	objs__close(o);
 	free(o);
 	return err;
@@ -436,33 +468,11 @@ out:
 int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size)
 {
 	struct target t;
-	struct objs *o;
-	struct stat st;
-	char path[4200];
-	int i, err;
+	int err;
 
 	err = target__open_pid(&t, pid);
-	if (err)
-		goto out;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		err = -ENOMEM;
-		goto out;
-	}
-	o->t = &t;
-	for (i = 0; i < t.nr_objs; i++)
-		o->path[o->n++] = t.objs[i];
-	i = objs__server(o, "malloc");
-	if (i < 0) {
-		err = -ENOENT;
-	} else {
-		snprintf(obj, size, "%s", o->path[i]);
-		target__path(&t, o->path[i], path, sizeof(path));
-		err = stat(path, &st) ? -errno : probed_file(p, &st);
-	}
-	objs__close(o);
-	free(o);
-out:
+	if (!err)
+		err = probes__serve_objs(p, &t, obj, size);
 	target__free(&t);
 	return err;
 }

@@ -40,6 +40,7 @@ struct probes_opts {
 	const char *prefix; /* -S: the allocator's symbols are PREFIXmalloc...; NULL: none */
 	bool hold_exit;	    /* a launched command: stop it in exit() so its maps can be read */
 	bool verbose;
+	const struct probes *covered; /* -f: files these probe already (inherited): skipped */
 };
 
 /*
@@ -54,6 +55,8 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
  * probed already. 1 yes, 0 no (its path in obj), negative errno (gone, no malloc found).
  */
 int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size);
+/* The same for the objects t lists (a process stopped at its exec: from its --list). */
+int probes__serve_objs(const struct probes *p, const struct target *t, char *obj, size_t size);
 void probes__detach(struct probes *p);
 
 #endif /* __PROBES_H */

@@ -242,7 +242,7 @@ static int add_obj(struct target *t, const char *path)
  * "interp --list exe" prints the objects in load order, preloads first, as ldd does, without
  * running exe: "\tlibc.so.6 => /lib/.../libc.so.6 (0x...)", "\t/lib64/ld-linux... (0x...)".
  */
-static int list_libs(struct target *t, const char *interp)
+static int list_libs(struct target *t, const char *interp, char *const envp[])
 {
 	char line[4608], path[4096], *arrow;
 	int pfd[2], status, err = 0;
@@ -266,7 +266,7 @@ static int list_libs(struct target *t, const char *interp)
 			dup2(null, STDIN_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
-		execl(interp, interp, "--list", t->exe, (char *)NULL);
+		execle(interp, interp, "--list", t->exe, (char *)NULL, envp);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -288,8 +288,11 @@ static int list_libs(struct target *t, const char *interp)
 	return err;
 }
 
-/* The objects exe will load: itself, then what its interpreter lists; a static one alone. */
-static int list_objs(struct target *t, const char *cmd)
+/*
+ * The objects exe will load: itself, then what its interpreter lists (with envp, whose
+ * LD_PRELOAD and LD_LIBRARY_PATH count); a static one alone.
+ */
+static int list_objs(struct target *t, const char *cmd, char *const envp[])
 {
 	char interp[4096];
 	int err;
@@ -304,7 +307,7 @@ static int list_objs(struct target *t, const char *cmd)
 	t->is_static = err == 0;
 	err = add_obj(t, t->exe);
 	if (!err && !t->is_static)
-		err = list_libs(t, interp);
+		err = list_libs(t, interp, envp);
 	if (!err && !t->is_static)
 		err = add_obj(t, interp);
 	return err;
@@ -329,7 +332,7 @@ int target__launch(struct target *t, char **argv)
 	/* probes open it through /proc/PID/root: an absolute path */
 	if (!realpath(path, t->exe))
 		snprintf(t->exe, sizeof(t->exe), "%s", path);
-	err = list_objs(t, argv[0]);
+	err = list_objs(t, argv[0], environ);
 	if (err)
 		return err;
 	if (pipe2(pfd, O_CLOEXEC))
@@ -361,6 +364,47 @@ int target__launch(struct target *t, char **argv)
 	snprintf(t->comm, sizeof(t->comm), "%s",
 		 strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
 	return 0;
+}
+
+int target__ld_env(pid_t pid, char *buf, size_t size, char **envp)
+{
+	char path[64], *p;
+	ssize_t n;
+	int k = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	n = procstat__read(path, buf, size);
+	if (n == -ENODATA)
+		n = 0;
+	if (n < 0)
+		return n;
+	for (p = buf; p < buf + n && k < 16; p += strlen(p) + 1)
+		if (!strncmp(p, "LD_", 3))
+			envp[k++] = p;
+	envp[k] = NULL;
+	return 0;
+}
+
+int target__open_exec(struct target *t, pid_t pid)
+{
+	char *envp[17], *env_buf;
+	int i, err;
+
+	err = target__open_pid(t, pid);
+	if (err)
+		return err;
+	env_buf = malloc(65536);
+	if (!env_buf)
+		return -ENOMEM;
+	err = target__ld_env(pid, env_buf, 65536, envp);
+	if (!err) {
+		for (i = 0; i < t->nr_objs; i++)
+			free(t->objs[i]);
+		t->nr_objs = 0;
+		err = list_objs(t, t->comm, envp);
+	}
+	free(env_buf);
+	return err;
 }
 
 int target__release(struct target *t)

@@ -27,6 +27,14 @@ int target__open_pid(struct target *t, pid_t pid);
  * held before exec; t->pid is the child. 0 or a negative errno after a one-line error.
  */
 int target__launch(struct target *t, char **argv);
+/*
+ * A process stopped right after exec (-f): what its new image will load, found as for a
+ * command (its interpreter's --list, with its LD_ variables). 0 or negative errno.
+ */
+int target__open_exec(struct target *t, pid_t pid);
+/* The LD_ variables of pid's environment (at most 16, in buf, NULL-terminated envp[17]),
+ * which decide what its loader loads. 0 or negative errno. */
+int target__ld_env(pid_t pid, char *buf, size_t size, char **envp);
 /* Let a launched child exec. */
 int target__release(struct target *t);
 /* Re-read the executable files the target maps. 0 or negative errno. */

@@ -120,6 +120,7 @@ static int list_threads(struct uprobe_inherit *ui, pid_t pid)
 
 int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 {
+	static unsigned int opened;
 	const char *tracing;
 
 	memset(ui, 0, sizeof(*ui));
@@ -129,8 +130,13 @@ int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 		return -ENOENT;
 	}
 	snprintf(ui->tracing, sizeof(ui->tracing), "%s", tracing);
-	snprintf(ui->group, sizeof(ui->group), GROUP_PREFIX "%d", getpid());
-	remove_stale_groups(ui);
+	/* tracefs names are the machine's: one group per set, named for this process */
+	if (opened++)
+		snprintf(ui->group, sizeof(ui->group), GROUP_PREFIX "%d_%u", getpid(), opened);
+	else
+		snprintf(ui->group, sizeof(ui->group), GROUP_PREFIX "%d", getpid());
+	if (opened == 1)
+		remove_stale_groups(ui);
 	return list_threads(ui, pid);
 }
 

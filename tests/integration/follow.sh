@@ -137,20 +137,29 @@ test_follow_leaves_no_tracefs_events() {
 }
 
 # A child that execs a program on the same libc keeps its inherited probes; one whose malloc
-# is in a file not probed (jemalloc here) is named on stderr, not silently missed.
+# is in a file not probed (jemalloc here) is held at its exec and probed before it runs.
 test_follow_exec_children_through_a_shell() {
-	local rc=0 je gl
+	local rc=0 je gl tc p t=$OUTPUT/tests
 	PROGS_NO_WAIT=1 timeout 120 "$LT" -f -T 1000 60 -- bash -c \
-		"'$OUTPUT/tests/leaker-jemalloc' > '$TDIR/je.out'; '$OUTPUT/tests/leaker' > '$TDIR/gl.out'; true" \
+		"'$t/leaker-jemalloc' > '$TDIR/je.out'; '$t/leaker' > '$TDIR/gl.out'; '$t/leaker-tcmalloc' > '$TDIR/tc.out'; true" \
 		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
 	expect_eq "exit status" "$rc" 0
 	je=$(awk '/^ready/ {print $2}' "$TDIR/je.out")
 	gl=$(awk '/^ready/ {print $2}' "$TDIR/gl.out")
-	grep -q "pid $je (leaker-jemalloc) exec'ed a program whose malloc is in .*libjemalloc.so.2, which is not probed" \
-		"$TDIR/lt.err" || die "no word of the unprobed allocator: $(cat "$TDIR/lt.err")"
-	grep -q "pid $gl .*not probed" "$TDIR/lt.err" && die "glibc child called unprobed"
-	expect_eq "glibc child: leak_malloc" "$(stat_of "$gl" leak_malloc bytes)" 10000
-	expect_eq "glibc child: leak_calloc" "$(stat_of "$gl" leak_calloc bytes)" 5000
-	expect_eq "glibc child: thread_leak" "$(stat_of "$gl" thread_leak bytes)" 9324
+	tc=$(awk '/^ready/ {print $2}' "$TDIR/tc.out")
+	grep -q "pid $tc (leaker-tcmalloc) exec'ed a program allocating through .*libtcmalloc.so.4: [0-9]* probes added" \
+		"$TDIR/lt.err" || die "tcmalloc child not probed: $(cat "$TDIR/lt.err")"
+	grep -q "pid $je (leaker-jemalloc) exec'ed a program allocating through .*libjemalloc.so.2: [0-9]* probes added" \
+		"$TDIR/lt.err" || die "jemalloc child not probed: $(cat "$TDIR/lt.err")"
+	grep -q "pid $gl .*probes added" "$TDIR/lt.err" && die "glibc child probed again"
+	grep -q "not probed" "$TDIR/lt.err" && die "$(cat "$TDIR/lt.err")"
+	for p in "$je" "$gl" "$tc"; do
+		expect_eq "$p: leak_malloc" "$(stat_of "$p" leak_malloc bytes)" 10000
+		expect_eq "$p: leak_calloc" "$(stat_of "$p" leak_calloc bytes)" 5000
+		expect_eq "$p: leak_realloc" "$(stat_of "$p" leak_realloc bytes)" 12000
+		expect_eq "$p: thread_leak" "$(stat_of "$p" thread_leak bytes)" 9324
+		expect_eq "$p: churn" "$(stat_of "$p" churn_step bytes)" 0
+		expect_eq "$p: missed frees" "$(header_stat missed_frees "$TDIR/proc.$p")" 0
+	done
 	grep -q "^\[[0-9:]*\] pid $gl (leaker, child of " "$TDIR/lt.out" || die "no report of $gl"
 }
