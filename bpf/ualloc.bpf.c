@@ -481,6 +481,74 @@ int mmap_enter(struct syscall_trace_enter *ctx)
 	return syscall_enter(ctx, NR_MMAP);
 }
 
+/* Words of the stack looked at for the libc wrapper's return address (musl's mmap: 7). */
+#define LT_WRAPPER_WORDS 8
+/* A wrapper's syscall instruction lies this close after its start. */
+#define LT_WRAPPER_SIZE 4096
+
+/* The function a PLT stub at stub jumps to ("jmp *GOT(%rip)", after endbr64 / bnd), or 0. */
+static __always_inline __u64 plt_target(__u64 stub)
+{
+	__u8 code[16];
+	__s32 rel;
+	__u64 fn = 0;
+	int o;
+
+	if (bpf_probe_read_user(code, sizeof(code), (void *)stub))
+		return 0;
+	o = code[0] == 0xff ? 0 : code[4] == 0xff ? 4 : code[5] == 0xff ? 5 : -1;
+	if (o < 0 || code[(o + 1) & 15] != 0x25)
+		return 0;
+	__builtin_memcpy(&rel, &code[(o + 2) & 15], sizeof(rel));
+	if (bpf_probe_read_user(&fn, sizeof(fn), (void *)(stub + o + 6 + rel)))
+		return 0;
+	return fn;
+}
+
+/* Whether ret follows a direct call of the function holding ip (or of its PLT stub). */
+static __always_inline bool returns_from(__u64 ret, __u64 ip)
+{
+	__u8 code[5];
+	__s32 rel;
+	__u64 target;
+
+	if (ret < 4096 || bpf_probe_read_user(code, sizeof(code), (void *)(ret - 5)))
+		return false;
+	if (code[0] != 0xe8)
+		return false;
+	__builtin_memcpy(&rel, &code[1], sizeof(rel));
+	target = ret + rel;
+	if (ip >= target && ip - target < LT_WRAPPER_SIZE)
+		return true;
+	target = plt_target(target);
+	return ip >= target && ip - target < LT_WRAPPER_SIZE;
+}
+
+/*
+ * A syscall's user stack starts inside the libc wrapper, which sets up no frame pointer, so
+ * the frame-pointer chain skips the wrapper's caller. Its return address is on the stack near
+ * the stack pointer: at it for glibc's assembly wrappers, above the wrapper's saved registers
+ * and locals for musl's C mmap (7 words up), where stale return addresses of earlier calls
+ * also lie. Take the highest word below the caller's frame that follows a call of the
+ * wrapper itself. 0 when none does.
+ */
+static __always_inline __u64 wrapper_return(struct pt_regs *regs)
+{
+	__u64 sp = BPF_CORE_READ(regs, sp), bp = BPF_CORE_READ(regs, bp);
+	__u64 ip = BPF_CORE_READ(regs, ip), words[LT_WRAPPER_WORDS], found = 0;
+	int i;
+
+	if (bpf_probe_read_user(words, sizeof(words), (void *)sp))
+		return 0;
+	for (i = 0; i < LT_WRAPPER_WORDS; i++) {
+		if (bp > sp && sp + i * 8 >= bp)
+			break; /* the caller's own frame */
+		if (returns_from(words[i], ip))
+			found = words[i];
+	}
+	return found;
+}
+
 SEC("tp/syscalls/sys_exit_mmap")
 int mmap_exit(struct syscall_trace_exit *ctx)
 {
@@ -511,7 +579,7 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 	e->addr = ret;
 	e->size = a.a1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	bpf_probe_read_user(&e->sp_word, sizeof(e->sp_word), (void *)BPF_CORE_READ(regs, sp));
+	e->sp_word = wrapper_return(regs);
 	submit(ctx, e, true);
 	return 0;
 }
