@@ -79,8 +79,7 @@ struct lt_event {
 	__u64 size;
 	__u64 old_addr;
 	union {
-		__u64 sp_word; /* user: word at the stack pointer when the stack was taken (syscall)
-				*/
+		__u64 sp_word; /* user (mmap): the libc wrapper's return address, from the stack */
 		__u64 detail;  /* kernel: struct kmem_cache * (LT_K_SLAB), page order (LT_K_PAGE) */
 	};
 	__u32 nr_frames;

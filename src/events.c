@@ -13,9 +13,10 @@
 #include "tracker.h"
 
 /*
- * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper that
- * pushed nothing, so its caller's return address is the word at the stack pointer, not in the
- * frame-pointer chain. Put it back when it is code and not already the next frame.
+ * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper without
+ * a frame pointer, so its caller's return address is not in the frame-pointer chain; BPF found
+ * it on the stack (sp_word: see wrapper_return in bpf/ualloc.bpf.c). Put it back when it is
+ * code and not already the next frame.
  */
 static uint32_t fix_syscall_stack(struct proc *p, const struct lt_event *e, uint64_t *frames)
 {
