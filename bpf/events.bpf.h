@@ -66,7 +66,7 @@ static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
 }
 
 /* A record with no stack (frees, unmaps, lifecycle): reserved, filled and submitted in place. */
-static __always_inline void emit_header_flags(__u32 type, __u32 kind, __u64 addr, __u64 size,
+static __always_inline bool emit_header_flags(__u32 type, __u32 kind, __u64 addr, __u64 size,
 					      __u64 old_addr, __u64 detail, __u64 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -75,7 +75,7 @@ static __always_inline void emit_header_flags(__u32 type, __u32 kind, __u64 addr
 	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
 	if (!e) {
 		stat_inc(LT_ST_RINGBUF_DROP);
-		return;
+		return false;
 	}
 	e->type = type;
 	e->kind = kind;
@@ -89,6 +89,7 @@ static __always_inline void emit_header_flags(__u32 type, __u32 kind, __u64 addr
 	e->nr_frames = 0;
 	e->stack_err = 0;
 	bpf_ringbuf_submit(e, flags);
+	return true;
 }
 
 static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,

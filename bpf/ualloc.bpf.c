@@ -640,9 +640,9 @@ int BPF_KPROBE(exit_enter)
 	if (exit_held_pid == pid || pid == no_hold_pid)
 		return 0;
 	exit_held_pid = pid;
-	bpf_send_signal(19 /* SIGSTOP */);
-	/* woken now: the process waits on it */
-	emit_header_flags(LT_EV_EXITING, 0, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP);
+	/* stopped only when userspace will hear of it (and continue it); woken now */
+	if (emit_header_flags(LT_EV_EXITING, 0, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP))
+		bpf_send_signal(19 /* SIGSTOP */);
 	return 0;
 }
 
@@ -679,10 +679,13 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 	/*
 	 * -f: a child's new image may allocate through a file the inherited probes do not
 	 * cover. Stop it before its first instruction; userspace looks (and probes it), then
-	 * sends SIGCONT. Woken now: the child waits on it.
+	 * sends SIGCONT. Woken now: the child waits on it. Never stopped when the event that
+	 * tells userspace to continue it could not be sent.
 	 */
-	bpf_send_signal(19 /* SIGSTOP */);
-	emit_header_flags(LT_EV_EXEC, LT_EXEC_HELD, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP);
+	if (emit_header_flags(LT_EV_EXEC, LT_EXEC_HELD, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP))
+		bpf_send_signal(19 /* SIGSTOP */);
+	else
+		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0); /* not held: at least the image changes */
 	return 0;
 }
 
