@@ -630,6 +630,8 @@ int mremap_exit(struct syscall_trace_exit *ctx)
  * A process given with -p is not stopped: its parent may be watching for stops.
  */
 __u32 exit_held_pid;
+/* set by userspace as it ends: nobody is stopped any more, none would be continued */
+bool holds_off;
 const volatile __u32 no_hold_pid = 0;
 
 SEC("uprobe")
@@ -637,7 +639,7 @@ int BPF_KPROBE(exit_enter)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	if (exit_held_pid == pid || pid == no_hold_pid)
+	if (exit_held_pid == pid || pid == no_hold_pid || holds_off)
 		return 0;
 	exit_held_pid = pid;
 	/* stopped only when userspace will hear of it (and continue it); woken now */
@@ -672,7 +674,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
-	if (!follow || pid == target_pid) {
+	if (!follow || pid == target_pid || holds_off) {
 		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
 		return 0;
 	}

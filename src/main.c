@@ -465,6 +465,11 @@ int main(int argc, char **argv)
 		status = finish_command(&t);
 
 cleanup:
+	if (skel && ev.rb) {
+		/* no new holds; continue those whose events are still in the ring */
+		skel->bss->holds_off = true;
+		events__poll(&ev, 0);
+	}
 	events__close(&ev);
 	follow__free(follow);
 	probes__detach(&probes);
