@@ -238,6 +238,24 @@ static int add_obj(struct target *t, const char *path)
 	return 0;
 }
 
+/* A pipe (close-on-exec), then fork: 0 in both processes (*pid is 0 in the child), or
+ * negative errno with nothing left open. */
+static int pipe_fork(int pfd[2], pid_t *pid)
+{
+	int err;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fflush(NULL); /* nothing buffered is written twice */
+	*pid = fork();
+	if (*pid >= 0)
+		return 0;
+	err = -errno;
+	close(pfd[0]);
+	close(pfd[1]);
+	return err;
+}
+
 /*
  * "interp --list exe" prints the objects in load order, preloads first, as ldd does, without
  * running exe: "\tlibc.so.6 => /lib/.../libc.so.6 (0x...)", "\t/lib64/ld-linux... (0x...)".
@@ -249,15 +267,9 @@ static int list_libs(struct target *t, const char *interp, char *const envp[])
 	pid_t pid;
 	FILE *f;
 
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
+	err = pipe_fork(pfd, &pid);
+	if (err)
 		return err;
-	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
@@ -335,16 +347,9 @@ int target__launch(struct target *t, char **argv)
 	err = list_objs(t, argv[0], environ);
 	if (err)
 		return err;
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
+	err = pipe_fork(pfd, &pid);
+	if (err)
 		return err;
-	}
 	if (pid == 0) {
 		close(pfd[1]);
 		signal(SIGINT, SIG_DFL);
