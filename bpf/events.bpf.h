@@ -65,9 +65,10 @@ static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
 	return e;
 }
 
-/* A record with no stack (frees, unmaps, lifecycle): reserved, filled and submitted in place. */
-static __always_inline bool emit_header_flags(__u32 type, __u32 kind, __u64 addr, __u64 size,
-					      __u64 old_addr, __u64 detail, __u64 flags)
+/* A record with no stack (frees, unmaps, lifecycle), reserved and filled; NULL (counted)
+ * when the ring is full. */
+static __always_inline struct lt_event *header_reserve(__u32 type, __u32 kind, __u64 addr,
+						       __u64 size, __u64 old_addr, __u64 detail)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct lt_event *e;
@@ -75,7 +76,7 @@ static __always_inline bool emit_header_flags(__u32 type, __u32 kind, __u64 addr
 	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
 	if (!e) {
 		stat_inc(LT_ST_RINGBUF_DROP);
-		return false;
+		return NULL;
 	}
 	e->type = type;
 	e->kind = kind;
@@ -88,14 +89,16 @@ static __always_inline bool emit_header_flags(__u32 type, __u32 kind, __u64 addr
 	e->detail = detail;
 	e->nr_frames = 0;
 	e->stack_err = 0;
-	bpf_ringbuf_submit(e, flags);
-	return true;
+	return e;
 }
 
 static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,
 					__u64 old_addr, __u64 detail)
 {
-	emit_header_flags(type, kind, addr, size, old_addr, detail, rb_flags());
+	struct lt_event *e = header_reserve(type, kind, addr, size, old_addr, detail);
+
+	if (e)
+		bpf_ringbuf_submit(e, rb_flags());
 }
 
 #endif /* __EVENTS_BPF_H */

@@ -529,8 +529,8 @@ static __always_inline bool returns_from(__u64 ret, __u64 ip)
  * the frame-pointer chain skips the wrapper's caller. Its return address is on the stack near
  * the stack pointer: at it for glibc's assembly wrappers, above the wrapper's saved registers
  * and locals for musl's C mmap (7 words up), where stale return addresses of earlier calls
- * also lie. Take the highest word below the caller's frame that follows a call of the
- * wrapper itself. 0 when none does.
+ * also lie. Take the word at the stack pointer when it follows a call of the wrapper
+ * itself, else the highest such word below the caller's frame. 0 when none does.
  */
 static __always_inline __u64 wrapper_return(struct pt_regs *regs)
 {
@@ -540,7 +540,9 @@ static __always_inline __u64 wrapper_return(struct pt_regs *regs)
 
 	if (bpf_probe_read_user(words, sizeof(words), (void *)sp))
 		return 0;
-	for (i = 0; i < LT_WRAPPER_WORDS; i++) {
+	if (returns_from(words[0], ip))
+		return words[0]; /* glibc's assembly wrappers push nothing */
+	for (i = 1; i < LT_WRAPPER_WORDS; i++) {
 		if (bp > sp && sp + i * 8 >= bp)
 			break; /* the caller's own frame */
 		if (returns_from(words[i], ip))
@@ -624,27 +626,43 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 }
 
 /*
- * A launched command (or, with -f, a child) calling exit(): stop it so userspace reads its
- * maps while they exist (a short-lived process is gone before a poll could see it), then
- * userspace sends SIGCONT. Once per process: exit() calls _exit(), which is probed too.
- * A process given with -p is not stopped: its parent may be watching for stops.
+ * Holds: a launched command (and, with -f, its descendants) is stopped with SIGSTOP where
+ * userspace must look before it goes on: at exit(), to read its maps while they exist (a
+ * short-lived process is gone before a poll could see it), and, for a child, at exec, to
+ * probe an allocator its new image brings. Userspace sends SIGCONT. The record is reserved
+ * before the signal and submitted after it, so userspace cannot continue the process before
+ * it is stopped, and nothing is stopped that userspace will not hear of. A process given
+ * with -p and its children are never held: their parents may be watching for stops.
  */
-__u32 exit_held_pid;
+const volatile bool holds = false;
 /* set by userspace as it ends: nobody is stopped any more, none would be continued */
 bool holds_off;
-const volatile __u32 no_hold_pid = 0;
+__u32 exit_held_pid; /* exit() calls _exit(), which is probed too: one hold */
+
+static __always_inline bool hold(__u32 type, __u32 kind)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct lt_event *e;
+
+	if (!holds || holds_off || !bpf_map_lookup_elem(&pids, &pid))
+		return false;
+	e = header_reserve(type, kind, 0, 0, 0, 0);
+	if (!e)
+		return false;
+	bpf_send_signal(19 /* SIGSTOP */);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP); /* the process waits on it */
+	return true;
+}
 
 SEC("uprobe")
 int BPF_KPROBE(exit_enter)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	if (exit_held_pid == pid || pid == no_hold_pid || holds_off)
+	if (exit_held_pid == pid)
 		return 0;
-	exit_held_pid = pid;
-	/* stopped only when userspace will hear of it (and continue it); woken now */
-	if (emit_header_flags(LT_EV_EXITING, 0, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP))
-		bpf_send_signal(19 /* SIGSTOP */);
+	if (hold(LT_EV_EXITING, 0))
+		exit_held_pid = pid;
 	return 0;
 }
 
@@ -671,23 +689,24 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
+	struct lt_event *e;
 
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
-	if (!follow || pid == target_pid || holds_off) {
-		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
-		return 0;
-	}
 	/*
 	 * -f: a child's new image may allocate through a file the inherited probes do not
-	 * cover. Stop it before its first instruction; userspace looks (and probes it), then
-	 * sends SIGCONT. Woken now: the child waits on it. Never stopped when the event that
-	 * tells userspace to continue it could not be sent.
+	 * cover: held before its first instruction while userspace looks (and probes it).
 	 */
-	if (emit_header_flags(LT_EV_EXEC, LT_EXEC_HELD, 0, 0, 0, 0, BPF_RB_FORCE_WAKEUP))
-		bpf_send_signal(19 /* SIGSTOP */);
-	else
-		emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0); /* not held: at least the image changes */
+	if (follow && pid != target_pid) {
+		if (hold(LT_EV_EXEC, LT_EXEC_HELD))
+			return 0;
+		/* not held (-p): the reader is woken now, to read its maps while it lives */
+		e = header_reserve(LT_EV_EXEC, 0, 0, 0, 0, 0);
+		if (e)
+			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		return 0;
+	}
+	emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
 	return 0;
 }
 

@@ -150,8 +150,13 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 	pid_t cpid = e->addr;
 	struct proc *c;
 
-	if (!ev->follow || procs__find(ev->procs, cpid))
+	if (!ev->follow)
 		return;
+	c = procs__find(ev->procs, cpid);
+	if (c && !c->exited)
+		return;
+	if (c)
+		procs__remove(ev->procs, c); /* its pid was reused before its final report */
 	c = proc__new(cpid, e->ts_ns);
 	if (!c || procs__add(ev->procs, c)) {
 		proc__free(c);
@@ -169,6 +174,8 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 
 static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
+	bool held = e->kind == LT_EXEC_HELD;
+
 	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
 	if (!ev->follow) {
 		p->execed = true;
@@ -176,14 +183,11 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	}
 	if (proc__exec(p))
 		p->oom++;
-	if (e->kind != LT_EXEC_HELD) {
-		p->exec_check = true; /* the target: its allocator is looked at later */
-		return;
-	}
-	/* held by BPF at its exec: probed now if its allocator is not, then continued */
+	/* probe an allocator the new image brings: before it runs when BPF held it (a launched
+	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec)
-		follow__exec(ev->follow_exec, p->pid);
-	else
+		follow__exec(ev->follow_exec, p->pid, held);
+	else if (held)
 		kill(p->pid, SIGCONT);
 }
 
@@ -215,16 +219,15 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	p = ev->any_pid ? ev->target : procs__find(ev->procs, e->pid);
 	if (!p) {
-		if (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD)
-			kill(e->pid,
-			     SIGCONT); /* held, though its fork was not seen: never leave it */
+		/* held, though its fork was not seen (dropped, or the pid map was full) */
+		if (e->type == LT_EV_EXITING || (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD))
+			kill(e->pid, SIGCONT);
 		return 0;
 	}
 	if (e->type == LT_EV_EXITING) {
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
-		proc__check_allocator(p, ev->probes);
 		kill(e->pid, SIGCONT);
 		return 0;
 	}

@@ -9,7 +9,6 @@
 #include "proc.h"
 
 struct ring_buffer;
-struct probes;
 struct follow;
 
 struct events {
@@ -19,8 +18,7 @@ struct events {
 	bool discard_until_exec; /* a launched child: what it does before exec is not its own */
 	bool any_pid; /* kernel mode: BPF filtered the allocations; frees come from any context */
 	bool follow;  /* -f: a traced process's children are traced too */
-	const struct probes *probes; /* -f: what an exec'ed child's allocator is checked against */
-	struct follow *follow_exec;  /* -f: probes a child held at its exec, then continues it */
+	struct follow *follow_exec; /* -f: probes a child held at its exec, then continues it */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -51,14 +51,34 @@ static void image__free(struct image *im)
 	free(im);
 }
 
+/* The set that probes the file obj (as t sees it) already, or NULL. */
+static struct image *image_of(struct follow *f, const struct target *t, const char *obj)
+{
+	char path[4200];
+	struct stat st;
+	unsigned int i;
+	int j;
+
+	target__path(t, obj, path, sizeof(path));
+	if (stat(path, &st))
+		return NULL;
+	for (i = 0; i < f->nr_images; i++)
+		for (j = 0; j < f->images[i]->probes.nr_files; j++)
+			if (f->images[i]->probes.files[j].dev == st.st_dev &&
+			    f->images[i]->probes.files[j].ino == st.st_ino)
+				return f->images[i];
+	return NULL;
+}
+
 /* 1 probes added, 0 none needed (covered), negative errno (-ENOSPC: no room, said) */
-static int probe_image(struct follow *f, struct target *t)
+static int probe_image(struct follow *f, struct target *t, bool held)
 {
 	struct probes_opts po = {
 		.hold_exit = true,
 		.verbose = f->verbose,
 		.covered = f->covered,
 	};
+	const char *when = held ? "" : " (late: not held, what it allocated first is not traced)";
 	struct image *im;
 	char obj[4096];
 	int err;
@@ -66,10 +86,22 @@ static int probe_image(struct follow *f, struct target *t)
 	err = probes__serve_objs(f->covered, t, obj, sizeof(obj));
 	if (err)
 		return err == 1 ? 0 : err; /* the common case: its malloc is probed already */
+	/* a program on an allocator probed for another child: the same probes, its own filter
+	 * entry (probes fire once per hit however many processes they filter for) */
+	im = image_of(f, t, obj);
+	if (im) {
+		err = uprobe_inherit__add_task(&im->ui, t->pid);
+		if (!err)
+			fprintf(stderr,
+				"leaktrace: pid %d (%s) exec'ed a program allocating through "
+				"%s: probed%s\n",
+				t->pid, t->comm, obj, when);
+		return err ? err : 1;
+	}
 	if (f->nr_images == FOLLOW_MAX_IMAGES) {
 		fprintf(stderr,
-			"leaktrace: pid %d (%s) allocates through %s; %d programs were probed, no "
-			"more: its heap is not traced\n",
+			"leaktrace: pid %d (%s) allocates through %s; %d allocators were probed, "
+			"no more: its heap is not traced\n",
 			t->pid, t->comm, obj, FOLLOW_MAX_IMAGES);
 		return -ENOSPC;
 	}
@@ -87,8 +119,8 @@ static int probe_image(struct follow *f, struct target *t)
 	f->images[f->nr_images++] = im;
 	fprintf(stderr,
 		"leaktrace: pid %d (%s) exec'ed a program allocating through %s: %d "
-		"probes added\n",
-		t->pid, t->comm, im->probes.alloc_obj, im->probes.nr_links);
+		"probes added%s\n",
+		t->pid, t->comm, im->probes.alloc_obj, im->probes.nr_links, when);
 	return 1;
 }
 
@@ -127,7 +159,7 @@ static bool known_covered(const struct follow *f, const struct image_key *k)
 	return false;
 }
 
-int follow__exec(struct follow *f, pid_t pid)
+int follow__exec(struct follow *f, pid_t pid, bool held)
 {
 	struct image_key k;
 	struct target t;
@@ -137,19 +169,21 @@ int follow__exec(struct follow *f, pid_t pid)
 	/* a program seen before with the same LD_ variables: no loader run, no ELF read */
 	keyed = image_key(pid, &k) == 0;
 	if (keyed && known_covered(f, &k)) {
-		kill(pid, SIGCONT);
+		if (held)
+			kill(pid, SIGCONT);
 		return 0;
 	}
 	err = target__open_exec(&t, pid);
 	if (!err)
-		err = probe_image(f, &t);
+		err = probe_image(f, &t, held);
 	if (err == 0 && keyed)
 		f->covered_cache[f->nr_cached++ % COVERED_CACHE] = k;
 	if (err < 0 && err != -ESRCH && err != -ENOSPC)
 		fprintf(stderr, "leaktrace: cannot probe pid %d after its exec: %s\n", pid,
 			strerror(-err));
 	target__free(&t);
-	kill(pid, SIGCONT);
+	if (held)
+		kill(pid, SIGCONT);
 	return err;
 }
 

@@ -2,7 +2,8 @@
 /*
  * -f: a followed child that execs a program whose allocator lives in a file the inherited
  * probes do not cover (a glibc shell starting a jemalloc server) gets probes of its own,
- * attached while BPF holds it stopped at the exec; its own children inherit them.
+ * attached while BPF holds it stopped at the exec (a launched command's children) or as soon
+ * as leaktrace sees the exec (-p: nothing is stopped); its own children inherit them.
  */
 #ifndef __FOLLOW_H
 #define __FOLLOW_H
@@ -20,13 +21,14 @@ struct follow;
 /* covered: the target's probes (inherited by every child). NULL with errno on failure. */
 struct follow *follow__new(struct bpf_object *obj, const struct probes *covered, bool verbose);
 /*
- * pid has just exec'ed and is stopped: probe what its new image allocates through unless the
- * inherited probes cover it, then let it go on (SIGCONT, always). 1 when probes were added,
+ * pid has just exec'ed: probe what its new image allocates through unless the inherited
+ * probes cover it; held (stopped by BPF): then let it go on (SIGCONT, always). 1 when probes
+ * were added,
  * 0 when none were needed, negative errno (a one-line message says which process).
  * Programs found covered are remembered by executable and LD_ variables, so a shell's next
  * /bin/true costs no loader run and no ELF read.
  */
-int follow__exec(struct follow *f, pid_t pid);
+int follow__exec(struct follow *f, pid_t pid, bool held);
 void follow__free(struct follow *f);
 
 #endif /* __FOLLOW_H */

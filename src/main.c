@@ -79,7 +79,6 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
-	const struct probes *probes; /* user mode: the allocator probes */
 };
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -124,8 +123,9 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 	};
 	int err;
 
-	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too. */
-	if (p->syms)
+	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too;
+	 * not through a parent's maps that a child shares (the parent may have exec'ed) */
+	if (p->syms && !p->syms_shared)
 		syms__refresh(p->syms);
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
@@ -155,7 +155,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 	return err;
 }
 
-static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
+static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *session)
 {
 	struct ualloc_bpf *skel;
 	__u8 one = 1;
@@ -167,8 +167,8 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool *session)
 		return -errno;
 	skel->rodata->sample_bytes = env.sample_bytes;
 	skel->rodata->follow = env.follow;
-	skel->rodata->no_hold_pid = env.pid;
 	skel->rodata->target_pid = pid;
+	skel->rodata->holds = launched;
 	skel->rodata->wakeup_bytes = (env.ringbuf_mb << 20) / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, env.ringbuf_mb << 20);
 	if (err)
@@ -221,8 +221,6 @@ static int report_all(struct ctx *c, bool all_final, bool last)
 		struct proc *p = ps->v[i];
 		bool final = all_final || (p->ppid && (p->exited || p->execed));
 
-		if (!p->exited)
-			proc__check_allocator(p, c->probes);
 		err = print_report(c, p, final, last || final);
 		if (final && p->ppid && !all_final)
 			procs__remove(ps, p);
@@ -271,24 +269,39 @@ static int trace_loop(struct events *ev, struct ctx *c)
 	return report_all(c, true, true);
 }
 
+/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
+ * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
+static void release_holds(struct ualloc_bpf *skel, struct events *ev)
+{
+	if (!skel || !ev->rb)
+		return;
+	skel->bss->holds_off = true;
+	usleep(10000);
+	events__poll(ev, 0);
+}
+
 /*
  * The command's exit status, as a shell gives it. After Ctrl-C it has had the same SIGINT
- * from the terminal; one that outlives the tracer's end by a second is sent SIGTERM.
+ * from the terminal; one that outlives the tracer's end by a second is sent SIGTERM. Events
+ * are read meanwhile: one still held (a child at exec) must be continued.
  */
-static int finish_command(struct target *t)
+static int finish_command(struct target *t, struct events *ev)
 {
 	int i, status;
+	pid_t r;
 
-	for (i = 0; exiting && i < 100; i++) {
-		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+	for (i = 0;; i++) {
+		r = waitpid(t->pid, &status, WNOHANG);
+		if (r == t->pid) {
 			t->launched = false;
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		}
-		usleep(10000);
+		if (r < 0)
+			return 0;
+		if (exiting && i == 100)
+			kill(t->pid, SIGTERM);
+		events__poll(ev, 10);
 	}
-	if (exiting)
-		kill(t->pid, SIGTERM);
-	return target__wait(t);
 }
 
 static int open_target(struct target *t)
@@ -316,7 +329,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	struct probes_opts po = {
 		.obj = env.obj_path,
 		.prefix = env.sym_prefix,
-		.hold_exit = t->launched || env.follow,
+		.hold_exit = t->launched,
 		.verbose = env.verbose,
 	};
 	int err;
@@ -327,7 +340,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		.debug_dir = env.debug_dir,
 		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
-	err = setup_bpf(skel, t->pid, &probes->session);
+	err = setup_bpf(skel, t->pid, t->launched, &probes->session);
 	if (err)
 		return err;
 	if (env.follow) {
@@ -349,7 +362,6 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		return err;
 	}
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
-	c->probes = probes;
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
 		t->pid, t->comm, env.follow ? " and its children" : "", probes->alloc_obj,
@@ -398,7 +410,6 @@ int main(int argc, char **argv)
 	struct output out = {};
 	struct ctx c = {.out = &out};
 	struct proc *p;
-	unsigned int i;
 	int err, fd, status = 0;
 
 	err = options__parse(argc, argv);
@@ -444,7 +455,6 @@ int main(int argc, char **argv)
 	}
 	ev.any_pid = env.kernel;
 	ev.follow = env.follow;
-	ev.probes = c.probes;
 	if (env.follow && skel) {
 		follow = follow__new(skel->obj, &probes, env.verbose);
 		if (!follow) {
@@ -461,26 +471,21 @@ int main(int argc, char **argv)
 	}
 	p->start_ms = tracker__now_ms(p->tracker, mono_ns());
 	err = trace_loop(&ev, &c);
+	release_holds(skel, &ev);
 	if (t.launched)
-		status = finish_command(&t);
+		status = finish_command(&t, &ev);
 
 cleanup:
-	if (skel && ev.rb) {
-		/* no new holds; continue those whose events are still in the ring */
-		skel->bss->holds_off = true;
-		events__poll(&ev, 0);
-	}
+	release_holds(skel, &ev);
 	events__close(&ev);
 	follow__free(follow);
 	probes__detach(&probes);
 	ualloc_bpf__destroy(skel);
 	kmode__free(km);
 	output__close(&out);
-	/* never leave a process stopped in exit() (the target, or a child with -f) */
-	for (i = 0; i < c.procs.n; i++)
-		if (c.procs.v[i]->ppid || (t.launched && t.pid > 0))
-			kill(c.procs.v[i]->pid, SIGCONT);
 	procs__free(&c.procs);
+	if (t.launched && t.pid > 0)
+		kill(t.pid, SIGCONT); /* our own child: never left stopped */
 	target__free(&t);
 	if (err == -EPIPE)
 		return status;

@@ -465,18 +465,6 @@ int probes__serve_objs(const struct probes *p, const struct target *t, char *obj
 	return err;
 }
 
-int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size)
-{
-	struct target t;
-	int err;
-
-	err = target__open_pid(&t, pid);
-	if (!err)
-		err = probes__serve_objs(p, &t, obj, size);
-	target__free(&t);
-	return err;
-}
-
 void probes__detach(struct probes *p)
 {
 	int i;

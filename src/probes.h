@@ -51,11 +51,10 @@ struct probes_opts {
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
 		   const struct probes_opts *opts);
 /*
- * -f: whether the allocator that serves malloc for pid (a child that has exec'ed) is a file
- * probed already. 1 yes, 0 no (its path in obj), negative errno (gone, no malloc found).
+ * -f: whether the allocator that serves malloc among the objects t lists (a process that has
+ * exec'ed: from its loader's --list) is a file probed already. 1 yes, 0 no (its path in obj),
+ * negative errno (no malloc found).
  */
-int probes__serve(const struct probes *p, pid_t pid, char *obj, size_t size);
-/* The same for the objects t lists (a process stopped at its exec: from its --list). */
 int probes__serve_objs(const struct probes *p, const struct target *t, char *obj, size_t size);
 void probes__detach(struct probes *p);
 

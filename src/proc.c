@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "history.h"
 #include "klabels.h"
-#include "probes.h"
 #include "proc.h"
 #include "procstat.h"
 #include "stacks.h"
@@ -50,20 +48,6 @@ int proc__exec(struct proc *p)
 	if (!procstat__rss_anon(p->pid, &p->rss_anon_start))
 		p->rss_anon_prev = p->rss_anon_start;
 	return 0;
-}
-
-void proc__check_allocator(struct proc *p, const struct probes *pr)
-{
-	char obj[4096];
-
-	if (!p->exec_check || !pr)
-		return;
-	p->exec_check = false;
-	if (probes__serve(pr, p->pid, obj, sizeof(obj)) == 0)
-		fprintf(stderr,
-			"leaktrace: pid %d (%s) exec'ed a program whose malloc is in %s, which is "
-			"not probed: its heap is not traced (trace it with -p %d)\n",
-			p->pid, p->comm, obj, p->pid);
 }
 
 void proc__free(struct proc *p)

@@ -13,7 +13,6 @@ struct syms;
 struct syms_opts;
 struct history;
 struct klabels;
-struct probes;
 
 struct proc {
 	pid_t pid;
@@ -32,7 +31,6 @@ struct proc {
 	struct klabels *klabels; /* kernel mode: what each allocation holds */
 	bool exited;
 	bool execed;
-	bool exec_check; /* -f: exec'ed since; is its allocator one the probes cover? */
 	uint64_t nr_events;
 	uint64_t oom; /* events dropped because userspace ran out of memory */
 };
@@ -41,11 +39,6 @@ struct proc {
 struct proc *proc__new(pid_t pid, uint64_t now_ns);
 /* The image was replaced (exec): what the old one held is gone; maps are read anew. */
 int proc__exec(struct proc *p);
-/*
- * -f: a process that has exec'ed inherits the probes of the files they are in; say so once,
- * on stderr, when its malloc is served by a file not probed (its heap is not traced).
- */
-void proc__check_allocator(struct proc *p, const struct probes *pr);
 void proc__free(struct proc *p);
 
 struct procs {

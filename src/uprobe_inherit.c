@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include "procstat.h"
@@ -121,6 +122,7 @@ static int list_threads(struct uprobe_inherit *ui, pid_t pid)
 int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 {
 	static unsigned int opened;
+	struct rlimit rl;
 	const char *tracing;
 
 	memset(ui, 0, sizeof(*ui));
@@ -130,6 +132,11 @@ int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 		return -ENOENT;
 	}
 	snprintf(ui->tracing, sizeof(ui->tracing), "%s", tracing);
+	/* a perf event per probe and thread: a 50-thread server passes the usual 1024 */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	/* tracefs names are the machine's: one group per set, named for this process */
 	if (opened++)
 		snprintf(ui->group, sizeof(ui->group), GROUP_PREFIX "%d_%u", getpid(), opened);
@@ -182,13 +189,17 @@ int uprobe_inherit__attach(struct uprobe_inherit *ui, struct bpf_program *prog, 
 			   uint64_t offset, bool retprobe, struct bpf_link **link)
 {
 	char event[16], cmd[4400];
-	int i, id, fd, prog_fd, err;
+	int i, id, fd, prog_fd, err, *ids;
 
 	if (strpbrk(path, " \t\n"))
 		return -EINVAL; /* tracefs cannot name it */
 	snprintf(event, sizeof(event), "p%d", ui->nr_events);
 	snprintf(cmd, sizeof(cmd), "%c:%s/%s %s:0x%llx\n", retprobe ? 'r' : 'p', ui->group, event,
 		 path, (unsigned long long)offset);
+	ids = realloc(ui->ids, (ui->nr_events + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	ui->ids = ids;
 	err = uprobe_events_write(ui, cmd);
 	if (err)
 		return err;
@@ -196,6 +207,7 @@ int uprobe_inherit__attach(struct uprobe_inherit *ui, struct bpf_program *prog, 
 	id = read_event_id(ui, ui->group, event);
 	if (id < 0)
 		return id;
+	ui->ids[ui->nr_events - 1] = id;
 	prog_fd = perf_open(id, ui->tids[0], false);
 	if (prog_fd < 0)
 		return prog_fd;
@@ -225,6 +237,27 @@ err_close:
 	return err;
 }
 
+int uprobe_inherit__add_task(struct uprobe_inherit *ui, pid_t pid)
+{
+	int i, j, fd, err;
+
+	free(ui->tids);
+	ui->tids = NULL;
+	ui->nr_tids = 0;
+	err = list_threads(ui, pid);
+	for (i = 0; !err && i < ui->nr_events; i++) {
+		for (j = 0; !err && j < ui->nr_tids; j++) {
+			fd = perf_open(ui->ids[i], ui->tids[j], true);
+			if (fd == -ESRCH)
+				continue;
+			err = fd < 0 ? fd : keep_fd(ui, fd);
+			if (err && fd >= 0)
+				close(fd);
+		}
+	}
+	return err;
+}
+
 void uprobe_inherit__close(struct uprobe_inherit *ui)
 {
 	int i;
@@ -234,6 +267,7 @@ void uprobe_inherit__close(struct uprobe_inherit *ui)
 	if (ui->nr_events)
 		remove_group(ui, ui->group);
 	free(ui->fds);
+	free(ui->ids);
 	free(ui->tids);
 	memset(ui, 0, sizeof(*ui));
 }

@@ -20,6 +20,7 @@ struct uprobe_inherit {
 	char group[32];	  /* tracefs event group: leaktrace_PID */
 	char tracing[64]; /* tracefs mount point */
 	int nr_events;	  /* tracefs events created: GROUP/pN */
+	int *ids;	  /* their perf event ids */
 	pid_t *tids;	  /* the target's threads when tracing began */
 	int nr_tids;
 	int *fds; /* perf events without a program: one per event and other thread */
@@ -38,6 +39,11 @@ int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid);
  */
 int uprobe_inherit__attach(struct uprobe_inherit *ui, struct bpf_program *prog, const char *path,
 			   uint64_t offset, bool retprobe, struct bpf_link **link);
+/*
+ * Make the probes attached so far fire in pid too (and what it forks): inherited events on
+ * each of its threads. 0 or negative errno.
+ */
+int uprobe_inherit__add_task(struct uprobe_inherit *ui, pid_t pid);
 /* Close the events and remove them from tracefs; call after destroying the links. */
 void uprobe_inherit__close(struct uprobe_inherit *ui);
 

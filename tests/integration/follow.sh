@@ -139,12 +139,16 @@ test_follow_leaves_no_tracefs_events() {
 # A child that execs a program on the same libc keeps its inherited probes; one whose malloc
 # is in a file not probed (jemalloc here) is held at its exec and probed before it runs.
 test_follow_exec_children_through_a_shell() {
-	local rc=0 je gl tc p t=$OUTPUT/tests
+	local rc=0 je je2 gl tc p t=$OUTPUT/tests
 	PROGS_NO_WAIT=1 timeout 120 "$LT" -f -T 1000 60 -- bash -c \
-		"'$t/leaker-jemalloc' > '$TDIR/je.out'; '$t/leaker' > '$TDIR/gl.out'; '$t/leaker-tcmalloc' > '$TDIR/tc.out'; true" \
+		"'$t/leaker-jemalloc' > '$TDIR/je.out'; '$t/leaker' > '$TDIR/gl.out'; '$t/leaker-tcmalloc' > '$TDIR/tc.out'; '$t/leaker-jemalloc' > '$TDIR/je2.out'; true" \
 		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
 	expect_eq "exit status" "$rc" 0
 	je=$(awk '/^ready/ {print $2}' "$TDIR/je.out")
+	je2=$(awk '/^ready/ {print $2}' "$TDIR/je2.out")
+	# the second jemalloc program joins the probes made for the first: nothing fires twice
+	grep -q "pid $je2 (leaker-jemalloc) exec'ed a program allocating through .*libjemalloc.so.2: probed$" \
+		"$TDIR/lt.err" || die "second jemalloc child: $(cat "$TDIR/lt.err")"
 	gl=$(awk '/^ready/ {print $2}' "$TDIR/gl.out")
 	tc=$(awk '/^ready/ {print $2}' "$TDIR/tc.out")
 	grep -q "pid $tc (leaker-tcmalloc) exec'ed a program allocating through .*libtcmalloc.so.4: [0-9]* probes added" \
@@ -153,7 +157,7 @@ test_follow_exec_children_through_a_shell() {
 		"$TDIR/lt.err" || die "jemalloc child not probed: $(cat "$TDIR/lt.err")"
 	grep -q "pid $gl .*probes added" "$TDIR/lt.err" && die "glibc child probed again"
 	grep -q "not probed" "$TDIR/lt.err" && die "$(cat "$TDIR/lt.err")"
-	for p in "$je" "$gl" "$tc"; do
+	for p in "$je" "$gl" "$tc" "$je2"; do
 		expect_eq "$p: leak_malloc" "$(stat_of "$p" leak_malloc bytes)" 10000
 		expect_eq "$p: leak_calloc" "$(stat_of "$p" leak_calloc bytes)" 5000
 		expect_eq "$p: leak_realloc" "$(stat_of "$p" leak_realloc bytes)" 12000
@@ -162,4 +166,19 @@ test_follow_exec_children_through_a_shell() {
 		expect_eq "$p: missed frees" "$(header_stat missed_frees "$TDIR/proc.$p")" 0
 	done
 	grep -q "^\[[0-9:]*\] pid $gl (leaker, child of " "$TDIR/lt.out" || die "no report of $gl"
+}
+
+# A vfork child runs in its parent's memory, so the parent's probes fire in it; one that
+# calls _exit() after a failed exec must not be held (the parent is blocked in vfork).
+test_holds_never_strand_a_vfork_child() {
+	local rc pid
+	for f in "" -f; do
+		rc=0
+		timeout 30 "$LT" $f -T 5 60 -- "$OUTPUT/tests/vforker" > "$TDIR/lt.out" \
+			2> "$TDIR/lt.err" < /dev/null || rc=$?
+		expect_eq "exit status (leaktrace $f)" "$rc" 0
+		grep -q '^vforked 3' "$TDIR/lt.out" || die "$f: $(cat "$TDIR/lt.err")"
+		pid=$(sed -n 's/^leaktrace: tracing pid \([0-9]*\).*/\1/p' "$TDIR/lt.err")
+		expect_eq "leak_before_vfork ($f)" "$(stat_of "$pid" leak_before_vfork bytes)" 300
+	done
 }
