@@ -637,7 +637,13 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 const volatile bool holds = false;
 /* set by userspace as it ends: nobody is stopped any more, none would be continued */
 bool holds_off;
-__u32 exit_held_pid; /* exit() calls _exit(), which is probed too: one hold */
+/* processes held in exit() already: exit() calls _exit(), which is probed too */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} exit_held SEC(".maps");
 
 static __always_inline bool hold(__u32 type, __u32 kind)
 {
@@ -658,11 +664,12 @@ SEC("uprobe")
 int BPF_KPROBE(exit_enter)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
 
-	if (exit_held_pid == pid)
+	if (bpf_map_lookup_elem(&exit_held, &pid))
 		return 0;
 	if (hold(LT_EV_EXITING, 0))
-		exit_held_pid = pid;
+		bpf_map_update_elem(&exit_held, &pid, &one, BPF_ANY);
 	return 0;
 }
 
@@ -680,6 +687,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	emit_range(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	bpf_map_delete_elem(&exit_held, &pid);
 	if (follow)
 		bpf_map_delete_elem(&pids, &pid); /* its pid may be reused by anyone */
 	return 0;
