@@ -41,43 +41,12 @@ static __always_inline void stat_inc(enum lt_stat s)
 		__sync_fetch_and_add(&stats[s], 1);
 }
 
-/* The per-CPU scratch event, its header filled for the current task; NULL never in practice. */
-static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
+/* The header of a record for the current task; no frames yet. */
+static __always_inline void header_fill(struct lt_event *e, __u32 type, __u32 kind, __u64 addr,
+					__u64 size, __u64 old_addr, __u64 detail)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0;
-	struct lt_event *e;
 
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
-		return NULL;
-	e->type = type;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = 0;
-	e->size = 0;
-	e->old_addr = 0;
-	e->detail = 0;
-	e->nr_frames = 0;
-	e->stack_err = 0;
-	return e;
-}
-
-/* A record with no stack (frees, unmaps, lifecycle), reserved and filled; NULL (counted)
- * when the ring is full. */
-static __always_inline struct lt_event *header_reserve(__u32 type, __u32 kind, __u64 addr,
-						       __u64 size, __u64 old_addr, __u64 detail)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct lt_event *e;
-
-	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
-	if (!e) {
-		stat_inc(LT_ST_RINGBUF_DROP);
-		return NULL;
-	}
 	e->type = type;
 	e->kind = kind;
 	e->pid = id >> 32;
@@ -89,6 +58,33 @@ static __always_inline struct lt_event *header_reserve(__u32 type, __u32 kind, _
 	e->detail = detail;
 	e->nr_frames = 0;
 	e->stack_err = 0;
+}
+
+/* The per-CPU scratch event, its header filled for the current task; NULL never in practice. */
+static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
+{
+	__u32 zero = 0;
+	struct lt_event *e;
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (e)
+		header_fill(e, type, kind, 0, 0, 0, 0);
+	return e;
+}
+
+/* A record with no stack (frees, unmaps, lifecycle), reserved and filled; NULL (counted)
+ * when the ring is full. */
+static __always_inline struct lt_event *header_reserve(__u32 type, __u32 kind, __u64 addr,
+						       __u64 size, __u64 old_addr, __u64 detail)
+{
+	struct lt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
+	if (!e) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return NULL;
+	}
+	header_fill(e, type, kind, addr, size, old_addr, detail);
 	return e;
 }
 

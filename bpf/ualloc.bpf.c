@@ -467,12 +467,6 @@ static __always_inline bool syscall_args_take(__u32 nr, struct syscall_args *out
 	return out->nr == nr;
 }
 
-static __always_inline void emit_range(__u32 type, __u32 kind, __u64 addr, __u64 size,
-				       __u64 new_addr, __u64 new_size)
-{
-	emit_header(type, kind, addr, size, new_addr, new_size);
-}
-
 enum { NR_MMAP = 9, NR_MUNMAP = 11, NR_MREMAP = 25 };
 
 SEC("tp/syscalls/sys_enter_mmap")
@@ -598,7 +592,7 @@ int munmap_exit(struct syscall_trace_exit *ctx)
 	struct syscall_args a;
 
 	if (syscall_args_take(NR_MUNMAP, &a) && BPF_CORE_READ(ctx, ret) == 0)
-		emit_range(LT_EV_MUNMAP, LT_K_MMAP, a.a0, a.a1, 0, 0);
+		emit_header(LT_EV_MUNMAP, LT_K_MMAP, a.a0, a.a1, 0, 0);
 	return 0;
 }
 
@@ -621,7 +615,7 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 		return 0;
 	}
 	/* userspace moves a tracked range; the old range is released either way */
-	emit_range(LT_EV_MUNMAP, LT_K_MREMAP, a.a0, a.a1, ret, a.a2);
+	emit_header(LT_EV_MUNMAP, LT_K_MREMAP, a.a0, a.a1, ret, a.a2);
 	return 0;
 }
 
@@ -686,7 +680,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	bpf_map_delete_elem(&inflight, &tid);
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	emit_range(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	emit_header(LT_EV_EXIT, 0, 0, 0, 0, 0);
 	bpf_map_delete_elem(&exit_held, &pid);
 	if (follow)
 		bpf_map_delete_elem(&pids, &pid); /* its pid may be reused by anyone */
@@ -714,7 +708,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 		return 0;
 	}
-	emit_range(LT_EV_EXEC, 0, 0, 0, 0, 0);
+	emit_header(LT_EV_EXEC, 0, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -731,7 +725,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	/* before the child first runs: its syscalls are traced from its first one */
 	if (follow && bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
 		stat_inc(LT_ST_PIDS_FULL);
-	emit_range(LT_EV_FORK, 0, cpid, 0, 0, 0);
+	emit_header(LT_EV_FORK, 0, cpid, 0, 0, 0);
 	return 0;
 }
 
