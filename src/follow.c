@@ -55,18 +55,12 @@ static void image__free(struct image *im)
 static struct image *image_of(struct follow *f, const struct target *t, const char *obj)
 {
 	char path[4200];
-	struct stat st;
 	unsigned int i;
-	int j;
 
 	target__path(t, obj, path, sizeof(path));
-	if (stat(path, &st))
-		return NULL;
 	for (i = 0; i < f->nr_images; i++)
-		for (j = 0; j < f->images[i]->probes.nr_files; j++)
-			if (f->images[i]->probes.files[j].dev == st.st_dev &&
-			    f->images[i]->probes.files[j].ino == st.st_ino)
-				return f->images[i];
+		if (probes__covers(&f->images[i]->probes, path) == 1)
+			return f->images[i];
 	return NULL;
 }
 

@@ -156,6 +156,23 @@ static int objs__server(struct objs *o, const char *sym)
 	return -1;
 }
 
+/* The target's objects in resolution order, first (-O) ahead of them when given. */
+static struct objs *objs__new(const struct target *t, const char *first)
+{
+	struct objs *o = calloc(1, sizeof(*o));
+	int i;
+
+	if (!o)
+		return NULL;
+	o->t = t;
+	if (first)
+		o->path[o->n++] = first;
+	for (i = 0; i < t->nr_objs; i++)
+		if (!first || strcmp(first, t->objs[i]))
+			o->path[o->n++] = t->objs[i];
+	return o;
+}
+
 static void objs__close(struct objs *o)
 {
 	int i;
@@ -225,6 +242,13 @@ static bool probed_file(const struct probes *p, const struct stat *st)
 	return false;
 }
 
+int probes__covers(const struct probes *p, const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -errno : probed_file(p, &st);
+}
+
 static void remember_file(struct probes *p, const char *path)
 {
 	struct stat st;
@@ -243,7 +267,6 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 	const struct probes *covered = opts->covered;
 	bool verbose = opts->verbose;
 	char path[4200];
-	struct stat st;
 	size_t off;
 	int j, err;
 
@@ -265,7 +288,7 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 				? ", emulated"
 				: ", single-stepped");
 	target__path(o->t, o->path[i], path, sizeof(path));
-	if (covered && !stat(path, &st) && probed_file(covered, &st))
+	if (covered && probes__covers(covered, path) == 1)
 		return 0; /* an exec'ed child's inherited probes are there already */
 	remember_file(p, path);
 	if (p->session && ap->ret)
@@ -411,15 +434,9 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 	char sym[128];
 	int i, err;
 
-	o = calloc(1, sizeof(*o));
+	o = objs__new(t, opts->obj);
 	if (!o)
 		return -ENOMEM;
-	o->t = t;
-	if (opts->obj)
-		o->path[o->n++] = opts->obj;
-	for (i = 0; i < t->nr_objs; i++)
-		if (!opts->obj || strcmp(opts->obj, t->objs[i]))
-			o->path[o->n++] = t->objs[i];
 
 	snprintf(sym, sizeof(sym), "%smalloc", prefix);
 	i = opts->obj ? 0 : objs__server(o, sym);
@@ -442,23 +459,19 @@ out:
 int probes__serve_objs(const struct probes *p, const struct target *t, char *obj, size_t size)
 {
 	struct objs *o;
-	struct stat st;
 	char path[4200];
 	int i, err;
 
-	o = calloc(1, sizeof(*o));
+	o = objs__new(t, NULL);
 	if (!o)
 		return -ENOMEM;
-	o->t = t;
-	for (i = 0; i < t->nr_objs; i++)
-		o->path[o->n++] = t->objs[i];
 	i = objs__server(o, "malloc");
 	if (i < 0) {
 		err = -ENOENT;
 	} else {
 		snprintf(obj, size, "%s", o->path[i]);
 		target__path(t, o->path[i], path, sizeof(path));
-		err = stat(path, &st) ? -errno : probed_file(p, &st);
+		err = probes__covers(p, path);
 	}
 	objs__close(o);
 	free(o);

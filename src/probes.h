@@ -50,6 +50,8 @@ struct probes_opts {
  */
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
 		   const struct probes_opts *opts);
+/* Whether the file at path is one these probes are in: 1 yes, 0 no, negative errno. */
+int probes__covers(const struct probes *p, const char *path);
 /*
  * -f: whether the allocator that serves malloc among the objects t lists (a process that has
  * exec'ed: from its loader's --list) is a file probed already. 1 yes, 0 no (its path in obj),
