@@ -273,8 +273,8 @@ static int trace_loop(struct events *ev, struct ctx *c)
  * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
 static void release_holds(struct ualloc_bpf *skel, struct events *ev)
 {
-	if (!skel || !ev->rb)
-		return;
+	if (!skel || !ev->rb || skel->bss->holds_off)
+		return; /* done already (after the trace loop; cleanup calls again) */
 	skel->bss->holds_off = true;
 	usleep(10000);
 	events__poll(ev, 0);

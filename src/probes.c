@@ -270,6 +270,9 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 	size_t off;
 	int j, err;
 
+	target__path(o->t, o->path[i], path, sizeof(path));
+	if (covered && probes__covers(covered, path) == 1)
+		return 0; /* an exec'ed child's inherited probes are there already */
 	for (j = 0; j < p->nr_sites; j++)
 		if (p->sites[j].obj == i && p->sites[j].file_off == fn->file_off)
 			return 0;
@@ -287,9 +290,6 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 			placement__emulated(fn->code + off, fn->code_len - off)
 				? ", emulated"
 				: ", single-stepped");
-	target__path(o->t, o->path[i], path, sizeof(path));
-	if (covered && probes__covers(covered, path) == 1)
-		return 0; /* an exec'ed child's inherited probes are there already */
 	remember_file(p, path);
 	if (p->session && ap->ret)
 		err = attach_session(p, obj, path, ap->entry, fn->file_off + off, o->t->pid);
