@@ -1,27 +1,59 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Helpers for the integration tests: start a ground-truth program, trace it, read the report.
+# tests/run.sh runs each tests/integration/*.sh in a shell of its own, each test_* function of
+# it in a subshell with `set -e`: a test passes when it returns, fails at `die` or at any
+# command that fails outside a condition, and is skipped at `skip REASON`.
 PASSED=0
 FAILED=0
 SKIPPED=0
 
 pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' <<< "$2"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $1: $2"; }
+# skip NAME REASON: counted as a skip. Inside a test, skip REASON... ends the test as skipped.
+skip() {
+	if [ -n "${IN_TEST:-}" ]; then
+		echo "skip: $*"
+		exit 77
+	fi
+	SKIPPED=$((SKIPPED + 1))
+	echo "skip - $1: $2"
+}
 summary() {
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ]
 }
 
-# run_test FN: run one test function in a subshell; it fails by calling `die MSG`.
+# run_test FN: run one test function in a subshell with errexit (not under a condition, where
+# bash would ignore it); its output is kept in $TDIR/test.log and shown if it fails. Appends
+# "SECONDS NAME RESULT" to $TIMES when set.
 run_test() {
-	local fn=$1 out
+	local fn=$1 rc t0 secs result
 	TDIR="$WORK/$fn"
 	mkdir -p "$TDIR"
-	if out=$( (set -e; TDIR="$TDIR"; "$fn") 2>&1 ); then
-		pass "${fn#test_}"
-	else
-		fail "${fn#test_}" "$out"
-	fi
+	t0=$EPOCHREALTIME
+	(
+		set -e
+		IN_TEST=1
+		"$fn"
+	) > "$TDIR/test.log" 2>&1 < /dev/null
+	rc=$?
+	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	case $rc in
+	0)
+		result=ok
+		pass "${fn#test_} (${secs} s)"
+		;;
+	77)
+		result=skip
+		skip "${fn#test_} (${secs} s)" "$(sed -n 's/^skip: //p' "$TDIR/test.log" | tail -n 1)"
+		;;
+	*)
+		result=FAIL
+		fail "${fn#test_} (${secs} s)" "$(cat "$TDIR/test.log")"
+		;;
+	esac
+	[ -z "${TIMES:-}" ] || printf '%s\t%s\t%s\n' "$secs" "${TEST_FILE:+$TEST_FILE/}${fn#test_}" \
+		"$result" >> "$TIMES"
 	cleanup_procs
 }
 
@@ -80,15 +112,22 @@ stop_tracer() {
 	wait "$LT_PID" || LT_RC=$?
 }
 
-# The last report of $TDIR/lt.out (or FILE).
+# The last report of $TDIR/lt.out (or FILE): from its header line on. Fails, saying so on
+# stderr, when FILE holds no report.
 last_report() {
-	awk '/^\[[0-9:]+\] (pid|kernel)/{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "${1:-$TDIR/lt.out}"
+	local f=${1:-$TDIR/lt.out}
+	grep -qE '^\[[0-9:]+\] (pid|kernel)' "$f" 2> /dev/null ||
+		{ echo "no report in $f: $(head -c 300 "$f" 2> /dev/null)" >&2; return 1; }
+	awk '/^\[[0-9:]+\] (pid|kernel)/{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "$f"
 }
 
 # site_stat FUNC bytes|count [FILE]: sum over the last report's stacks whose allocation site,
 # the first frame outside libc and ld.so (glibc's, or musl's libc.so, its own loader), is FUNC.
 site_stat() {
-	last_report "${3:-}" | awk -v fn="$1" -v what="$2" '
+	local r
+	case $2 in bytes | count) ;; *) echo "site_stat: bytes or count, not '$2'" >&2; return 1 ;; esac
+	r=$(last_report "${3:-}") || return 1
+	awk -v fn="$1" -v what="$2" '
 		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
 			b = $1; c = $4; want = 1; next }
 		want && /^\t\t/ {
@@ -96,13 +135,16 @@ site_stat() {
 			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
 			if (f == fn) { bytes += b; count += c }
 			want = 0 }
-		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }'
+		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }' <<< "$r"
 }
 
 # kstacks FUNC [UNLESS]: "KIND COUNT BYTES" for each stack of the last report with a frame in
 # FUNC and none in UNLESS (kernel reports: KIND is kmalloc, slab:NAME, page_order_N, percpu).
+# Fails when there is no report: take its output with VAR=$(kstacks ...), not in a condition.
 kstacks() {
-	last_report | awk -v fn="$1" -v unless="${2:-}" '
+	local r
+	r=$(last_report) || return 1
+	awk -v fn="$1" -v unless="${2:-}" '
 		function flush() { if (hit && !veto) print kind, c, b; hit = 0; veto = 0 }
 		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
 			flush(); b = $1; c = $4
@@ -110,24 +152,27 @@ kstacks() {
 			gsub(/ /, "_", kind); next }
 		/^\t\t/ { f = $1; sub(/\+0x[0-9a-f]+$/, "", f); hit = hit || f == fn
 			veto = veto || f == unless }
-		END { flush() }'
+		END { flush() }' <<< "$r"
 }
 
-# header_stat FIELD [FILE]: a number from the last report's header line
-# (bytes, allocations, stacks, lost_events, lost_stacks, unknown_frees, missed_frees)
+# header_stat FIELD [FILE]: a number from the last report's header line (bytes, allocations,
+# stacks, lost_events, lost_stacks, untracked_threads, oom, unknown_frees, missed_frees).
+# A header that does not parse, or an unknown FIELD, fails with a message on stderr.
+HEADER_RE='^\[[0-9:]+\] [^:]+: ([0-9]+) bytes in ([0-9]+) allocations from ([0-9]+) stacks; '
+HEADER_RE+='lost: ([0-9]+) events, ([0-9]+) stacks, ([0-9]+) untracked threads, ([0-9]+) out of '
+HEADER_RE+='memory; unknown frees: ([0-9]+), missed frees: ([0-9]+)$'
+HEADER_FIELDS=(bytes allocations stacks lost_events lost_stacks untracked_threads oom unknown_frees
+	missed_frees)
 header_stat() {
-	last_report "${2:-}" | head -n 1 | awk -v f="$1" '{
-		if (match($0, /: [0-9]+ bytes in/)) bytes = substr($0, RSTART + 2, RLENGTH - 11)
-		if (match($0, /in [0-9]+ allocations/)) allocs = substr($0, RSTART + 3, RLENGTH - 15)
-		if (match($0, /from [0-9]+ stacks/)) stacks = substr($0, RSTART + 5, RLENGTH - 12)
-		if (match($0, /lost: [0-9]+ events/)) lev = substr($0, RSTART + 6, RLENGTH - 13)
-		if (match($0, /events, [0-9]+ stacks/)) lst = substr($0, RSTART + 8, RLENGTH - 15)
-		if (match($0, /unknown frees: [0-9]+/)) uf = substr($0, RSTART + 15)
-		if (match($0, /missed frees: [0-9]+/)) mf = substr($0, RSTART + 14)
-		v["bytes"] = bytes; v["allocations"] = allocs; v["stacks"] = stacks
-		v["lost_events"] = lev; v["lost_stacks"] = lst
-		v["unknown_frees"] = uf + 0; v["missed_frees"] = mf + 0
-		print v[f] + 0 }'
+	local r h i
+	r=$(last_report "${2:-}") || return 1
+	h=${r%%$'\n'*}
+	[[ $h =~ $HEADER_RE ]] || { echo "header_stat: header does not parse: '$h'" >&2; return 1; }
+	for i in "${!HEADER_FIELDS[@]}"; do
+		[ "${HEADER_FIELDS[$i]}" = "$1" ] && { echo "${BASH_REMATCH[$((i + 1))]}"; return 0; }
+	done
+	echo "header_stat: no field '$1' (${HEADER_FIELDS[*]})" >&2
+	return 1
 }
 
 # expect_eq WHAT GOT WANT
