@@ -30,6 +30,14 @@ run_test() {
 	local fn=$1 rc t0 secs result
 	TDIR="$WORK/$fn"
 	mkdir -p "$TDIR"
+	if [ -n "${SUITE_LOCK:-}" ]; then
+		# shared with the tests of other files running at once; the gate lets a test that
+		# waits to run alone stop new ones from starting
+		exec {GATE_FD}>> "$SUITE_LOCK.gate" {LOCK_FD}>> "$SUITE_LOCK"
+		flock -x "$GATE_FD"
+		flock -s "$LOCK_FD"
+		flock -u "$GATE_FD"
+	fi
 	t0=$EPOCHREALTIME
 	(
 		set -e
@@ -37,6 +45,11 @@ run_test() {
 		"$fn"
 	) > "$TDIR/test.log" 2>&1 < /dev/null
 	rc=$?
+	if [ -n "${SUITE_LOCK:-}" ]; then
+		# unlocked here: what the test started (and cleanup_procs kills) shares these files
+		flock -u "$LOCK_FD"
+		exec {GATE_FD}>&- {LOCK_FD}>&-
+	fi
 	secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	case $rc in
 	0)
@@ -55,6 +68,16 @@ run_test() {
 	[ -z "${TIMES:-}" ] || printf '%s\t%s\t%s\n' "$secs" "${TEST_FILE:+$TEST_FILE/}${fn#test_}" \
 		"$result" >> "$TIMES"
 	cleanup_procs
+}
+
+# run_alone: called first in a test that must not overlap tests of other files (JOBS > 1): it
+# measures time or memory, or watches something system-wide. Waits for the others to end.
+run_alone() {
+	[ -n "${SUITE_LOCK:-}" ] || return 0
+	flock -u "$LOCK_FD"
+	flock -x "$GATE_FD"
+	flock -x "$LOCK_FD"
+	flock -u "$GATE_FD"
 }
 
 PIDS_FILE() { echo "$WORK/pids"; }

@@ -3,7 +3,9 @@
 # The test suite: unit tests, then integration tests that run the real tracer (root, real BPF)
 # against ground-truth programs. Ends with "N passed, N failed, N skipped".
 # TESTS=REGEX runs only the integration tests whose name matches (e.g. TESTS='bad|stress').
-# JOBS=N runs up to N integration files at once (default 1).
+# JOBS=N runs up to N integration files at once (default 3: most of a test's time is the
+# kernel unregistering uprobes as the tracer exits, time in which the CPU is free); a test that
+# must not overlap others calls run_alone.
 #
 # Each tests/integration/*.sh runs in a bash of its own, in a session of its own: what a file
 # leaves running is killed with its session before the next file starts. That shell sources
@@ -30,9 +32,9 @@ run_file() {
 		[ "$fn" = "$f" ] || . "$fn"
 	done
 	. "$f"
-	shopt -s extdebug
-	for fn in $(declare -F | awk '$3 ~ /^test_/ {print $3}'); do
-		[ "$(declare -F "$fn" | cut -d' ' -f3-)" = "$f" ] || continue
+	shopt -s extdebug # declare -F NAME...: "NAME LINE FILE"
+	for fn in $(declare -F $(compgen -A function test_) | awk -v f="$f" '$3 == f {print $1}' |
+		sort); do
 		[ -n "${TESTS:-}" ] && ! [[ $fn =~ $TESTS ]] && continue
 		run_test "$fn"
 	done
@@ -46,6 +48,8 @@ fi
 
 export WORK=$(mktemp -d /tmp/leaktrace-tests.XXXXXX)
 export RESULTS=$WORK/results TIMES=$WORK/results/times
+export JOBS=${JOBS:-3}
+[ "$JOBS" -le 1 ] || export SUITE_LOCK=$WORK/results/lock
 mkdir -p "$RESULTS"
 : > "$TIMES"
 [ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$WORK"' EXIT
