@@ -50,7 +50,6 @@ test_pid_musl_without_flags() {
 	start_prog leaker-musl
 	start_tracer -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 0.3
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
 	expect_allocator x86_64-linux-musl/libc.so
@@ -76,7 +75,6 @@ test_pid_mimalloc_without_flags() {
 	start_prog leaker-mimalloc
 	start_tracer -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 0.3
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
 	expect_allocator libmimalloc.so
@@ -127,7 +125,6 @@ test_pid_je_prefixed_without_flags() {
 	start_prog prefixleak-je
 	start_tracer -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 0.3
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
 	expect_prefix_truth mallocx

@@ -34,6 +34,7 @@ test_sigterm_and_sigint_give_final_report() {
 }
 
 test_closed_stdout_pipe_exits_quietly() {
+	run_alone # a time bound
 	start_prog leaker
 	go_early() { sleep 0.5; kill -USR1 "$PROG_PID"; }
 	go_early &

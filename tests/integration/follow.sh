@@ -65,7 +65,11 @@ test_follow_pid_children_exact_bytes() {
 	start_prog forker
 	start_tracer -f -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 1.5 # a report after the last child has exited
+	# the final reports of the children that exit (2, 3 and the grandchild), given at the
+	# first report after each exited; child 1 and the parent get theirs at the end
+	for p in $(forker_pids "$PROG_OUT" | cut -d' ' -f3-); do
+		wait_for "$TDIR/lt.out" "^\[[0-9:]*\] pid $p \(.*\) final" 10
+	done
 	stop_tracer
 	expect_eq "tracer exit status" "$LT_RC" 0
 	expect_forker_truth $(forker_pids "$PROG_OUT")
@@ -119,6 +123,7 @@ test_follow_bad_input() {
 # a tracer that was killed are removed by the next one.
 test_follow_leaves_no_tracefs_events() {
 	local tracing=/sys/kernel/tracing lt1 killed
+	run_alone # any tracer with -f that starts removes a killed tracer's events
 	start_prog forker
 	start_tracer -f -p "$PROG_PID" 60
 	lt1=$LT_PID

@@ -49,7 +49,6 @@ leaker_in_formats() {
 		fmt_tracer "$f" -p "$PROG_PID" --format "$f" -w "$TDIR/out.$f" 1
 	done
 	go
-	sleep 1.5
 	fmt_stop text "$@"
 	cp "$TDIR/text.out" "$TDIR/lt.out"
 }
@@ -125,7 +124,8 @@ test_json_lines_follow_the_documented_schema() {
 	start_prog leaker
 	fmt_tracer json -p "$PROG_PID" --format json -w "$TDIR/out.json" -a 1
 	go
-	sleep 2.2
+	# two interval reports, then the final one
+	for _ in $(seq 100); do [ "$(wc -l < "$TDIR/out.json")" -ge 2 ] && break; sleep 0.05; done
 	fmt_stop json
 	[ ! -s "$TDIR/json.out" ] || die "stdout not empty with -w: $(head -c 200 "$TDIR/json.out")"
 	local n i
@@ -151,7 +151,6 @@ test_json_escapes_strings() {
 	wait_for "$TDIR/prog.out" '^ready'
 	fmt_tracer json -p "$PROG_PID" --format json 1
 	go
-	sleep 0.3
 	fmt_stop json
 	expect_eq "comm" "$(tail -n 1 "$TDIR/json.out" | jq -r .target.comm)" "a\"b\\c d"
 	expect_eq "module" "$(tail -n 1 "$TDIR/json.out" | jq -r '[.stacks[].frames[] |
@@ -205,7 +204,6 @@ test_pprof_read_by_go_tool_pprof() {
 	for _ in $(seq 50); do [ -s "$TDIR/out.pprof" ] && break; sleep 0.1; done
 	[ -s "$TDIR/out.pprof" ] || die "no profile written after the first interval"
 	go
-	sleep 1.5
 	fmt_stop pprof text
 	cp "$TDIR/text.out" "$TDIR/lt.out"
 	ls "$TDIR"/out.pprof.* 2> /dev/null && die "temporary file left behind"

@@ -31,7 +31,6 @@ test_sort_size_ranks_the_cache_first() {
 	start_prog growth
 	start_tracer -p "$PROG_PID" 1
 	go
-	sleep 1.5
 	stop_tracer
 	first=$(last_report | awk '/allocations from stack/{getline; print $1; exit}')
 	[[ $first == cache_fill+* ]] || die "default sort ranks $first first"

@@ -94,7 +94,6 @@ test_pid_jemalloc_without_flags() {
 	start_prog leaker-jemalloc
 	start_tracer -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 0.3
 	stop_tracer
 	expect_allocator libjemalloc.so
 	expect_leaker_truth
@@ -150,7 +149,6 @@ test_pid_in_chroot_with_its_own_libc() {
 	wait_for "$TDIR/prog.out" '^ready'
 	start_tracer -p "$PROG_PID" 1 -T 1000
 	go
-	sleep 0.3
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
 	expect_leaker_truth

@@ -18,17 +18,16 @@ every_report_has() {
 test_every_counter_in_every_report() {
 	local pids=() f
 	start_prog leaker
-	"$LT" -p "$PROG_PID" 1 3 > "$TDIR/text" 2> /dev/null &
+	"$LT" -p "$PROG_PID" 1 3 > "$TDIR/text" 2> "$TDIR/text.err" &
 	pids+=($!)
-	"$LT" -p "$PROG_PID" 1 3 --format json -w "$TDIR/json" 2> /dev/null &
+	"$LT" -p "$PROG_PID" 1 3 --format json -w "$TDIR/json" 2> "$TDIR/json.err" &
 	pids+=($!)
-	"$LT" -p "$PROG_PID" 1 3 --format svg -w "$TDIR/svg" 2> /dev/null &
+	"$LT" -p "$PROG_PID" 1 3 --format svg -w "$TDIR/svg" 2> "$TDIR/svg.err" &
 	pids+=($!)
 	"$LT" -p "$PROG_PID" 1 3 --format pprof -w "$TDIR/pprof" 2> "$TDIR/pprof.err" &
 	pids+=($!)
 	echo "${pids[@]}" >> "$(PIDS_FILE)"
-	wait_for "$TDIR/pprof.err" 'tracing pid' 15
-	sleep 0.5
+	for f in text json svg pprof; do wait_for "$TDIR/$f.err" 'tracing pid' 15; done
 	go
 	for f in "${pids[@]}"; do wait "$f" || die "a tracer failed"; done
 	every_report_has "$TDIR/text"

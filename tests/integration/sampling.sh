@@ -5,7 +5,6 @@ sampler_traced() {
 	start_prog sampler
 	start_tracer -p "$PROG_PID" 1 -T 1000 "$@"
 	go
-	sleep 0.3
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
 	grep -q ' final: ' "$TDIR/lt.out" || die "no final report"
