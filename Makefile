@@ -80,7 +80,8 @@ all: $(LT_BIN)
 help:
 	@echo "make [V=1] [SANITIZE=1]   build ./leaktrace"
 	@echo "make demo                 trace the bundled demo program"
-	@echo "make test                 run the test suite (root, real BPF)"
+	@echo "make test [TESTS=re] [JOBS=n] the test suite (root, real BPF); TESTS picks integration"
+	@echo "                          tests by name, JOBS runs n files at once (default 3)"
 	@echo "make bench                run the overhead benchmark"
 	@echo "make test SANITIZE=1      the suite against an ASan+UBSan build (.output-san/)"
 	@echo "make fuzz [FUZZ_SECONDS=N] each libFuzzer target for N seconds (default 30)"

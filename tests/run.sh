@@ -111,7 +111,9 @@ else
 	declare -A running=()
 	trap 'for p in "${!running[@]}"; do kill -TERM -- "-$(cat "$WORK/${running[$p]}.sid")"; done
 		exit 130' INT TERM
-	for f in tests/integration/*.sh; do
+	# the longest files first (by lines, roughly their time), so that the last one to end
+	# does not start late
+	for f in $(wc -l tests/integration/*.sh | sort -rn | awk '$2 != "total" {print $2}'); do
 		# only files with a test that TESTS selects
 		grep -o '^test_[A-Za-z0-9_]*' "$f" | grep -qE "${TESTS:-.}" || continue
 		while [ "${#running[@]}" -ge "${JOBS:-1}" ]; do wait_file; done
