@@ -62,7 +62,7 @@ run_test() {
 		;;
 	*)
 		result=FAIL
-		fail "${fn#test_} (${secs} s)" "$(cat "$TDIR/test.log")"
+		fail "${fn#test_} (${secs} s)" "$(cat "$TDIR/test.log"; echo "(exit status $rc)")"
 		;;
 	esac
 	[ -z "${TIMES:-}" ] || printf '%s\t%s\t%s\n' "$secs" "${TEST_FILE:+$TEST_FILE/}${fn#test_}" \
