@@ -45,6 +45,7 @@ run_test() {
 		"$fn"
 	) > "$TDIR/test.log" 2>&1 < /dev/null
 	rc=$?
+	[ -f "$TDIR/.alone" ] && t0=$(cat "$TDIR/.alone")
 	if [ -n "${SUITE_LOCK:-}" ]; then
 		# unlocked here: what the test started (and cleanup_procs kills) shares these files
 		flock -u "$LOCK_FD"
@@ -71,13 +72,15 @@ run_test() {
 }
 
 # run_alone: called first in a test that must not overlap tests of other files (JOBS > 1): it
-# measures time or memory, or watches something system-wide. Waits for the others to end.
+# measures time or memory, or watches something system-wide. Waits for the others to end;
+# the test's time is counted from then.
 run_alone() {
 	[ -n "${SUITE_LOCK:-}" ] || return 0
 	flock -u "$LOCK_FD"
 	flock -x "$GATE_FD"
 	flock -x "$LOCK_FD"
 	flock -u "$GATE_FD"
+	echo "$EPOCHREALTIME" > "$TDIR/.alone"
 }
 
 PIDS_FILE() { echo "$WORK/pids"; }

@@ -91,6 +91,7 @@ test_unwritable_output_paths() {
 
 # A write that fails mid-run (a full disk): one line, non-zero exit, no crash.
 test_output_write_fails_mid_run() {
+	run_alone # a time bound
 	start_prog leaker
 	local rc=0
 	timeout 20 "$LT" -p "$PROG_PID" 1 -w /dev/full > /dev/null 2> "$TDIR/err" || rc=$?

@@ -120,6 +120,7 @@ test_kernel_system_wide_idle() {
 }
 
 test_kernel_default_without_pid_is_kernel() {
+	run_alone # a time bound
 	timeout 20 "$LT" 1 1 > "$TDIR/lt.out" 2> "$TDIR/lt.err" ||
 		die "exit status $?: $(cat "$TDIR/lt.err")"
 	grep -q 'tracing kernel allocations system-wide' "$TDIR/lt.err" || die "$(cat "$TDIR/lt.err")"

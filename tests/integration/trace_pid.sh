@@ -105,6 +105,7 @@ test_older_filter_hides_young_allocations() {
 }
 
 test_count_reports_then_exit() {
+	run_alone # a time bound: 2 reports and the exit within 20 s
 	start_prog leaker
 	timeout 20 "$LT" -p "$PROG_PID" 1 2 > "$TDIR/lt.out" 2> "$TDIR/lt.err" ||
 		die "exit status $?: $(cat "$TDIR/lt.err")"
