@@ -313,6 +313,8 @@ static int open_target(struct target *t)
 		return 0; /* a kernel thread: its kernel allocations are still its own */
 	if (err == -ESRCH)
 		fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
+	else if (err == -ECHILD)
+		fprintf(stderr, "leaktrace: pid %d is a zombie (exited, not reaped)\n", env.pid);
 	else if (err == -EPERM)
 		fprintf(stderr,
 			"leaktrace: pid %d is a kernel thread; use -k for kernel allocations\n",
