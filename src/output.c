@@ -167,7 +167,7 @@ static int open_regular(struct output *o, char *why, size_t why_size)
 		  0666);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || fcntl(fd, F_SETFL, O_WRONLY))
+	if (fstat(fd, &st) || fcntl(fd, F_SETFL, 0))
 		goto err_errno;
 	if (!S_ISREG(st.st_mode)) { /* swapped in since resolve() looked */
 		snprintf(why, why_size, "not a regular file any more");
