@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "escape.h"
 #include "follow.h"
 #include "probes.h"
 #include "target.h"
@@ -74,7 +75,7 @@ static int probe_image(struct follow *f, struct target *t, bool held)
 	};
 	const char *when = held ? "" : " (late: not held, what it allocated first is not traced)";
 	struct image *im;
-	char obj[4096];
+	char obj[4096], comm[ESCAPE_SIZE(sizeof(t->comm))], eobj[ESCAPE_SIZE(sizeof(obj))];
 	int err;
 
 	err = probes__serve_objs(f->covered, t, obj, sizeof(obj));
@@ -89,14 +90,16 @@ static int probe_image(struct follow *f, struct target *t, bool held)
 			fprintf(stderr,
 				"leaktrace: pid %d (%s) exec'ed a program allocating through "
 				"%s: probed%s\n",
-				t->pid, t->comm, obj, when);
+				t->pid, escape__str(t->comm, comm, sizeof(comm)),
+				escape__str(obj, eobj, sizeof(eobj)), when);
 		return err ? err : 1;
 	}
 	if (f->nr_images == FOLLOW_MAX_IMAGES) {
 		fprintf(stderr,
 			"leaktrace: pid %d (%s) allocates through %s; %d allocators were probed, "
 			"no more: its heap is not traced\n",
-			t->pid, t->comm, obj, FOLLOW_MAX_IMAGES);
+			t->pid, escape__str(t->comm, comm, sizeof(comm)),
+			escape__str(obj, eobj, sizeof(eobj)), FOLLOW_MAX_IMAGES);
 		return -ENOSPC;
 	}
 	im = calloc(1, sizeof(*im));
@@ -114,7 +117,8 @@ static int probe_image(struct follow *f, struct target *t, bool held)
 	fprintf(stderr,
 		"leaktrace: pid %d (%s) exec'ed a program allocating through %s: %d "
 		"probes added%s\n",
-		t->pid, t->comm, im->probes.alloc_obj, im->probes.nr_links, when);
+		t->pid, escape__str(t->comm, comm, sizeof(comm)),
+		escape__str(im->probes.alloc_obj, eobj, sizeof(eobj)), im->probes.nr_links, when);
 	return 1;
 }
 

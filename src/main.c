@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "ualloc.skel.h"
+#include "escape.h"
 #include "events.h"
 #include "follow.h"
 #include "history.h"
@@ -312,6 +313,8 @@ static int open_target(struct target *t)
 		return 0; /* a kernel thread: its kernel allocations are still its own */
 	if (err == -ESRCH)
 		fprintf(stderr, "leaktrace: no such process: %d\n", env.pid);
+	else if (err == -ECHILD)
+		fprintf(stderr, "leaktrace: pid %d is a zombie (exited, not reaped)\n", env.pid);
 	else if (err == -EPERM)
 		fprintf(stderr,
 			"leaktrace: pid %d is a kernel thread; use -k for kernel allocations\n",
@@ -326,6 +329,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		      struct ctx *c)
 {
 	static struct syms_opts so;
+	char comm[ESCAPE_SIZE(sizeof(t->comm))], obj[ESCAPE_SIZE(sizeof(probes->alloc_obj))];
 	struct probes_opts po = {
 		.obj = env.obj_path,
 		.prefix = env.sym_prefix,
@@ -364,7 +368,9 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	c->bpf_stats = (const uint64_t *)(*skel)->bss->stats;
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
-		t->pid, t->comm, env.follow ? " and its children" : "", probes->alloc_obj,
+		t->pid, escape__str(t->comm, comm, sizeof(comm)),
+		env.follow ? " and its children" : "",
+		escape__str(probes->alloc_obj, obj, sizeof(obj)),
 		probes->nr_links + probes->nr_session,
 		probes->nr_session ? " (session probes: unsampled calls skip the return)" : "",
 		probes->nr_single_step ? " (some single-stepped)" : "");
@@ -375,6 +381,7 @@ static int start_kernel(struct kmode **km, const struct target *t, struct proc *
 {
 	struct kmode_opts ko = {
 		.pid = t->pid, .ringbuf_mb = env.ringbuf_mb, .verbose = env.verbose};
+	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	int err;
 
 	p->klabels = klabels__new();
@@ -389,7 +396,7 @@ static int start_kernel(struct kmode **km, const struct target *t, struct proc *
 		fprintf(stderr,
 			"leaktrace: tracing kernel allocations of pid %d (%s): %d "
 			"tracepoints. Ctrl-C to end.\n",
-			t->pid, t->comm, kmode__nr_attached(*km));
+			t->pid, escape__str(t->comm, comm, sizeof(comm)), kmode__nr_attached(*km));
 	else
 		fprintf(stderr,
 			"leaktrace: tracing kernel allocations system-wide: %d tracepoints. "
@@ -409,6 +416,7 @@ int main(int argc, char **argv)
 	struct target t = {.hold_fd = -1};
 	struct output out = {};
 	struct ctx c = {.out = &out};
+	char name[ESCAPE_SIZE(sizeof(t.comm))];
 	struct proc *p;
 	int err, fd, status = 0;
 
@@ -466,7 +474,8 @@ int main(int argc, char **argv)
 	ev.discard_until_exec = t.launched;
 	err = target__release(&t);
 	if (err) {
-		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
+		fprintf(stderr, "leaktrace: cannot start '%s': %s\n",
+			escape__str(t.comm, name, sizeof(name)), strerror(-err));
 		goto cleanup;
 	}
 	p->start_ms = tracker__now_ms(p->tracker, mono_ns());

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wordexp.h>
 #include "options.h"
@@ -82,7 +83,8 @@ static const char usage[] =
 	"      --baseline SECONDS treat the first SECONDS as warm-up: hide what they allocated\n"
 	"      --format FMT       text (default), json (one object per line), folded, pprof or svg\n"
 	"  -w, --output FILE      write reports to FILE; folded, pprof and svg keep the latest\n"
-	"                         report in it, replaced at each interval\n"
+	"                         report in it, replaced at each interval (a device or FIFO is\n"
+	"                         written in place, never replaced)\n"
 	"  -O, --obj PATH         allocator library or binary to probe (default: the object that\n"
 	"                         serves malloc: jemalloc, tcmalloc, mimalloc, libc, the binary)\n"
 	"  -S, --symbols-prefix P the allocator's functions are named Pmalloc, Pfree... (je_)\n"
@@ -93,7 +95,7 @@ static const char usage[] =
 	"      --debug-dir DIR    extra root to search for separate debug files\n"
 	"      --debuginfod[=SECS] fetch debug files not found locally from DEBUGINFOD_URLS,\n"
 	"                         each query at most SECS seconds (default 10); off by default\n"
-	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 32)\n"
+	"      --ringbuf-mb N     ring buffer size in MiB, a power of two up to 2048 (default 32)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -152,6 +154,23 @@ static int parse_uint(const char *what, const char *s, unsigned int min, unsigne
 	if (!err)
 		*out = v;
 	return err;
+}
+
+static int check_dir(const char *what, const char *path)
+{
+	struct stat st;
+	int err;
+
+	if (stat(path, &st)) {
+		err = -errno;
+		fprintf(stderr, "leaktrace: %s %s: %s\n", what, path, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "leaktrace: %s %s: not a directory\n", what, path);
+		return -ENOTDIR;
+	}
+	return 0;
 }
 
 int options__parse(int argc, char **argv)
@@ -268,7 +287,8 @@ int options__parse(int argc, char **argv)
 						 &env.debuginfod_timeout_s);
 			break;
 		case OPT_RINGBUF:
-			err = parse_uint("--ringbuf-mb", optarg, 1, 4096, &env.ringbuf_mb);
+			/* the map's size is a u32 of bytes: 2 GiB at most */
+			err = parse_uint("--ringbuf-mb", optarg, 1, 2048, &env.ringbuf_mb);
 			if (!err && (env.ringbuf_mb & (env.ringbuf_mb - 1))) {
 				fprintf(stderr, "leaktrace: --ringbuf-mb must be a power of two\n");
 				err = -EINVAL;
@@ -352,6 +372,12 @@ int options__parse(int argc, char **argv)
 			env.format->name);
 		return -EINVAL;
 	}
+	if (env.pid && env.pid == getpid()) {
+		fprintf(stderr, "leaktrace: pid %d is leaktrace itself\n", env.pid);
+		return -EINVAL;
+	}
+	if (env.debug_dir && check_dir("--debug-dir", env.debug_dir))
+		return -EINVAL;
 	if (env.min_size > env.max_size) {
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size\n");
 		return -EINVAL;

@@ -2,24 +2,29 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include "escape.h"
 #include "report.h"
 
+/* Names come from the target's files: escaped, so a frame cannot drive the terminal. */
 static void print_frame(FILE *out, const struct sym_frame *fr)
 {
 	fputs("\t\t", out);
-	if (fr->name && fr->inlined)
-		fputs(fr->name, out);
-	else if (fr->name)
-		fprintf(out, "%s+0x%" PRIx64, fr->name, fr->offset);
-	else
+	if (fr->name)
+		escape__fputs(fr->name, out);
+	if (fr->name && !fr->inlined)
+		fprintf(out, "+0x%" PRIx64, fr->offset);
+	else if (!fr->name)
 		fprintf(out, "0x%" PRIx64, fr->addr);
 	/* Pseudo-mappings are bracketed already: "[anon]", "[vdso]". */
-	if (fr->module && fr->module[0] == '[')
-		fprintf(out, " %s", fr->module);
-	else
-		fprintf(out, " [%s]", fr->module ? fr->module : "unknown");
-	if (fr->file)
-		fprintf(out, " (%s:%d)", fr->file, fr->line);
+	fputs(fr->module && fr->module[0] == '[' ? " " : " [", out);
+	escape__fputs(fr->module ? fr->module : "unknown", out);
+	if (!fr->module || fr->module[0] != '[')
+		fputc(']', out);
+	if (fr->file) {
+		fputs(" (", out);
+		escape__fputs(fr->file, out);
+		fprintf(out, ":%d)", fr->line);
+	}
 	if (fr->inlined)
 		fputs(" [inlined]", out);
 	fputc('\n', out);
@@ -113,12 +118,14 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
 	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
-	char tbuf[32], subject[64];
+	char tbuf[32], subject[128], comm[ESCAPE_SIZE(32)];
+	struct report whose = *r;
 	struct tm tm;
 
 	localtime_r(&r->wall, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-	report__subject(r, subject, sizeof(subject));
+	whose.comm = r->comm ? escape__str(r->comm, comm, sizeof(comm)) : NULL;
+	report__subject(&whose, subject, sizeof(subject));
 	fprintf(out,
 		"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
 		"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64 " untracked threads, "

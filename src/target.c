@@ -16,7 +16,7 @@
 
 #define PF_KTHREAD 0x00200000
 
-static int read_stat(pid_t pid, char *comm, size_t sz, unsigned long *flags)
+static int read_stat(pid_t pid, char *comm, size_t sz, char *state, unsigned long *flags)
 {
 	char path[64], buf[1024], *open_p, *close_p;
 	ssize_t n;
@@ -31,7 +31,7 @@ static int read_stat(pid_t pid, char *comm, size_t sz, unsigned long *flags)
 		return -EINVAL;
 	snprintf(comm, sz, "%.*s", (int)(close_p - open_p - 1), open_p + 1);
 	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-	if (sscanf(close_p + 2, "%*c %*d %*d %*d %*d %*d %lu", flags) != 1)
+	if (sscanf(close_p + 2, "%c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
 		return -EINVAL;
 	return 0;
 }
@@ -40,19 +40,22 @@ int target__open_pid(struct target *t, pid_t pid)
 {
 	char path[64];
 	unsigned long flags = 0;
+	char state = 0;
 	ssize_t n;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->hold_fd = -1;
 	t->pid = pid;
-	err = read_stat(pid, t->comm, sizeof(t->comm), &flags);
+	err = read_stat(pid, t->comm, sizeof(t->comm), &state, &flags);
 	if (err == -ENOENT)
 		err = -ESRCH;
 	if (err)
 		return err;
 	if (flags & PF_KTHREAD)
 		return -EPERM;
+	if (state == 'Z')
+		return -ECHILD;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, t->exe, sizeof(t->exe) - 1);
 	if (n < 0)

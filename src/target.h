@@ -19,7 +19,8 @@ struct target {
 	char exe[4096];		     /* the main executable's path as the target sees it */
 };
 
-/* Check that pid is a live user-space process and read its name. 0 or negative errno. */
+/* Check that pid is a live user-space process and read its name. 0 or negative errno:
+ * -ESRCH none, -ECHILD a zombie (exited, not reaped), -EPERM a kernel thread. */
 int target__open_pid(struct target *t, pid_t pid);
 /*
  * Find argv[0] as execvp would, list the objects it will load (its ELF interpreter's --list,

@@ -119,10 +119,31 @@ static int list_threads(struct uprobe_inherit *ui, pid_t pid)
 	return ui->nr_tids ? 0 : -ESRCH;
 }
 
+/*
+ * A perf event per probe and thread: a 50-thread server passes the usual 1024, 2,000 threads
+ * the usual hard limit. Root (CAP_SYS_RESOURCE) may raise that to fs.nr_open; else the soft
+ * limit goes up to the hard one. A launched command, forked before, keeps its own limits.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl, all;
+	char buf[32] = "";
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	procstat__read("/proc/sys/fs/nr_open", buf, sizeof(buf));
+	all.rlim_cur = all.rlim_max = strtoull(buf, NULL, 10);
+	if (all.rlim_max > rl.rlim_max && !setrlimit(RLIMIT_NOFILE, &all))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 {
 	static unsigned int opened;
-	struct rlimit rl;
 	const char *tracing;
 
 	memset(ui, 0, sizeof(*ui));
@@ -132,11 +153,7 @@ int uprobe_inherit__open(struct uprobe_inherit *ui, pid_t pid)
 		return -ENOENT;
 	}
 	snprintf(ui->tracing, sizeof(ui->tracing), "%s", tracing);
-	/* a perf event per probe and thread: a 50-thread server passes the usual 1024 */
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_nofile();
 	/* tracefs names are the machine's: one group per set, named for this process */
 	if (opened++)
 		snprintf(ui->group, sizeof(ui->group), GROUP_PREFIX "%d_%u", getpid(), opened);
@@ -183,6 +200,17 @@ static int keep_fd(struct uprobe_inherit *ui, int fd)
 	}
 	ui->fds[ui->nr_fds++] = fd;
 	return 0;
+}
+
+static void explain_emfile(const struct uprobe_inherit *ui)
+{
+	struct rlimit rl = {};
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	fprintf(stderr,
+		"leaktrace: -f opens a perf event per probe and thread: %d threads need more than "
+		"the %llu open files allowed (the hard limit, ulimit -Hn)\n",
+		ui->nr_tids, (unsigned long long)rl.rlim_cur);
 }
 
 int uprobe_inherit__attach(struct uprobe_inherit *ui, struct bpf_program *prog, const char *path,
@@ -234,6 +262,8 @@ int uprobe_inherit__attach(struct uprobe_inherit *ui, struct bpf_program *prog, 
 	return 0;
 err_close:
 	close(prog_fd);
+	if (err == -EMFILE)
+		explain_emfile(ui);
 	return err;
 }
 
