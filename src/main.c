@@ -13,6 +13,7 @@
 #include "ualloc.skel.h"
 #include "events.h"
 #include "follow.h"
+#include "guard.h"
 #include "history.h"
 #include "klabels.h"
 #include "kmode.h"
@@ -31,6 +32,12 @@
 #include "uprobe_session.h"
 
 static volatile sig_atomic_t exiting;
+
+/* The symbolizer's view of the exit flag: a report being built when it is set is cut short. */
+static bool stop_requested(void)
+{
+	return exiting;
+}
 
 static void on_signal(int sig)
 {
@@ -325,6 +332,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		      struct uprobe_inherit *inherit, struct target *t, struct proc *p,
 		      struct ctx *c)
 {
+	static struct guard_ctx gctx = {.stop_requested = stop_requested};
 	static struct syms_opts so;
 	struct probes_opts po = {
 		.obj = env.obj_path,
@@ -334,7 +342,10 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	};
 	int err;
 
+	gctx.verbose = env.verbose;
+	guard_ctx__describe(&gctx);
 	so = (struct syms_opts){
+		.guard = &gctx,
 		.no_lines = env.no_lines,
 		.no_demangle = env.no_demangle,
 		.debug_dir = env.debug_dir,
