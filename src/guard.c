@@ -45,7 +45,7 @@ bool guard__tripped(struct guard *g)
 	if (guard_ctx__stopping(g->ctx))
 		g->why = "stop requested";
 	else if (g->deadline_ns && guard__now_ns() >= g->deadline_ns)
-		g->why = "time budget";
+		g->why = "over its time budget";
 	guard_ctx__touch(g->ctx);
 	return g->why;
 }

@@ -427,21 +427,25 @@ static int dso__load(struct syms *s, struct dso *dso)
 		goto out;
 	}
 	dso->mem += cost;
-	have_symtab = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB) > 0;
-	if (!have_symtab && dso->dbg_elf)
-		elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
-	elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
+	err = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB);
+	have_symtab = err > 0;
+	if (!have_symtab && err != -ETIME && dso->dbg_elf)
+		err = elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
+	if (err != -ETIME)
+		err = elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
 	elf_symtab__set_guard(dso->symtab, NULL);
-	if (g.why) {
+	if (err == -ETIME) {
 		dso__note(s, dso, g.why, "addresses only");
-		err = -ETIME;
 		goto out;
 	}
 	err = elf_symtab__finish(dso->symtab);
 	if (err)
 		goto out;
 
-	if (!s->no_lines)
+	/* Out of time (or stopping) once the symbols are in: keep them, skip the lines. */
+	if (g.why)
+		dso__note(s, dso, g.why, "no source lines");
+	else if (!s->no_lines)
 		dso__load_lines(s, dso);
 	dso->usable = true;
 	err = 0;
