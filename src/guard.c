@@ -24,7 +24,8 @@ void guard_ctx__touch(struct guard_ctx *ctx)
 		ctx->active_ns = guard__now_ns();
 }
 
-bool guard_ctx__stopping(struct guard_ctx *ctx)
+/* busy: the caller is in the middle of reading a file, so the stop interrupts work. */
+static bool stopping(struct guard_ctx *ctx, bool busy)
 {
 	uint64_t now;
 
@@ -33,16 +34,21 @@ bool guard_ctx__stopping(struct guard_ctx *ctx)
 	now = guard__now_ns();
 	if (!ctx->stop_seen_ns) {
 		ctx->stop_seen_ns = now;
-		ctx->stop_cuts = ctx->active_ns && now - ctx->active_ns < GUARD_BUSY_NS;
+		ctx->stop_cuts = busy || (ctx->active_ns && now - ctx->active_ns < GUARD_BUSY_NS);
 	}
 	return ctx->stop_cuts && now - ctx->stop_seen_ns >= GUARD_STOP_GRACE_NS;
+}
+
+bool guard_ctx__stopping(struct guard_ctx *ctx)
+{
+	return stopping(ctx, false);
 }
 
 bool guard__tripped(struct guard *g)
 {
 	if (g->why)
 		return true;
-	if (guard_ctx__stopping(g->ctx))
+	if (stopping(g->ctx, true))
 		g->why = "stop requested";
 	else if (g->deadline_ns && guard__now_ns() >= g->deadline_ns)
 		g->why = "over its time budget";
