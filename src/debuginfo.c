@@ -274,6 +274,22 @@ static int open_by_debuglink(int root_fd, const char *path, const char *name, ui
 	return -ENOENT;
 }
 
+int debuginfo__open_alt(int root_fd, const char *name, const uint8_t *id, size_t len,
+			const char *debug_dir, struct guard *g)
+{
+	int fd = open_by_build_id(root_fd, id, len, debug_dir, g);
+
+	if (fd >= 0 || !name || name[0] != '/')
+		return fd;
+	fd = open_in_root(root_fd, name, g);
+	if (fd < 0)
+		return fd;
+	if (build_id_matches(fd, id, len))
+		return fd;
+	close(fd);
+	return -ENOENT;
+}
+
 int debuginfo__open(Elf *elf, int root_fd, const char *path, const char *debug_dir, struct guard *g)
 {
 	const uint8_t *id;

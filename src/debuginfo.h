@@ -27,6 +27,13 @@ int debuginfo__file_crc(int fd, uint32_t *crc, struct guard *g);
 int debuginfo__open(Elf *elf, int root_fd, const char *path, const char *debug_dir,
 		    struct guard *g);
 /*
+ * Open the DWARF supplement (dwz) a .gnu_debugaltlink names: by build ID as debuginfo__open()
+ * does, then at name when it is absolute, its build ID checked. Relative names are not
+ * followed. An fd, or a negative errno.
+ */
+int debuginfo__open_alt(int root_fd, const char *name, const uint8_t *id, size_t len,
+			const char *debug_dir, struct guard *g);
+/*
  * Bytes the .debug_* and .zdebug_* sections of elf take once libdw has read and expanded them,
  * from their compression headers: nothing is expanded here. 0, -EINVAL or -E2BIG.
  */

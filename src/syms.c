@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <gelf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 
 #include "syms.h"
 #include "debuginfo.h"
@@ -41,6 +42,9 @@ struct dso {
 	Elf *elf;
 	Elf *dbg_elf;
 	Dwarf *dw;
+	int alt_fd; /* the dwz supplement of dw, opened by us so that libdw never opens one */
+	Elf *alt_elf;
+	Dwarf *alt_dw;
 	struct dwarf_lines *lines;
 	GElf_Phdr *loads;
 	size_t nloads;
@@ -191,6 +195,12 @@ static void dso__free(struct syms *s, struct dso *dso)
 	dwarf_lines__free(dso->lines);
 	if (dso->dw)
 		dwarf_end(dso->dw);
+	if (dso->alt_dw)
+		dwarf_end(dso->alt_dw);
+	if (dso->alt_elf)
+		elf_end(dso->alt_elf);
+	if (dso->alt_fd >= 0)
+		close(dso->alt_fd);
 	elf_symtab__free(dso->symtab);
 	if (dso->dbg_elf)
 		elf_end(dso->dbg_elf);
@@ -365,7 +375,38 @@ static Dwarf *dso__dwarf(struct syms *s, struct dso *dso, Elf *elf, int fd)
 	return dw;
 }
 
-static void dso__load_lines(struct syms *s, struct dso *dso)
+/*
+ * A .gnu_debugaltlink name is the file's to choose, and libdw would open() it itself, blocking
+ * on a FIFO: the supplement is found here, under the same rules as debug files, and handed to
+ * libdw. Without it, no DWARF. 0 or a negative errno.
+ */
+static int dso__dwarf_alt(struct syms *s, struct dso *dso, Dwarf *dw, struct guard *g)
+{
+	const void *id;
+	const char *name;
+	ssize_t len;
+	int fd;
+
+	len = dwelf_dwarf_gnu_debugaltlink(dw, &name, &id);
+	if (!len)
+		return 0;
+	if (len < 0)
+		return -EINVAL;
+	fd = debuginfo__open_alt(s->root_fd, name, id, len, s->debug_dir, g);
+	if (fd < 0)
+		return fd;
+	dso->alt_fd = fd;
+	dso->alt_elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!dso->alt_elf || elf_kind(dso->alt_elf) != ELF_K_ELF)
+		return -EINVAL;
+	dso->alt_dw = dso__dwarf(s, dso, dso->alt_elf, fd);
+	if (!dso->alt_dw)
+		return -EINVAL;
+	dwarf_setalt(dw, dso->alt_dw);
+	return 0;
+}
+
+static void dso__load_lines(struct syms *s, struct dso *dso, struct guard *g)
 {
 	if (dso->dbg_elf)
 		dso->dw = dso__dwarf(s, dso, dso->dbg_elf, dso->dbg_fd);
@@ -373,6 +414,12 @@ static void dso__load_lines(struct syms *s, struct dso *dso)
 		dso->dw = dso__dwarf(s, dso, dso->elf, dso->fd);
 	if (!dso->dw)
 		return;
+	if (dso__dwarf_alt(s, dso, dso->dw, g)) {
+		dso__note(s, dso, "its .gnu_debugaltlink file is not found", "no source lines");
+		dwarf_end(dso->dw);
+		dso->dw = NULL;
+		return;
+	}
 	dso->lines = dwarf_lines__new(dso->dw);
 	if (!dso->lines && errno == EINVAL)
 		dso__note(s, dso, "a string section without its final NUL", "no source lines");
@@ -446,7 +493,7 @@ static int dso__load(struct syms *s, struct dso *dso)
 	if (g.why)
 		dso__note(s, dso, g.why, "no source lines");
 	else if (!s->no_lines)
-		dso__load_lines(s, dso);
+		dso__load_lines(s, dso, &g);
 	dso->usable = true;
 	err = 0;
 out:
@@ -493,6 +540,7 @@ static struct dso *syms__dso_new(struct syms *s)
 		return NULL;
 	dso->fd = -1;
 	dso->dbg_fd = -1;
+	dso->alt_fd = -1;
 	dso->next = s->dsos;
 	s->dsos = dso;
 	return dso;

@@ -212,3 +212,26 @@ test_untrusted_sigint_while_symbolizing() {
 	done
 	echo "final report ${STOP_MS} ms after SIGINT"
 }
+
+# A .gnu_debugaltlink naming a FIFO: libdw would open() it itself on the first alt form; the
+# tracer looks for the supplement under its own rules and, finding none, keeps symbols only.
+test_untrusted_debugaltlink_fifo() {
+	printf 'fifo.alt\0' > "$TDIR/sec"
+	head -c 20 /dev/urandom >> "$TDIR/sec"
+	objcopy --add-section .gnu_debugaltlink="$TDIR/sec" "$OUTPUT/tests/libleaklib.so" \
+		"$TDIR/alt.so" || die "objcopy --add-section failed"
+	mkfifo "$TDIR/fifo.alt"
+	cp "$OUTPUT/tests/libleaklib.so" "$TDIR/plain.so"
+	start_prog hostile "$TDIR/alt.so" "$TDIR/plain.so"
+	start_tracer -v -p "$PROG_PID" 60
+	go
+	untrusted_stop
+	expect_eq "exit status" "$LT_RC" 0
+	grep -q "$TDIR/alt.so: its .gnu_debugaltlink file is not found; no source lines" \
+		"$TDIR/lt.err" || die "no line for alt.so: $(grep -v probe "$TDIR/lt.err")"
+	last_report | grep -qE "^		lib_leak\+0x[0-9a-f]+ \[alt\.so\]$" ||
+		die "alt.so frame: $(last_report | grep alt.so)"
+	last_report | grep -qE 'lib_leak\+0x[0-9a-f]+ \[plain\.so\] \(tests/progs/lib/leaklib\.c:10\)' ||
+		die "plain.so lost its line: $(last_report | grep plain.so)"
+	expect_eq "alt.so bytes" "$(lib_stat alt.so bytes)" $((3 * 1111))
+}
