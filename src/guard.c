@@ -18,13 +18,7 @@ uint64_t guard__now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void guard_ctx__touch(struct guard_ctx *ctx)
-{
-	if (ctx)
-		ctx->active_ns = guard__now_ns();
-}
-
-/* busy: the caller is in the middle of reading a file, so the stop interrupts work. */
+/* busy: the caller is in the middle of reading a file: a stop seen first there interrupts it. */
 static bool stopping(struct guard_ctx *ctx, bool busy)
 {
 	uint64_t now;
@@ -34,7 +28,7 @@ static bool stopping(struct guard_ctx *ctx, bool busy)
 	now = guard__now_ns();
 	if (!ctx->stop_seen_ns) {
 		ctx->stop_seen_ns = now;
-		ctx->stop_cuts = busy || (ctx->active_ns && now - ctx->active_ns < GUARD_BUSY_NS);
+		ctx->stop_cuts = busy;
 	}
 	return ctx->stop_cuts && now - ctx->stop_seen_ns >= GUARD_STOP_GRACE_NS;
 }
@@ -52,7 +46,6 @@ bool guard__tripped(struct guard *g)
 		g->why = "stop requested";
 	else if (g->deadline_ns && guard__now_ns() >= g->deadline_ns)
 		g->why = "over its time budget";
-	guard_ctx__touch(g->ctx);
 	return g->why;
 }
 

@@ -22,21 +22,19 @@
 /* Time spent reading one file, over the whole run. */
 #define GUARD_FILE_NS (4ULL * 1000000000)
 /*
- * A stop that comes while a report is being symbolized cuts it short: after this grace, files not
- * read yet give addresses only (here and in the final report). A stop that comes while the
- * symbolizer is idle (Ctrl-C while tracing) leaves the final report whole, within the per-file
- * limits: cutting it would turn a normal end into a report of addresses on a busy machine.
+ * A stop that interrupts the reading of a file (inside a guarded loop) cuts the report short:
+ * after this grace, files not read yet give addresses only (here and in the final report). A
+ * stop first seen between lookups, or while the symbolizer is idle (Ctrl-C while tracing),
+ * leaves the reports whole, within the per-file limits: cutting the final report of a normal
+ * Ctrl-C would turn it into addresses on a busy machine.
  */
 #define GUARD_STOP_GRACE_NS (300ULL * 1000000)
-/* "While symbolizing": the symbolizer did some work this recently when the stop was seen. */
-#define GUARD_BUSY_NS (100ULL * 1000000)
 
 /* Shared by every reader of a run: the stop request and the memory spent. */
 struct guard_ctx {
 	bool (*stop_requested)(void); /* NULL: never */
 	uint64_t stop_seen_ns;	      /* when a reader first saw the request, 0 before */
-	uint64_t active_ns;	      /* the symbolizer's last sign of work */
-	bool stop_cuts;		      /* the stop came while symbolizing */
+	bool stop_cuts;		      /* the stop interrupted the reading of a file */
 	uint64_t mem_used;
 	uint64_t mem_max; /* 0: GUARD_MEM_MAX */
 	bool verbose;
@@ -51,10 +49,8 @@ struct guard {
 };
 
 uint64_t guard__now_ns(void);
-/* True once a stop that came while symbolizing has had its grace period (sticky). */
+/* True once a stop that interrupted a file read has had its grace period (sticky). */
 bool guard_ctx__stopping(struct guard_ctx *ctx);
-/* The symbolizer is at work (so a stop now interrupts it). */
-void guard_ctx__touch(struct guard_ctx *ctx);
 /* True (and why set) once g's deadline passed or the run is stopping; cheap enough per item. */
 bool guard__tripped(struct guard *g);
 /* Say the limits on stderr when ctx->verbose. */

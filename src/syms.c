@@ -1175,8 +1175,7 @@ int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame
 
 	if (max <= 0)
 		return 0;
-	guard_ctx__stopping(s->gctx); /* a stop seen first now did not interrupt work */
-	guard_ctx__touch(s->gctx);
+	guard_ctx__stopping(s->gctx); /* a stop seen first here did not interrupt a file read */
 	m = syms__find_mapping(s, look);
 	if (!m || !m->dso) {
 		out[0] = (struct sym_frame){.addr = addr};
