@@ -221,10 +221,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_OUT := $(OUTPUT)/fuzz
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fno-omit-frame-pointer -Isrc $(LIBBPF_CFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS_elf := src/elf_symtab.c src/debuginfo.c src/dwarf_lines.c src/elf_func.c
+FUZZ_SRCS_elf := src/elf_symtab.c src/debuginfo.c src/dwarf_lines.c src/elf_func.c src/guard.c
 FUZZ_SRCS_procmaps := src/procmaps.c
 FUZZ_SRCS_ksyms := src/ksyms.c
-FUZZ_SRCS_perfmap := src/perfmap.c
+FUZZ_SRCS_perfmap := src/perfmap.c src/guard.c
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <zlib.h>
 
 #include "debuginfo.h"
+#include "guard.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 
@@ -109,19 +111,30 @@ int debuginfo__debuglink(Elf *elf, const char **name, uint32_t *crc)
 	return -ENOENT;
 }
 
-int debuginfo__file_crc(int fd, uint32_t *crc)
+int debuginfo__file_crc(int fd, uint32_t *crc, struct guard *g)
 {
 	unsigned char buf[65536];
 	uLong c = crc32(0L, Z_NULL, 0);
+	struct stat st;
 	off_t off = 0;
 	ssize_t n;
 
-	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	/* Never past the size seen at open: a file that grows meanwhile must not keep us here. */
+	if (fstat(fd, &st))
+		return -errno;
+	while (off < st.st_size) {
+		if (g && guard__tripped(g))
+			return -ETIME;
+		n = pread(fd, buf,
+			  st.st_size - off < (off_t)sizeof(buf) ? st.st_size - off
+								: (off_t)sizeof(buf),
+			  off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -errno;
-		}
+		if (!n)
+			break;
 		c = crc32(c, buf, (uInt)n);
 		off += n;
 	}
@@ -129,13 +142,20 @@ int debuginfo__file_crc(int fd, uint32_t *crc)
 	return 0;
 }
 
-static int open_in_root(int root_fd, const char *path)
+/* Debug files are found by names the target's files give: open them as untrusted. */
+static int open_in_root(int root_fd, const char *path, struct guard *g)
 {
-	if (root_fd < 0)
-		return open(path, O_RDONLY | O_CLOEXEC);
-	while (*path == '/')
-		path++;
-	return openat(root_fd, path, O_RDONLY | O_CLOEXEC);
+	const char *rel = path;
+	int fd;
+
+	if (root_fd >= 0)
+		while (*rel == '/')
+			rel++;
+	fd = guard__openat(root_fd >= 0 ? root_fd : AT_FDCWD, rel, GUARD_ELF_MAX);
+	if ((fd == -EINVAL || fd == -EFBIG) && g && g->ctx && g->ctx->verbose)
+		fprintf(stderr, "leaktrace: skipping debug file %s: %s\n", path,
+			guard__strerror(fd));
+	return fd;
 }
 
 static bool build_id_matches(int fd, const uint8_t *id, size_t len)
@@ -145,7 +165,8 @@ static bool build_id_matches(int fd, const uint8_t *id, size_t len)
 	bool ok = false;
 	Elf *elf;
 
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	/* Not mmap: a file truncated under us must not raise SIGBUS. */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
 		return false;
 	if (!debuginfo__build_id(elf, &fid, &flen))
@@ -154,7 +175,8 @@ static bool build_id_matches(int fd, const uint8_t *id, size_t len)
 	return ok;
 }
 
-static int open_by_build_id(int root_fd, const uint8_t *id, size_t len, const char *debug_dir)
+static int open_by_build_id(int root_fd, const uint8_t *id, size_t len, const char *debug_dir,
+			    struct guard *g)
 {
 	const char *roots[] = {DEBUG_ROOT, debug_dir};
 	char hex[2 * 64 + 1], path[PATH_MAX];
@@ -176,7 +198,7 @@ static int open_by_build_id(int root_fd, const uint8_t *id, size_t len, const ch
 			continue;
 		/* The target's root first (containers), then the host's. */
 		for (pass = 0; pass < 2; pass++) {
-			fd = open_in_root(pass ? -1 : root_fd, path);
+			fd = open_in_root(pass ? -1 : root_fd, path, g);
 			if (fd < 0)
 				continue;
 			if (build_id_matches(fd, id, len))
@@ -188,7 +210,7 @@ static int open_by_build_id(int root_fd, const uint8_t *id, size_t len, const ch
 }
 
 static int open_by_debuglink(int root_fd, const char *path, const char *name, uint32_t crc,
-			     const char *debug_dir)
+			     const char *debug_dir, struct guard *g)
 {
 	char dir[PATH_MAX], cand[PATH_MAX];
 	const char *slash;
@@ -240,17 +262,35 @@ static int open_by_debuglink(int root_fd, const char *path, const char *name, ui
 		}
 		if (n < 0 || n >= (int)sizeof(cand))
 			continue;
-		fd = open_in_root(root, cand);
+		fd = open_in_root(root, cand, g);
 		if (fd < 0)
 			continue;
-		if (!debuginfo__file_crc(fd, &fcrc) && fcrc == crc)
+		if (!debuginfo__file_crc(fd, &fcrc, g) && fcrc == crc)
 			return fd;
 		close(fd);
+		if (g && g->why)
+			return -ETIME;
 	}
 	return -ENOENT;
 }
 
-int debuginfo__open(Elf *elf, int root_fd, const char *path, const char *debug_dir)
+int debuginfo__open_alt(int root_fd, const char *name, const uint8_t *id, size_t len,
+			const char *debug_dir, struct guard *g)
+{
+	int fd = open_by_build_id(root_fd, id, len, debug_dir, g);
+
+	if (fd >= 0 || !name || name[0] != '/')
+		return fd;
+	fd = open_in_root(root_fd, name, g);
+	if (fd < 0)
+		return fd;
+	if (build_id_matches(fd, id, len))
+		return fd;
+	close(fd);
+	return -ENOENT;
+}
+
+int debuginfo__open(Elf *elf, int root_fd, const char *path, const char *debug_dir, struct guard *g)
 {
 	const uint8_t *id;
 	const char *name;
@@ -259,8 +299,72 @@ int debuginfo__open(Elf *elf, int root_fd, const char *path, const char *debug_d
 	int fd = -ENOENT;
 
 	if (!debuginfo__build_id(elf, &id, &len))
-		fd = open_by_build_id(root_fd, id, len, debug_dir);
+		fd = open_by_build_id(root_fd, id, len, debug_dir, g);
 	if (fd < 0 && path && !debuginfo__debuglink(elf, &name, &crc))
-		fd = open_by_debuglink(root_fd, path, name, crc, debug_dir);
+		fd = open_by_debuglink(root_fd, path, name, crc, debug_dir, g);
 	return fd;
+}
+
+/* What one section costs once libdw has it in memory: its expanded size when compressed. */
+static int section_size(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const char *name,
+			uint64_t *size)
+{
+	const unsigned char *p;
+	GElf_Chdr chdr;
+	Elf_Data *raw;
+	uint64_t n = 0;
+	int i;
+
+	(void)elf;
+	if (shdr->sh_type == SHT_NOBITS) {
+		*size = 0;
+		return 0;
+	}
+	if (shdr->sh_flags & SHF_COMPRESSED) {
+		if (!gelf_getchdr(scn, &chdr))
+			return -EINVAL;
+		*size = chdr.ch_size;
+		return 0;
+	}
+	if (strncmp(name, ".zdebug", 7)) {
+		*size = shdr->sh_size;
+		return 0;
+	}
+	/* GNU style: "ZLIB", then the expanded size in 8 big-endian bytes. */
+	raw = elf_rawdata(scn, NULL);
+	if (!raw || !raw->d_buf || raw->d_size < 12 || memcmp(raw->d_buf, "ZLIB", 4))
+		return -EINVAL;
+	p = (const unsigned char *)raw->d_buf + 4;
+	for (i = 0; i < 8; i++)
+		n = n << 8 | p[i];
+	*size = n;
+	return 0;
+}
+
+int debuginfo__dwarf_size(Elf *elf, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	uint64_t total = 0;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return -EINVAL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		GElf_Shdr shdr;
+		uint64_t n;
+
+		if (!gelf_getshdr(scn, &shdr))
+			return -EINVAL;
+		name = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8)))
+			continue;
+		if (section_size(elf, scn, &shdr, name, &n))
+			return -EINVAL;
+		if (n > UINT64_MAX - total)
+			return -E2BIG;
+		total += n;
+	}
+	*size = total;
+	return 0;
 }

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dwarf.h>
+#include <gelf.h>
 
 #include "dwarf_lines.h"
+#include "guard.h"
 
 struct func_die {
 	Dwarf_Off off;
@@ -33,18 +35,66 @@ struct cu_index {
 
 struct dwarf_lines {
 	Dwarf *dw;
+	struct guard *guard;   /* may be NULL */
 	struct cu_index **cus; /* sorted by cu_off */
 	size_t ncus;
 	size_t cap;
 };
 
+/*
+ * libdw hands out strings of .debug_str and .debug_line_str by offset, checked against the
+ * section's size but not for a terminating NUL: a section whose last string is cut short is
+ * read past its end (strlen in dwarf_getsrclines). One NUL at the end bounds every string.
+ */
+static bool strings_terminated(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		GElf_Shdr shdr;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (!name ||
+		    (strcmp(name, ".debug_str") && strcmp(name, ".debug_line_str") &&
+		     strcmp(name, ".debug_str.dwo") && strcmp(name, ".debug_line_str.dwo")))
+			continue;
+		/* The data libdw reads: expanded already when the section was compressed. */
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf || !data->d_size)
+			continue;
+		if (((const char *)data->d_buf)[data->d_size - 1] != '\0')
+			return false;
+	}
+	return true;
+}
+
 struct dwarf_lines *dwarf_lines__new(Dwarf *dw)
 {
-	struct dwarf_lines *dl = calloc(1, sizeof(*dl));
+	struct dwarf_lines *dl;
 
-	if (dl)
-		dl->dw = dw;
+	if (!strings_terminated(dwarf_getelf(dw))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dl = calloc(1, sizeof(*dl));
+	if (!dl) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dl->dw = dw;
 	return dl;
+}
+
+void dwarf_lines__set_guard(struct dwarf_lines *dl, struct guard *g)
+{
+	dl->guard = g;
 }
 
 static void cu_index__free(struct cu_index *cu)
@@ -113,7 +163,8 @@ static int cu_add_die(struct cu_index *cu, Dwarf_Die *die, int parent, int tag, 
 	return idx;
 }
 
-static int cu_walk(struct cu_index *cu, Dwarf_Die *parent_die, int parent, int depth)
+static int cu_walk(struct cu_index *cu, Dwarf_Die *parent_die, int parent, int depth,
+		   struct guard *g)
 {
 	Dwarf_Die child;
 	int res;
@@ -124,6 +175,8 @@ static int cu_walk(struct cu_index *cu, Dwarf_Die *parent_die, int parent, int d
 	do {
 		int tag = dwarf_tag(&child), idx = parent;
 
+		if (g && guard__tripped(g))
+			return -ETIME;
 		switch (tag) {
 		case DW_TAG_subprogram:
 		case DW_TAG_inlined_subroutine:
@@ -146,7 +199,7 @@ static int cu_walk(struct cu_index *cu, Dwarf_Die *parent_die, int parent, int d
 		default:
 			break;
 		}
-		res = cu_walk(cu, &child, idx, depth + 1);
+		res = cu_walk(cu, &child, idx, depth + 1, g);
 		if (res)
 			return res;
 	} while (dwarf_siblingof(&child, &child) == 0);
@@ -192,7 +245,7 @@ static struct cu_index *dwarf_lines__cu(struct dwarf_lines *dl, Dwarf_Die *cudie
 	if (!cu)
 		return NULL;
 	cu->cu_off = off;
-	if (cu_walk(cu, cudie, -1, 0)) {
+	if (cu_walk(cu, cudie, -1, 0, dl->guard)) {
 		cu_index__free(cu);
 		return NULL;
 	}
@@ -267,7 +320,8 @@ int dwarf_lines__lookup(struct dwarf_lines *dl, uint64_t vaddr, struct dwarf_fra
 	const char *file;
 	int idx, n = 0, line = 0, guard;
 
-	if (!dl || max <= 0 || !dwarf_addrdie(dl->dw, vaddr, &cudie))
+	if (!dl || max <= 0 || (dl->guard && guard__tripped(dl->guard)) ||
+	    !dwarf_addrdie(dl->dw, vaddr, &cudie))
 		return 0;
 	dline = dwarf_getsrc_die(&cudie, vaddr);
 	file = dline ? dwarf_linesrc(dline, NULL, NULL) : NULL;

@@ -16,8 +16,13 @@ struct dwarf_frame {
 /* Per-Dwarf index of function and inlined-instance ranges, built one CU at a time. */
 struct dwarf_lines;
 
-/* dw stays owned by the caller and must outlive the index. NULL on ENOMEM. */
+struct guard;
+
+/* dw stays owned by the caller and must outlive the index. NULL with errno ENOMEM, or EINVAL
+ * when dw's string sections would let libdw read past their end. */
 struct dwarf_lines *dwarf_lines__new(Dwarf *dw);
+/* Stop building indexes (lookups find no function) once g trips; g must outlive dl. */
+void dwarf_lines__set_guard(struct dwarf_lines *dl, struct guard *g);
 /*
  * Describe vaddr (an address in the ELF file's own address space): out[0] is the innermost
  * inlined function with the line of vaddr, each following entry the caller with the line of

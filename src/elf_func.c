@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "elf_func.h"
+#include "guard.h"
 
 struct elf_funcs {
 	int fd;
@@ -26,12 +27,14 @@ struct elf_funcs *elf_funcs__open(const char *path)
 	ef = calloc(1, sizeof(*ef));
 	if (!ef)
 		return NULL;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The target's libraries, or -O: a FIFO or device there must neither block nor be read. */
+	ef->fd = guard__openat(AT_FDCWD, path, GUARD_ELF_MAX);
 	if (ef->fd < 0) {
-		err = errno;
+		err = ef->fd == -EINVAL ? ENOEXEC : -ef->fd;
 		goto err_free;
 	}
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	/* Not mmap: a library truncated under us must not raise SIGBUS. */
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF || !gelf_getehdr(ef->elf, &ehdr)) {
 		err = ENOEXEC;
 		goto err_close;

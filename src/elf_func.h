@@ -18,7 +18,8 @@ struct elf_func {
 
 struct elf_funcs;
 
-/* Open an ELF file for lookups; NULL with errno set (ENOEXEC: not a valid ELF). */
+/* Open an ELF file for lookups; NULL with errno set (ENOEXEC: not a valid ELF, or not a regular
+ * file; EFBIG: over GUARD_ELF_MAX). */
 struct elf_funcs *elf_funcs__open(const char *path);
 /* 0 and *out filled, -ENOENT when the file does not define name as a function. */
 int elf_funcs__find(struct elf_funcs *ef, const char *name, struct elf_func *out);

@@ -6,6 +6,7 @@
 #include <gelf.h>
 
 #include "elf_symtab.h"
+#include "guard.h"
 
 /* Symbols carry this flag in a spare bit while their size is only inferred. */
 #define SYM_SIZE_INFERRED (1ULL << 63)
@@ -21,11 +22,17 @@ struct elf_symtab {
 	struct build_sym *build;
 	size_t nbuild;
 	size_t cap;
+	struct guard *guard; /* may be NULL */
 };
 
 struct elf_symtab *elf_symtab__new(void)
 {
 	return calloc(1, sizeof(struct elf_symtab));
+}
+
+void elf_symtab__set_guard(struct elf_symtab *st, struct guard *g)
+{
+	st->guard = g;
 }
 
 size_t elf_symtab__count(const struct elf_symtab *st)
@@ -107,6 +114,10 @@ int elf_symtab__add(struct elf_symtab *st, Elf *elf, uint32_t sh_type)
 		uint64_t size, sec_end;
 		unsigned char prio;
 
+		if (!(i & 4095) && st->guard && guard__tripped(st->guard)) {
+			err = -ETIME;
+			goto out;
+		}
 		if (!gelf_getsym(data, i, &sym) || !sym_wanted(&sym, shdrs, nshdrs))
 			continue;
 		name = elf_strptr(elf, symshdr.sh_link, sym.st_name);

@@ -16,7 +16,11 @@ struct elf_sym {
 
 struct elf_symtab;
 
+struct guard;
+
 struct elf_symtab *elf_symtab__new(void);
+/* elf_symtab__add() gives up with -ETIME once g trips; g must outlive the adds. */
+void elf_symtab__set_guard(struct elf_symtab *st, struct guard *g);
 /*
  * Add the function symbols of the first section of type sh_type (SHT_SYMTAB or SHT_DYNSYM).
  * Names point into elf, which must outlive the table. Returns the number of symbols added,

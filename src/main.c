@@ -14,6 +14,7 @@
 #include "escape.h"
 #include "events.h"
 #include "follow.h"
+#include "guard.h"
 #include "history.h"
 #include "klabels.h"
 #include "kmode.h"
@@ -32,6 +33,12 @@
 #include "uprobe_session.h"
 
 static volatile sig_atomic_t exiting;
+
+/* The symbolizer's view of the exit flag: a report being built when it is set is cut short. */
+static bool stop_requested(void)
+{
+	return exiting;
+}
 
 static void on_signal(int sig)
 {
@@ -328,6 +335,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		      struct uprobe_inherit *inherit, struct target *t, struct proc *p,
 		      struct ctx *c)
 {
+	static struct guard_ctx gctx = {.stop_requested = stop_requested};
 	static struct syms_opts so;
 	char comm[ESCAPE_SIZE(sizeof(t->comm))], obj[ESCAPE_SIZE(sizeof(probes->alloc_obj))];
 	struct probes_opts po = {
@@ -338,7 +346,10 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	};
 	int err;
 
+	gctx.verbose = env.verbose;
+	guard_ctx__describe(&gctx);
 	so = (struct syms_opts){
+		.guard = &gctx,
 		.no_lines = env.no_lines,
 		.no_demangle = env.no_demangle,
 		.debug_dir = env.debug_dir,

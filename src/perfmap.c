@@ -7,9 +7,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "guard.h"
 #include "perfmap.h"
 
-#define PERFMAP_MAX_FILE (256UL << 20)
+/* A map the target wrote can be any size: read its first GUARD_PERFMAP_MAX bytes. */
+#define PERFMAP_MAX_FILE ((size_t)GUARD_PERFMAP_MAX)
 
 struct entry {
 	struct perfmap_sym sym;
@@ -149,11 +151,12 @@ struct perfmap *perfmap__load(const char *path)
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		err = S_ISREG(st.st_mode) ? errno : EINVAL;
+	err = guard__check_fd(fd, UINT64_MAX);
+	if (err || fstat(fd, &st)) {
+		err = err ? -err : errno;
 		close(fd);
 		errno = err;
 		return NULL;

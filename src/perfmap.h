@@ -23,7 +23,8 @@ struct perfmap;
  * size, size 0, no name) are skipped and counted. NULL with errno ENOMEM only.
  */
 struct perfmap *perfmap__parse(const char *buf, size_t len);
-/* Read and parse the file at path (at most 256 MiB of it). NULL with errno set. */
+/* Read and parse the regular file at path (at most GUARD_PERFMAP_MAX of it), never blocking.
+ * NULL with errno set (EINVAL: not a regular file). */
 struct perfmap *perfmap__load(const char *path);
 /* The symbol holding addr; where entries overlap, the one written last (a JIT reusing memory). */
 const struct perfmap_sym *perfmap__find(const struct perfmap *pm, uint64_t addr);

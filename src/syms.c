@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <gelf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 
 #include "syms.h"
 #include "debuginfo.h"
@@ -21,6 +22,7 @@
 #include "demangle.h"
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
+#include "guard.h"
 #include "perfmap.h"
 #include "procmaps.h"
 
@@ -40,12 +42,18 @@ struct dso {
 	Elf *elf;
 	Elf *dbg_elf;
 	Dwarf *dw;
+	int alt_fd; /* the dwz supplement of dw, opened by us so that libdw never opens one */
+	Elf *alt_elf;
+	Dwarf *alt_dw;
 	struct dwarf_lines *lines;
 	GElf_Phdr *loads;
 	size_t nloads;
 	struct elf_symtab *symtab;
-	void *image;	/* in-memory copy backing elf (vdso) */
-	char *build_id; /* hex, read on first use */
+	void *image;	   /* in-memory copy backing elf (vdso) */
+	uint64_t spent_ns; /* reading this file, over the run: GUARD_FILE_NS at most */
+	uint64_t mem;	   /* reserved from the run's memory budget */
+	bool lines_off;	   /* DWARF given up (over a limit) */
+	char *build_id;	   /* hex, read on first use */
 	bool build_id_read;
 	bool loaded;
 	bool usable;
@@ -102,7 +110,9 @@ struct perf_map {
 };
 
 struct syms {
-	int refs; /* a forked child shares its parent's until its own maps differ */
+	int refs;		/* a forked child shares its parent's until its own maps differ */
+	struct guard_ctx *gctx; /* the run's, or own_gctx */
+	struct guard_ctx own_gctx;
 	pid_t pid;
 	uid_t uid; /* the target's owner: only its own (or root's) perf map is believed */
 	bool no_lines;
@@ -179,11 +189,18 @@ static void strset__free(struct strset *set)
 	free(set->slots);
 }
 
-static void dso__free(struct dso *dso)
+static void dso__free(struct syms *s, struct dso *dso)
 {
+	s->gctx->mem_used -= dso->mem;
 	dwarf_lines__free(dso->lines);
 	if (dso->dw)
 		dwarf_end(dso->dw);
+	if (dso->alt_dw)
+		dwarf_end(dso->alt_dw);
+	if (dso->alt_elf)
+		elf_end(dso->alt_elf);
+	if (dso->alt_fd >= 0)
+		close(dso->alt_fd);
 	elf_symtab__free(dso->symtab);
 	if (dso->dbg_elf)
 		elf_end(dso->dbg_elf);
@@ -246,15 +263,37 @@ static bool same_build_id(Elf *a, Elf *b)
 	       la == lb && !memcmp(ida, idb, la);
 }
 
-static void dso__open_debug(struct syms *s, struct dso *dso)
+/* Why a file gives less than it holds: said on -v, once for each file and limit. */
+static void dso__note(struct syms *s, const struct dso *dso, const char *why, const char *what)
+{
+	if (s->gctx->verbose)
+		fprintf(stderr, "leaktrace: %s: %s; %s\n", dso->path ? dso->path : "[vdso]", why,
+			what);
+}
+
+/* The rest of the file's time budget, and the run's stop request. */
+static struct guard dso__guard(struct syms *s, const struct dso *dso)
+{
+	uint64_t left = dso->spent_ns < GUARD_FILE_NS ? GUARD_FILE_NS - dso->spent_ns : 1;
+
+	return (struct guard){.ctx = s->gctx, .deadline_ns = guard__now_ns() + left};
+}
+
+static void dso__open_debug(struct syms *s, struct dso *dso, struct guard *g)
 {
 	bool fetched = false;
-	int fd;
+	int fd, err;
 
-	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir);
-	if (fd < 0) {
+	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir, g);
+	if (fd < 0 && !g->why) {
 		fd = syms__debuginfod(s, dso);
 		fetched = fd >= 0;
+		err = fd >= 0 ? guard__check_fd(fd, GUARD_ELF_MAX) : 0;
+		if (err) {
+			dso__note(s, dso, guard__strerror(err), "debuginfod's file not read");
+			close(fd);
+			fd = err;
+		}
 	}
 	if (fd < 0)
 		return;
@@ -270,51 +309,196 @@ static void dso__open_debug(struct syms *s, struct dso *dso)
 	dso->dbg_fd = fd;
 }
 
+/* Memory a symbol table costs: its data, its strings, and about 2.5x its data once indexed. */
+static uint64_t symtab_cost(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t cost = 0;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (shdr.sh_type == SHT_SYMTAB || shdr.sh_type == SHT_DYNSYM)
+			cost += shdr.sh_size * 7 / 2;
+		else if (shdr.sh_type == SHT_STRTAB)
+			cost += shdr.sh_size;
+	}
+	return cost;
+}
+
+static uint64_t fd_size(int fd, uint64_t fallback)
+{
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) ? (uint64_t)st.st_size : fallback;
+}
+
+/*
+ * DWARF of elf within the limits: its expanded sections at most GUARD_DWARF_RATIO times the
+ * file and GUARD_DWARF_MAX, checked before libdw expands anything (a 2 MB zlib bomb in
+ * .debug_info is 2 GB); then twice that from the run's memory budget (libdw's own tables).
+ */
+static Dwarf *dso__dwarf(struct syms *s, struct dso *dso, Elf *elf, int fd)
+{
+	uint64_t size, file = fd_size(fd, dso->size), cap;
+	Dwarf *dw;
+	int err;
+
+	err = debuginfo__dwarf_size(elf, &size);
+	if (err) {
+		dso__note(s, dso, "unreadable debug section headers", "no source lines");
+		return NULL;
+	}
+	if (!size)
+		return NULL;
+	cap = file * GUARD_DWARF_RATIO < GUARD_DWARF_MAX ? file * GUARD_DWARF_RATIO
+							 : GUARD_DWARF_MAX;
+	if (size > cap) {
+		if (s->gctx->verbose)
+			fprintf(stderr,
+				"leaktrace: %s: debug sections expand to %" PRIu64
+				" MiB, over the %" PRIu64 " MiB limit; no source lines\n",
+				dso->path ? dso->path : "[vdso]", size >> 20, cap >> 20);
+		return NULL;
+	}
+	if (guard_ctx__reserve(s->gctx, 2 * size)) {
+		dso__note(s, dso, guard__strerror(-ENOMEM), "no source lines");
+		return NULL;
+	}
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw) {
+		s->gctx->mem_used -= 2 * size;
+		return NULL;
+	}
+	dso->mem += 2 * size;
+	return dw;
+}
+
+/*
+ * A .gnu_debugaltlink name is the file's to choose, and libdw would open() it itself, blocking
+ * on a FIFO: the supplement is found here, under the same rules as debug files, and handed to
+ * libdw. Without it, no DWARF. 0 or a negative errno.
+ */
+static int dso__dwarf_alt(struct syms *s, struct dso *dso, Dwarf *dw, struct guard *g)
+{
+	const void *id;
+	const char *name;
+	ssize_t len;
+	int fd;
+
+	len = dwelf_dwarf_gnu_debugaltlink(dw, &name, &id);
+	if (!len)
+		return 0;
+	if (len < 0)
+		return -EINVAL;
+	fd = debuginfo__open_alt(s->root_fd, name, id, len, s->debug_dir, g);
+	if (fd < 0)
+		return fd;
+	dso->alt_fd = fd;
+	dso->alt_elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!dso->alt_elf || elf_kind(dso->alt_elf) != ELF_K_ELF)
+		return -EINVAL;
+	dso->alt_dw = dso__dwarf(s, dso, dso->alt_elf, fd);
+	if (!dso->alt_dw)
+		return -EINVAL;
+	dwarf_setalt(dw, dso->alt_dw);
+	return 0;
+}
+
+static void dso__load_lines(struct syms *s, struct dso *dso, struct guard *g)
+{
+	if (dso->dbg_elf)
+		dso->dw = dso__dwarf(s, dso, dso->dbg_elf, dso->dbg_fd);
+	if (!dso->dw)
+		dso->dw = dso__dwarf(s, dso, dso->elf, dso->fd);
+	if (!dso->dw)
+		return;
+	if (dso__dwarf_alt(s, dso, dso->dw, g)) {
+		dso__note(s, dso, "its .gnu_debugaltlink file is not found", "no source lines");
+		dwarf_end(dso->dw);
+		dso->dw = NULL;
+		return;
+	}
+	dso->lines = dwarf_lines__new(dso->dw);
+	if (!dso->lines && errno == EINVAL)
+		dso__note(s, dso, "a string section without its final NUL", "no source lines");
+}
+
 /* Parse the file on first use; an unusable file stays mapped but resolves no names. */
 static int dso__load(struct syms *s, struct dso *dso)
 {
+	struct guard g;
+	uint64_t t0, cost;
 	bool have_symtab;
 	int err;
 
 	if (dso->loaded)
 		return dso->usable ? 0 : -ENOENT;
+	/* Stopping: what is not read yet stays unread (and is tried again by a later report). */
+	if (guard_ctx__stopping(s->gctx)) {
+		if (!s->gctx->stop_said)
+			fprintf(stderr,
+				"leaktrace: stopping: files not read yet give addresses only\n");
+		s->gctx->stop_said = true;
+		return -ETIME;
+	}
 	dso->loaded = true;
+	g = dso__guard(s, dso);
+	t0 = guard__now_ns();
+	err = -EINVAL;
 
 	if (!dso->elf) {
 		/* ELF_C_READ, not mmap: a file truncated under us must not raise SIGBUS. */
 		dso->elf = elf_begin(dso->fd, ELF_C_READ, NULL);
 		if (!dso->elf)
-			return -EINVAL;
+			goto out;
 	}
 	if (elf_kind(dso->elf) != ELF_K_ELF)
-		return -EINVAL;
+		goto out;
 	err = dso__read_loads(dso);
 	if (err)
-		return err;
+		goto out;
+	err = -ENOMEM;
 	dso->symtab = elf_symtab__new();
 	if (!dso->symtab)
-		return -ENOMEM;
+		goto out;
+	elf_symtab__set_guard(dso->symtab, &g);
 
 	if (dso->fd >= 0)
-		dso__open_debug(s, dso);
-	have_symtab = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB) > 0;
-	if (!have_symtab && dso->dbg_elf)
-		elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
-	elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
+		dso__open_debug(s, dso, &g);
+	cost = symtab_cost(dso->elf) + (dso->dbg_elf ? symtab_cost(dso->dbg_elf) : 0);
+	err = guard_ctx__reserve(s->gctx, cost);
+	if (err) {
+		dso__note(s, dso, guard__strerror(err), "addresses only");
+		goto out;
+	}
+	dso->mem += cost;
+	err = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB);
+	have_symtab = err > 0;
+	if (!have_symtab && err != -ETIME && dso->dbg_elf)
+		err = elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
+	if (err != -ETIME)
+		err = elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
+	elf_symtab__set_guard(dso->symtab, NULL);
+	if (err == -ETIME) {
+		dso__note(s, dso, g.why, "addresses only");
+		goto out;
+	}
 	err = elf_symtab__finish(dso->symtab);
 	if (err)
-		return err;
+		goto out;
 
-	if (!s->no_lines) {
-		if (dso->dbg_elf)
-			dso->dw = dwarf_begin_elf(dso->dbg_elf, DWARF_C_READ, NULL);
-		if (!dso->dw)
-			dso->dw = dwarf_begin_elf(dso->elf, DWARF_C_READ, NULL);
-		if (dso->dw)
-			dso->lines = dwarf_lines__new(dso->dw);
-	}
+	/* Out of time (or stopping) once the symbols are in: keep them, skip the lines. */
+	if (g.why)
+		dso__note(s, dso, g.why, "no source lines");
+	else if (!s->no_lines)
+		dso__load_lines(s, dso, &g);
 	dso->usable = true;
-	return 0;
+	err = 0;
+out:
+	dso->spent_ns += guard__now_ns() - t0;
+	return err;
 }
 
 /* Translate an address inside mapping m into the file's ELF virtual address space. */
@@ -356,6 +540,7 @@ static struct dso *syms__dso_new(struct syms *s)
 		return NULL;
 	dso->fd = -1;
 	dso->dbg_fd = -1;
+	dso->alt_fd = -1;
 	dso->next = s->dsos;
 	s->dsos = dso;
 	return dso;
@@ -371,19 +556,27 @@ static int open_mapped_file(struct syms *s, const struct procmaps_entry *e, cons
 	 */
 	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, s->pid, e->start,
 		 e->end);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
+	fd = guard__openat(AT_FDCWD, buf, GUARD_ELF_MAX);
+	if (fd >= 0 || fd == -EFBIG)
+		goto out;
 
+	/* The path is the target's to choose (a FIFO bind-mounted over its binary): untrusted. */
 	if (s->root_fd >= 0) {
 		while (*path == '/')
 			path++;
-		fd = openat(s->root_fd, path, O_RDONLY | O_CLOEXEC);
+		fd = guard__openat(s->root_fd, path, GUARD_ELF_MAX);
 	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = guard__openat(AT_FDCWD, path, GUARD_ELF_MAX);
+	}
+out:
+	if (fd == -EINVAL || fd == -EFBIG) {
+		if (s->gctx->verbose)
+			fprintf(stderr, "leaktrace: %s: %s; addresses only\n", e->path,
+				guard__strerror(fd));
+		return fd;
 	}
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* Another file now at the same path must not lend its symbols. */
 	if (fstat(fd, &st) || st.st_ino != e->inode) {
 		close(fd);
@@ -730,6 +923,7 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 	s->refs = 1;
 	s->pid = pid;
 	s->root_fd = -1;
+	s->gctx = opts && opts->guard ? opts->guard : &s->own_gctx;
 	if (opts) {
 		s->no_lines = opts->no_lines;
 		s->no_demangle = opts->no_demangle;
@@ -902,6 +1096,24 @@ static bool syms__resolve_jit(struct syms *s, const struct mapping *m, uint64_t 
 	return true;
 }
 
+/* DWARF lookups build their indexes as they go: each is charged to the file's time budget. */
+static int dso__lines(struct syms *s, struct dso *dso, uint64_t vaddr, struct dwarf_frame *df)
+{
+	struct guard g = dso__guard(s, dso);
+	uint64_t t0 = guard__now_ns();
+	int n;
+
+	dwarf_lines__set_guard(dso->lines, &g);
+	n = dwarf_lines__lookup(dso->lines, vaddr, df, MAX_INLINE_DEPTH);
+	dwarf_lines__set_guard(dso->lines, NULL);
+	dso->spent_ns += guard__now_ns() - t0;
+	if (g.why && g.deadline_ns && dso->spent_ns >= GUARD_FILE_NS) {
+		dso->lines_off = true;
+		dso__note(s, dso, guard__strerror(-ETIME), "no more source lines");
+	}
+	return g.why ? 0 : n;
+}
+
 static int syms__resolve_file(struct syms *s, struct mapping *m, uint64_t addr, uint64_t look,
 			      struct sym_frame *out, int max)
 {
@@ -919,8 +1131,8 @@ static int syms__resolve_file(struct syms *s, struct mapping *m, uint64_t addr, 
 		base.name = syms__sym_name(s, sym);
 		base.offset = vaddr + (addr - look) - sym->addr;
 	}
-	if (m->dso->lines)
-		n = dwarf_lines__lookup(m->dso->lines, vaddr, df, MAX_INLINE_DEPTH);
+	if (m->dso->lines && !m->dso->lines_off)
+		n = dso__lines(s, m->dso, vaddr, df);
 	if (n <= 0)
 		goto out_base;
 
@@ -963,6 +1175,7 @@ int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame
 
 	if (max <= 0)
 		return 0;
+	guard_ctx__stopping(s->gctx); /* a stop seen first here did not interrupt a file read */
 	m = syms__find_mapping(s, look);
 	if (!m || !m->dso) {
 		out[0] = (struct sym_frame){.addr = addr};
@@ -1066,7 +1279,7 @@ void syms__free(struct syms *s)
 	free(s->maps);
 	for (dso = s->dsos; dso; dso = next) {
 		next = dso->next;
-		dso__free(dso);
+		dso__free(s, dso);
 	}
 	strset__free(&s->strs);
 	addr_cache__free(&s->cache);

@@ -7,7 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct guard_ctx;
+
 struct syms_opts {
+	/* the run's stop request, memory budget and -v, shared by every struct syms; NULL: each
+	 * has its own, never stopped */
+	struct guard_ctx *guard;
 	bool no_lines;	       /* skip DWARF file:line lookups */
 	bool no_demangle;      /* keep C++ names mangled */
 	const char *debug_dir; /* extra debug-file search root, may be NULL */

@@ -17,6 +17,7 @@
 #include "dwarf_lines.h"
 #include "elf_func.h"
 #include "elf_symtab.h"
+#include "guard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,13 +41,17 @@ static void walk_symtab(Elf *elf)
 	elf_symtab__free(st);
 }
 
-static void walk_dwarf(Elf *elf)
+/* As the symbolizer does: sections that would expand past the limits are not handed to libdw. */
+static void walk_dwarf(Elf *elf, size_t size)
 {
 	struct dwarf_frame df[32];
 	struct dwarf_lines *dl;
+	uint64_t a, dsize;
 	Dwarf *dw;
-	uint64_t a;
 
+	if (debuginfo__dwarf_size(elf, &dsize) || dsize > GUARD_DWARF_MAX ||
+	    dsize > (uint64_t)size * GUARD_DWARF_RATIO)
+		return;
 	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!dw)
 		return;
@@ -109,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				gelf_getphdr(elf, i, &ph);
 			}
 		}
-		walk_dwarf(elf);
+		walk_dwarf(elf, size);
 	}
 	if (elf)
 		elf_end(elf);
