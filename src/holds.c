@@ -15,7 +15,8 @@
 #include "leaktrace.h"
 #include "holds.h"
 
-#define WATCH_PERIOD_MS 250
+#define WATCH_PERIOD_MS 50
+#define PF_EXITING	0x00000004
 
 static uint64_t mono_ns(void)
 {
@@ -25,8 +26,8 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Continue every process held at least min_age_ns; returns how many. */
-static int sweep(int map_fd, uint64_t min_age_ns)
+/* Continue every process held at least min_age_ns; returns how many, *left the others. */
+static int sweep(int map_fd, uint64_t min_age_ns, int *left)
 {
 	__u32 keys[LT_DEFAULT_PIDS], key;
 	__u64 held_ns, now = mono_ns();
@@ -37,8 +38,10 @@ static int sweep(int map_fd, uint64_t min_age_ns)
 	for (i = 0; i < n; i++) {
 		if (bpf_map_lookup_elem(map_fd, &keys[i], &held_ns))
 			continue;
-		if (min_age_ns && now - held_ns < min_age_ns)
+		if (min_age_ns && now - held_ns < min_age_ns) {
+			(*left)++;
 			continue;
+		}
 		/* continued first: killed between the two, we leave no process stopped */
 		kill(keys[i], SIGCONT);
 		bpf_map_delete_elem(map_fd, &keys[i]);
@@ -50,6 +53,30 @@ static int sweep(int map_fd, uint64_t min_age_ns)
 				keys[i], HOLDS_DEADLINE_MS);
 	}
 	return done;
+}
+
+/* Dying, not dead yet: it may take a second to detach its probes before its pipe closes. */
+static bool exiting(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & PF_EXITING;
 }
 
 /* Close every descriptor but stdio, a and b. */
@@ -67,9 +94,11 @@ static void __attribute__((noreturn)) watch(int rfd, int map_fd, bool *holds_off
 	static const int ignored[] = {SIGINT,  SIGTERM, SIGHUP,	 SIGQUIT, SIGTSTP,
 				      SIGTTIN, SIGTTOU, SIGPIPE, SIGUSR1, SIGUSR2};
 	struct pollfd pfd = {.fd = rfd, .events = POLLIN};
+	pid_t parent = getppid();
+	bool gone = false;
 	unsigned int i;
 	char c = 0;
-	int fd, n;
+	int fd, n, left;
 
 	/* out of leaktrace's process group: what the terminal sends it is not for us */
 	setpgid(0, 0);
@@ -91,29 +120,38 @@ static void __attribute__((noreturn)) watch(int rfd, int map_fd, bool *holds_off
 	for (;;) {
 		n = poll(&pfd, 1, WATCH_PERIOD_MS);
 		if (n > 0) {
-			if (read(rfd, &c, 1) != 1)
-				c = 0;
+			gone = read(rfd, &c, 1) != 1;
 			break;
 		}
-		if (n < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR) {
+			gone = true;
 			break;
-		sweep(map_fd, HOLDS_DEADLINE_MS * 1000000ULL);
+		}
+		left = 0;
+		sweep(map_fd, HOLDS_DEADLINE_MS * 1000000ULL, &left);
+		if (left && exiting(parent))
+			break;
 	}
 	if (c == 'q') {
-		sweep(map_fd, 0);
+		sweep(map_fd, 0, &left);
 		_exit(0);
 	}
 	/*
-	 * leaktrace is gone: its probes went with its descriptors, before the pipe closed. A
-	 * program still in flight (or a thread of leaktrace not yet dead) may record one more
-	 * hold: holds off, then sweep again once it has surely finished.
+	 * leaktrace is dying or gone. Until its probes are detached (which can take it a
+	 * second) and while a program is still in flight, one more hold may come: holds off,
+	 * then sweep until its pipe closes, and once more after.
 	 */
 	*holds_off = true;
-	n = sweep(map_fd, 0);
+	n = sweep(map_fd, 0, &left);
+	while (!gone) {
+		if (poll(&pfd, 1, WATCH_PERIOD_MS) < 0 && errno != EINTR)
+			break;
+		n += sweep(map_fd, 0, &left);
+		if (pfd.revents)
+			gone = read(rfd, &c, 1) != 1;
+	}
 	usleep(20000);
-	n += sweep(map_fd, 0);
-	usleep(100000);
-	n += sweep(map_fd, 0);
+	n += sweep(map_fd, 0, &left);
 	if (n)
 		fprintf(stderr, "leaktrace: ended with %d process%s held: continued\n", n,
 			n == 1 ? "" : "es");
