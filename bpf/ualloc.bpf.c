@@ -623,9 +623,10 @@ int mremap_exit(struct syscall_trace_exit *ctx)
  * Holds: a launched command (and, with -f, its descendants) is stopped with SIGSTOP where
  * userspace must look before it goes on: at exit(), to read its maps while they exist (a
  * short-lived process is gone before a poll could see it), and, for a child, at exec, to
- * probe an allocator its new image brings. Userspace sends SIGCONT. The record is reserved
- * before the signal and submitted after it, so userspace cannot continue the process before
- * it is stopped, and nothing is stopped that userspace will not hear of. A process given
+ * probe an allocator its new image brings. Userspace sends SIGCONT (or its watchdog, see
+ * held). The record is reserved before the signal and submitted after it, so userspace cannot
+ * continue the process before it is stopped, and nothing is stopped that userspace will not
+ * hear of. A process given
  * with -p and its children are never held: their parents may be watching for stops.
  */
 const volatile bool holds = false;
@@ -639,9 +640,21 @@ struct {
 	__type(value, __u8);
 } exit_held SEC(".maps");
 
+/*
+ * Processes stopped now, with the time they were stopped: userspace deletes one as it
+ * continues it; its watchdog continues the rest when leaktrace dies or stops answering.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
+
 static __always_inline bool hold(__u32 type, __u32 kind)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 now = bpf_ktime_get_ns();
 	struct lt_event *e;
 
 	if (!holds || holds_off || !bpf_map_lookup_elem(&pids, &pid))
@@ -649,6 +662,11 @@ static __always_inline bool hold(__u32 type, __u32 kind)
 	e = header_reserve(type, kind, 0, 0, 0, 0);
 	if (!e)
 		return false;
+	/* nobody is stopped whom the watchdog cannot see (held already: another thread) */
+	if (bpf_map_update_elem(&held, &pid, &now, BPF_NOEXIST)) {
+		bpf_ringbuf_discard(e, 0);
+		return false;
+	}
 	bpf_send_signal(19 /* SIGSTOP */);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP); /* the process waits on it */
 	return true;

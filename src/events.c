@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
 #include "follow.h"
+#include "holds.h"
 #include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
@@ -187,8 +187,8 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec)
 		follow__exec(ev->follow_exec, p->pid, held);
-	else if (held)
-		kill(p->pid, SIGCONT);
+	if (held)
+		holds__continue(ev->holds, p->pid);
 }
 
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
@@ -221,14 +221,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (!p) {
 		/* held, though its fork was not seen (dropped, or the pid map was full) */
 		if (e->type == LT_EV_EXITING || (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD))
-			kill(e->pid, SIGCONT);
+			holds__continue(ev->holds, e->pid);
 		return 0;
 	}
 	if (e->type == LT_EV_EXITING) {
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
-		kill(e->pid, SIGCONT);
+		holds__continue(ev->holds, e->pid);
 		return 0;
 	}
 	if (before_exec(ev, p, e))

@@ -10,6 +10,7 @@
 
 struct ring_buffer;
 struct follow;
+struct holds;
 
 struct events {
 	struct ring_buffer *rb;
@@ -18,7 +19,8 @@ struct events {
 	bool discard_until_exec; /* a launched child: what it does before exec is not its own */
 	bool any_pid; /* kernel mode: BPF filtered the allocations; frees come from any context */
 	bool follow;  /* -f: a traced process's children are traced too */
-	struct follow *follow_exec; /* -f: probes a child held at its exec, then continues it */
+	struct follow *follow_exec; /* -f: probes a child held at its exec */
+	struct holds *holds;	    /* continues what BPF stopped */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -166,11 +165,8 @@ int follow__exec(struct follow *f, pid_t pid, bool held)
 
 	/* a program seen before with the same LD_ variables: no loader run, no ELF read */
 	keyed = image_key(pid, &k) == 0;
-	if (keyed && known_covered(f, &k)) {
-		if (held)
-			kill(pid, SIGCONT);
+	if (keyed && known_covered(f, &k))
 		return 0;
-	}
 	err = target__open_exec(&t, pid);
 	if (!err)
 		err = probe_image(f, &t, held);
@@ -180,8 +176,6 @@ int follow__exec(struct follow *f, pid_t pid, bool held)
 		fprintf(stderr, "leaktrace: cannot probe pid %d after its exec: %s\n", pid,
 			strerror(-err));
 	target__free(&t);
-	if (held)
-		kill(pid, SIGCONT);
 	return err;
 }
 

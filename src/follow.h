@@ -22,9 +22,9 @@ struct follow;
 struct follow *follow__new(struct bpf_object *obj, const struct probes *covered, bool verbose);
 /*
  * pid has just exec'ed: probe what its new image allocates through unless the inherited
- * probes cover it; held (stopped by BPF): then let it go on (SIGCONT, always). 1 when probes
- * were added,
- * 0 when none were needed, negative errno (a one-line message says which process).
+ * probes cover it; held: stopped by BPF (the caller continues it), else said late. 1 when
+ * probes were added, 0 when none were needed, negative errno (a one-line message says which
+ * process).
  * Programs found covered are remembered by executable and LD_ variables, so a shell's next
  * /bin/true costs no loader run and no ELF read.
  */

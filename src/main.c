@@ -15,6 +15,7 @@
 #include "events.h"
 #include "follow.h"
 #include "guard.h"
+#include "holds.h"
 #include "history.h"
 #include "klabels.h"
 #include "kmode.h"
@@ -425,6 +426,7 @@ int main(int argc, char **argv)
 	struct follow *follow = NULL;
 	struct events ev = {};
 	struct target t = {.hold_fd = -1};
+	struct holds holds = HOLDS_INIT;
 	struct output out = {};
 	struct ctx c = {.out = &out};
 	char name[ESCAPE_SIZE(sizeof(t.comm))];
@@ -465,6 +467,16 @@ int main(int argc, char **argv)
 		err = fd;
 		goto cleanup;
 	}
+	/* BPF holds from the launched command's exec on; before the ring is mapped, which the
+	 * watchdog must not keep */
+	if (skel && t.launched) {
+		err = holds__start(&holds, bpf_map__fd(skel->maps.held), &skel->bss->holds_off);
+		if (err) {
+			fprintf(stderr, "leaktrace: cannot start the watchdog: %s\n",
+				strerror(-err));
+			goto cleanup;
+		}
+	}
 	/* times count from the moment the probes are in place (--older, --baseline) */
 	tracker__set_start(p->tracker, mono_ns());
 	err = events__open(&ev, fd, &c.procs);
@@ -473,6 +485,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ev.any_pid = env.kernel;
+	ev.holds = &holds;
 	ev.follow = env.follow;
 	if (env.follow && skel) {
 		follow = follow__new(skel->obj, &probes, env.verbose);
@@ -497,6 +510,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	release_holds(skel, &ev);
+	holds__stop(&holds);
 	events__close(&ev);
 	follow__free(follow);
 	probes__detach(&probes);

@@ -332,6 +332,7 @@ int target__launch(struct target *t, char **argv)
 {
 	char path[4096];
 	int pfd[2], err;
+	ssize_t n;
 	char c;
 	pid_t pid;
 
@@ -358,8 +359,15 @@ int target__launch(struct target *t, char **argv)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
-		/* wait until every probe is attached; EOF without a byte means "give up" */
-		if (read(pfd[0], &c, 1) != 1)
+		/*
+		 * Wait until every probe is attached. Any other byte: leaktrace gave up (and said
+		 * why). EOF: it died (killed during attach); then the command does not run
+		 * untraced, in the background of a shell that has moved on.
+		 */
+		n = read(pfd[0], &c, 1);
+		if (n == 0)
+			fprintf(stderr, "leaktrace: ended before '%s' started: not run\n", argv[0]);
+		if (n != 1 || c != 'g')
 			_exit(127);
 		execv(path, argv);
 		fprintf(stderr, "leaktrace: cannot run '%s': %s\n", argv[0], strerror(errno));
@@ -455,9 +463,12 @@ bool target__alive(const struct target *t)
 
 void target__free(struct target *t)
 {
+	char c = 'q';
 	int i;
 
 	if (t->hold_fd >= 0) {
+		if (write(t->hold_fd, &c, 1) != 1)
+			c = 0; /* EOF: it does not run either */
 		close(t->hold_fd);
 		t->hold_fd = -1;
 	}
