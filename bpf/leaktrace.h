@@ -62,6 +62,8 @@ enum lt_stat {
 	LT_ST_FREE_UNSAMPLED, /* sampling: frees of allocations not sampled (no event sent) */
 	LT_ST_SAMPLED_FULL,   /* sampling: sampled-address map full: allocation not recorded */
 	LT_ST_PIDS_FULL,      /* -f: process map full: a child is not traced */
+	LT_ST_HEALED,	      /* in-flight records of calls whose return was never seen, dropped */
+	LT_ST_CALLS,	      /* allocator calls seen while counting (nested ones included) */
 	LT_ST_MAX,
 };
 

@@ -21,12 +21,28 @@ const volatile bool follow = false;
 /* the process given with -p or launched: its exec is not held */
 const volatile __u32 target_pid = 0;
 
+/*
+ * Set by userspace once every probe and tracepoint of the run is attached: nothing is recorded
+ * before, so no block is allocated before the free probe exists and no call is entered before
+ * its return probe does. Lifecycle events (fork, exec, exit) are sent regardless.
+ */
+bool counting;
+
+/*
+ * The allocator call in flight on a thread, outermost only. sp is the user stack pointer at its
+ * entry: the address of its return address, which the kernel replaces with its uretprobe
+ * trampoline while the return is pending. A record whose frame the stack has left, or whose
+ * return address is no longer the trampoline, belongs to a call that will never be seen
+ * returning (longjmp, an exception thrown through operator new, a return the kernel dropped):
+ * it is dropped at the thread's next probe (counted as healed), never left to make every
+ * later call look nested.
+ */
 struct inflight {
 	__u64 size;
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u64 sp;  /* 0: no call in flight */
 	__u32 kind;
-	__u32 depth;
-	__u32 skip;    /* not sampled: the return probe only unwinds depth */
+	__u32 skip;    /* not sampled: the return records nothing */
 	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
 };
 
@@ -99,6 +115,53 @@ static __always_inline void emit_free(__u32 kind, __u64 addr)
 /* Largest request glibc serves without calling mmap (M_MMAP_THRESHOLD starts there). */
 #define LT_NO_NEST_MAX (128 << 10)
 
+static __always_inline __u64 user_sp(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(regs, sp);
+}
+
+/* What the kernel writes over a return address whose return it traces: the first slot of the
+ * process's uprobe XOL page; 0 before the process has one. */
+static __always_inline __u64 uretprobe_trampoline(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, mm, uprobes_state.xol_area, vaddr);
+}
+
+/*
+ * Whether the call recorded in `in` is still running, seen from a probe of the same thread at
+ * stack pointer sp: its frame is still on the stack (sp below it; equal is a tail call from
+ * inside it, as glibc's realloc(NULL, n) jumps to malloc) and its return address is still the
+ * trampoline, so its return will be seen.
+ */
+static __always_inline bool call_live(const struct inflight *in, __u64 sp)
+{
+	__u64 ret, tramp;
+
+	if (!in->sp || sp > in->sp)
+		return false;
+	tramp = uretprobe_trampoline();
+	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)in->sp))
+		return false;
+	return ret == tramp;
+}
+
+/* True when a call is in flight on the thread (the probe at sp is nested in it); a record of a
+ * call that will never return is dropped here. */
+static __always_inline bool in_call(struct inflight *in, __u64 sp)
+{
+	if (!in || !in->sp)
+		return false;
+	if (call_live(in, sp))
+		return true;
+	in->sp = 0;
+	stat_inc(LT_ST_HEALED);
+	return false;
+}
+
 /*
  * Entry of an allocator call. Returns 0 when the return must be seen, 1 when it need not:
  * only a session probe (see alloc_session) acts on that, skipping its return trap.
@@ -107,14 +170,18 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, fresh = {};
+	__u64 sp;
 
+	if (!counting)
+		return session;
+	stat_inc(LT_ST_CALLS);
+	sp = user_sp();
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, sp)) {
 		stat_inc(LT_ST_NESTED);
-		if (session)
-			return 1; /* its return will not run: leave the depth alone */
-		in->depth++;
-		return 0;
+		/* a session's return will not run; a classic one finds a frame below the record's
+		 */
+		return session;
 	}
 	/*
 	 * realloc releases the old block before it returns, and another thread can be handed
@@ -130,7 +197,7 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 	fresh.kind = kind;
 	fresh.size = size;
 	fresh.arg = arg;
-	fresh.depth = 1;
+	fresh.sp = sp;
 	fresh.skip = sampled_out(size);
 	if (fresh.skip)
 		stat_inc(LT_ST_SAMPLED_OUT);
@@ -197,14 +264,20 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, cur;
 	struct lt_event *e;
-	__u64 addr = ret;
+	__u64 addr = ret, sp;
 
+	/* ret popped the return address: the entry's stack pointer is 8 bytes below */
+	sp = user_sp() - 8;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in || !in->depth)
-		return 0;
-	if (--in->depth)
-		return 0;
+	if (!in || !in->sp || sp < in->sp)
+		return 0; /* nothing recorded, or a call nested in the recorded one returned */
 	cur = *in;
+	in->sp = 0;
+	if (sp > cur.sp) {
+		/* the stack is above the recorded call's frame: that call's return was lost */
+		stat_inc(LT_ST_HEALED);
+		return 0;
+	}
 
 	if (cur.kind == LT_K_POSIX_MEMALIGN) {
 		addr = 0;
@@ -305,8 +378,10 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 	if (!ptr)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
+	if (!counting)
+		return 0;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, user_sp())) {
 		/* a free inside an allocator call (operator new's retry, realloc) is internal */
 		stat_inc(LT_ST_NESTED);
 		return 0;
@@ -426,10 +501,10 @@ static __always_inline bool traced_syscall(void)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in;
 
-	if (!bpf_map_lookup_elem(&pids, &pid))
+	if (!counting || !bpf_map_lookup_elem(&pids, &pid))
 		return false;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, user_sp())) {
 		/* malloc's own mmap for a large block: charged to the malloc caller already */
 		stat_inc(LT_ST_NESTED);
 		return false;

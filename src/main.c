@@ -79,6 +79,7 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
+	struct timespec counting_since; /* user mode: when BPF began to record (CLOCK_REALTIME) */
 };
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -108,6 +109,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		.sort = env.sort,
 	};
 	struct report_opts ro = {.show_allocs = env.show_allocs};
+	unsigned int i;
 	struct resolver res = c->km ? c->kres : (struct resolver){resolve_user, user_mapping, p};
 	struct report r = {
 		.wall = time(NULL),
@@ -120,6 +122,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		.top = env.top,
 		.rss_anon_start = p->rss_anon_start,
 		.rss_anon_prev = p->rss_anon_prev,
+		.counting_since = c->counting_since,
 	};
 	int err;
 
@@ -137,6 +140,8 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		p->rss_anon_prev = r.rss_anon;
 	if (env.kernel)
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
+	for (i = 0; i < c->procs.n && !r.run_recorded; i++)
+		r.run_recorded = tracker__stats(c->procs.v[i]->tracker)->allocs > 0;
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
@@ -352,6 +357,9 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	err = probes__attach(probes, (*skel)->obj, t, &po);
 	if (err)
 		return err;
+	/* every probe and tracepoint is in place: from this instant on, BPF records */
+	(*skel)->bss->counting = true;
+	clock_gettime(CLOCK_REALTIME, &c->counting_since);
 	/* a held command still maps leaktrace's own image: its maps are read at exec */
 	p->syms_opts = &so;
 	if (!t->launched)
