@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,6 +73,53 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 	return p->syms ? syms__mapping(p->syms, addr, out) : -ENOENT;
 }
 
+/*
+ * Detaching costs the kernel an RCU grace period or two per link (uprobe_multi links, syscall
+ * tracepoints: ~30 ms each here), so it runs in two threads while the final report is built
+ * and printed; main joins them before it exits.
+ */
+struct detach {
+	struct probes *probes;
+	struct ualloc_bpf *skel;
+	pthread_t threads[2];
+	int started;
+};
+
+static void *detach_probes(void *arg)
+{
+	probes__detach(arg);
+	return NULL;
+}
+
+static void *detach_tracepoints(void *arg)
+{
+	ualloc_bpf__detach(arg);
+	return NULL;
+}
+
+static void detach_start(struct detach *d)
+{
+	if (!d || d->started)
+		return;
+	if (!pthread_create(&d->threads[0], NULL, detach_probes, d->probes))
+		d->started = 1;
+	else
+		probes__detach(d->probes);
+	if (!pthread_create(&d->threads[1], NULL, detach_tracepoints, d->skel))
+		d->started |= 2;
+	else
+		ualloc_bpf__detach(d->skel);
+}
+
+static void detach_join(struct detach *d)
+{
+	if (d->started & 1)
+		pthread_join(d->threads[0], NULL);
+	if (d->started & 2)
+		pthread_join(d->threads[1], NULL);
+	d->started = 4; /* done: not again */
+}
+
 /* What reports need besides the processes: loss counters, a symbolizer, where they go. */
 struct ctx {
 	struct procs procs;	   /* the target first; with -f its children */
@@ -80,6 +128,7 @@ struct ctx {
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
 	struct timespec counting_since; /* user mode: when BPF began to record (CLOCK_REALTIME) */
+	struct detach *detach; /* user mode without -f: detached while the final report is made */
 };
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -160,7 +209,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 	return err;
 }
 
-static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *session)
+static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *session, bool *multi)
 {
 	struct ualloc_bpf *skel;
 	__u8 one = 1;
@@ -186,9 +235,12 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *se
 		goto err_destroy;
 	/* only sampling gains from sessions: unsampled calls then skip their return trap; a
 	 * session link filters on one process, so -f uses inherited classic probes */
-	*session =
-		env.sample_bytes && !env.no_session && !env.follow && uprobe_session__supported();
-	err = uprobe_session__prepare(skel->obj, *session);
+	*session = env.sample_bytes && !env.no_session && !env.follow &&
+		   uprobe_link__supported(UPROBE_SESSION_ATTACH);
+	/* one link per program and file, instead of a perf event per site: detaching each costs
+	 * the kernel an RCU grace period or two (README, "Attaching and detaching") */
+	*multi = !env.follow && !env.no_multi && uprobe_link__supported(UPROBE_MULTI_ATTACH);
+	err = uprobe_session__prepare(skel->obj, *session, *multi);
 	if (err)
 		goto err_destroy;
 	err = ualloc_bpf__load(skel);
@@ -271,6 +323,7 @@ static int trace_loop(struct events *ev, struct ctx *c)
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
+	detach_start(c->detach);
 	return report_all(c, true, true);
 }
 
@@ -345,7 +398,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		.debug_dir = env.debug_dir,
 		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
-	err = setup_bpf(skel, t->pid, t->launched, &probes->session);
+	err = setup_bpf(skel, t->pid, t->launched, &probes->session, &probes->multi);
 	if (err)
 		return err;
 	if (env.follow) {
@@ -373,7 +426,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
 		t->pid, t->comm, env.follow ? " and its children" : "", probes->alloc_obj,
-		probes->nr_links + probes->nr_session,
+		probes->nr_probes,
 		probes->nr_session ? " (session probes: unsampled calls skip the return)" : "",
 		probes->nr_single_step ? " (some single-stepped)" : "");
 	return bpf_map__fd((*skel)->maps.events);
@@ -417,6 +470,7 @@ int main(int argc, char **argv)
 	struct target t = {.hold_fd = -1};
 	struct output out = {};
 	struct ctx c = {.out = &out};
+	struct detach detach = {};
 	struct proc *p;
 	int err, fd, status = 0;
 
@@ -472,6 +526,10 @@ int main(int argc, char **argv)
 		ev.follow_exec = follow;
 	}
 	ev.discard_until_exec = t.launched;
+	if (skel && !env.follow) {
+		detach = (struct detach){.probes = &probes, .skel = skel};
+		c.detach = &detach;
+	}
 	err = target__release(&t);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
@@ -484,6 +542,8 @@ int main(int argc, char **argv)
 		status = finish_command(&t, &ev);
 
 cleanup:
+	if (c.detach)
+		detach_join(c.detach);
 	release_holds(skel, &ev);
 	events__close(&ev);
 	follow__free(follow);
