@@ -51,6 +51,23 @@ enum lt_kind {
 	LT_K_MAX,
 };
 
+/*
+ * What an allocator probe site is, given as the BPF cookie of a uprobe_multi link: one entry
+ * and one return program then serve every site of a file (one link each to detach).
+ */
+enum lt_site {
+	LT_S_MALLOC = 1,     /* size */
+	LT_S_NEW,	     /* size */
+	LT_S_CALLOC,	     /* nmemb, size */
+	LT_S_REALLOC,	     /* ptr, size */
+	LT_S_REALLOCARRAY,   /* ptr, nmemb, size */
+	LT_S_MEMALIGN,	     /* align, size */
+	LT_S_POSIX_MEMALIGN, /* memptr, align, size; returns an error number */
+	LT_S_VALLOC,	     /* size */
+	LT_S_FREE,	     /* ptr */
+	LT_S_DELETE,	     /* ptr */
+};
+
 /* Loss and health counters kept in BPF .bss; every report prints them. */
 enum lt_stat {
 	LT_ST_RINGBUF_DROP,   /* event not delivered: ring buffer full */

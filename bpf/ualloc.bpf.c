@@ -365,6 +365,24 @@ int BPF_KRETPROBE(posix_memalign_return, int ret)
 }
 
 /*
+ * uprobe_multi links: one entry program for every allocator site of a file, told by the cookie
+ * which one it is (enum lt_site), and one return program.
+ */
+static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool session);
+
+SEC("uprobe")
+int BPF_KPROBE(site_enter_prog)
+{
+	return site_enter(ctx, bpf_get_attach_cookie(ctx), false);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(site_return, void *ret)
+{
+	return alloc_exit(ctx, (__u64)ret); /* posix_memalign's is an int: alloc_exit knows */
+}
+
+/*
  * operator delete is probed only where the C++ runtime does not hand the pointer to free
  * (jemalloc, tcmalloc, a static binary); where it does, or where sized delete calls plain
  * delete, the same pointer reaches another probe on the same thread: it is freed once. The
@@ -415,6 +433,37 @@ int BPF_KPROBE(delete_enter, void *ptr)
 	return free_enter(LT_K_DELETE, (__u64)ptr);
 }
 
+static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool session)
+{
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+
+	switch (site) {
+	case LT_S_MALLOC:
+		return alloc_enter_mode(LT_K_MALLOC, a0, 0, session);
+	case LT_S_NEW:
+		return alloc_enter_mode(LT_K_NEW, a0, 0, session);
+	case LT_S_CALLOC:
+		return alloc_enter_mode(LT_K_CALLOC, a0 * a1, 0, session);
+	case LT_S_REALLOC:
+		return alloc_enter_mode(LT_K_REALLOC, a1, a0, session);
+	case LT_S_REALLOCARRAY:
+		return alloc_enter_mode(LT_K_REALLOC, a1 * a2, a0, session);
+	case LT_S_MEMALIGN:
+		return alloc_enter_mode(LT_K_MEMALIGN, a1, 0, session);
+	case LT_S_POSIX_MEMALIGN:
+		return alloc_enter_mode(LT_K_POSIX_MEMALIGN, a2, a0, session);
+	case LT_S_VALLOC:
+		return alloc_enter_mode(LT_K_VALLOC, a0, 0, session);
+	case LT_S_FREE:
+		free_enter(LT_K_FREE, a0);
+		return 1;
+	case LT_S_DELETE:
+		free_enter(LT_K_DELETE, a0);
+		return 1;
+	}
+	return 1;
+}
+
 /*
  * Session variants, for uprobe session links (Linux 6.13): one program runs at entry and, only
  * if the entry returned 0, at return. Used when sampling, so that an unsampled call that cannot
@@ -428,6 +477,16 @@ static __always_inline int alloc_session(struct pt_regs *ctx, __u32 kind, __u64 
 	if (bpf_session_is_return())
 		return alloc_exit(ctx, PT_REGS_RC(ctx));
 	return alloc_enter_mode(kind, size, arg, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(site_session)
+{
+	__u64 site = bpf_get_attach_cookie(ctx);
+
+	if (bpf_session_is_return())
+		return alloc_exit(ctx, PT_REGS_RC(ctx));
+	return site_enter(ctx, site, true);
 }
 
 SEC("uprobe")

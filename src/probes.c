@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
+#include "leaktrace.h"
 #include "options.h"
 #include "placement.h"
 #include "probes.h"
@@ -216,7 +219,7 @@ static struct bpf_program *req_prog(struct bpf_object *obj, const struct probe_r
 	size_t n = strlen(r->prog);
 	char name[64];
 
-	if (r->kind != REQ_SESSION)
+	if (r->kind != REQ_SESSION || r->cookie)
 		return bpf_object__find_program_by_name(obj, r->prog);
 	if (n < 6 || n >= sizeof(name) || strcmp(r->prog + n - 6, "_enter"))
 		return NULL;
@@ -234,6 +237,7 @@ static int attach_group(struct probes *p, struct bpf_object *obj, const struct p
 	struct bpf_program *prog = req_prog(obj, r);
 	const char *path = p->files[r->file].path;
 	uint32_t type = UPROBE_MULTI_ATTACH, flags = 0;
+	const uint64_t *cookies = r->cookie ? offs + PROBES_MAX_LINKS : NULL;
 	int i, fd, err = 0;
 
 	if (!prog)
@@ -249,7 +253,7 @@ static int attach_group(struct probes *p, struct bpf_object *obj, const struct p
 		type = UPROBE_SESSION_ATTACH;
 	else if (r->kind == REQ_RETURN)
 		flags = UPROBE_MULTI_RETURN;
-	fd = uprobe_link__create(bpf_program__fd(prog), type, flags, path, offs, cnt, pid);
+	fd = uprobe_link__create(bpf_program__fd(prog), type, flags, path, offs, cookies, cnt, pid);
 	if (fd < 0)
 		return fd;
 	p->fds[p->nr_fds++] = fd;
@@ -266,7 +270,7 @@ static int attach_group(struct probes *p, struct bpf_object *obj, const struct p
  */
 static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
 {
-	uint64_t offs[PROBES_MAX_LINKS];
+	uint64_t offs[2 * PROBES_MAX_LINKS]; /* offsets, then their cookies */
 	bool done[2 * PROBES_MAX_LINKS] = {};
 	int order, i, j, cnt, err;
 
@@ -283,6 +287,7 @@ static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
 				    q->file != r->file || strcmp(q->prog, r->prog))
 					continue;
 				done[j] = true;
+				offs[PROBES_MAX_LINKS + cnt] = q->cookie;
 				offs[cnt++] = q->off;
 			}
 			err = attach_group(p, obj, r, offs, cnt, pid);
@@ -335,12 +340,49 @@ static int file_index(struct probes *p, const char *path)
 	return p->nr_files++;
 }
 
-static int queue(struct probes *p, const char *prog, int file, uint64_t off,
+/* The site an allocator program serves, for the programs that serve them all; 0: none. */
+static uint64_t site_of(const char *prog)
+{
+	static const struct {
+		const char *prog;
+		enum lt_site site;
+	} sites[] = {
+		{"malloc_enter", LT_S_MALLOC},
+		{"new_enter", LT_S_NEW},
+		{"calloc_enter", LT_S_CALLOC},
+		{"realloc_enter", LT_S_REALLOC},
+		{"reallocarray_enter", LT_S_REALLOCARRAY},
+		{"memalign_enter", LT_S_MEMALIGN},
+		{"posix_memalign_enter", LT_S_POSIX_MEMALIGN},
+		{"valloc_enter", LT_S_VALLOC},
+		{"free_enter_prog", LT_S_FREE},
+		{"delete_enter", LT_S_DELETE},
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		if (!strcmp(prog, sites[i].prog))
+			return sites[i].site;
+	return 0;
+}
+
+/*
+ * With uprobe_multi (and with session links), every allocator site of a file is served by one
+ * program per kind of link, told by the cookie which site it is at: one link to detach each.
+ */
+static int queue(struct probes *p, const char *entry, const char *ret, int file, uint64_t off,
 		 enum probe_req_kind kind, int order)
 {
+	uint64_t site = p->multi || kind == REQ_SESSION ? site_of(entry) : 0;
+	const char *prog = kind == REQ_RETURN ? ret : entry;
+
 	if (p->nr_reqs == 2 * PROBES_MAX_LINKS)
 		return -E2BIG;
-	p->reqs[p->nr_reqs++] = (struct probe_req){prog, file, off, kind, order};
+	if (site)
+		prog = kind == REQ_SESSION  ? "site_session"
+		       : kind == REQ_RETURN ? "site_return"
+					    : "site_enter_prog";
+	p->reqs[p->nr_reqs++] = (struct probe_req){prog, file, off, site, kind, order};
 	return 0;
 }
 
@@ -379,11 +421,12 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 		goto out;
 	file = err;
 	if (p->session && ap->ret) {
-		err = queue(p, ap->entry, file, fn->file_off + off, REQ_SESSION, 2);
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_SESSION, 2);
 	} else {
-		err = queue(p, ap->entry, file, fn->file_off + off, REQ_ENTRY, ap->ret ? 2 : 0);
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_ENTRY,
+			    ap->ret ? 2 : 0);
 		if (!err && ap->ret)
-			err = queue(p, ap->ret, file, fn->file_off + off, REQ_RETURN, 1);
+			err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_RETURN, 1);
 	}
 out:
 	if (err)
@@ -568,6 +611,33 @@ int probes__serve_objs(const struct probes *p, const struct target *t, char *obj
 	return err;
 }
 
+static void *close_one(void *fd)
+{
+	close((int)(intptr_t)fd);
+	return NULL;
+}
+
+/*
+ * Each link's release waits for RCU grace periods (uprobe_unregister_sync); closed from one
+ * thread each, they wait for the same ones.
+ */
+static void close_all(const int *fds, int n)
+{
+	pthread_t th[PROBES_MAX_LINKS];
+	bool started[PROBES_MAX_LINKS];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		started[i] =
+			n > 1 && !pthread_create(&th[i], NULL, close_one, (void *)(intptr_t)fds[i]);
+		if (!started[i])
+			close(fds[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
 void probes__detach(struct probes *p)
 {
 	int i;
@@ -577,8 +647,7 @@ void probes__detach(struct probes *p)
 	p->nr_links = 0;
 	if (p->inherit)
 		uprobe_inherit__close(p->inherit);
-	for (i = 0; i < p->nr_fds; i++)
-		close(p->fds[i]);
+	close_all(p->fds, p->nr_fds);
 	p->nr_fds = 0;
 	p->nr_session = 0;
 	p->nr_probes = 0;

@@ -20,8 +20,9 @@ struct probe_req {
 	const char *prog;
 	int file; /* index in files[] */
 	uint64_t off;
-	uint8_t kind;  /* enum probe_req_kind (probes.c): attached in that order */
-	uint8_t order; /* frees first, then returns, then entries */
+	uint64_t cookie; /* enum lt_site, for the programs that serve every site of a file */
+	uint8_t kind;	 /* enum probe_req_kind (probes.c) */
+	uint8_t order;	 /* frees first, then returns, then entries */
 };
 
 struct probes {

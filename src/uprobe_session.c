@@ -29,7 +29,7 @@ struct link_create_uprobe_multi {
 };
 
 int uprobe_link__create(int prog_fd, uint32_t attach_type, uint32_t flags, const char *path,
-			const uint64_t *offsets, uint32_t cnt, pid_t pid)
+			const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, pid_t pid)
 {
 	struct link_create_uprobe_multi a;
 	int fd;
@@ -39,6 +39,7 @@ int uprobe_link__create(int prog_fd, uint32_t attach_type, uint32_t flags, const
 	a.attach_type = attach_type;
 	a.path = (uintptr_t)path;
 	a.offsets = (uintptr_t)offsets;
+	a.cookies = (uintptr_t)cookies;
 	a.cnt = cnt;
 	a.um_flags = flags;
 	a.pid = pid;
@@ -66,7 +67,7 @@ bool uprobe_link__supported(uint32_t attach_type)
 		return false;
 	/* a probe on a function of ours that this process will not call while it exists */
 	off = (char *)fn - (char *)info.dli_fbase;
-	link = uprobe_link__create(prog, attach_type, 0, info.dli_fname, &off, 1, getpid());
+	link = uprobe_link__create(prog, attach_type, 0, info.dli_fname, &off, NULL, 1, getpid());
 	close(prog);
 	if (link < 0)
 		return false;

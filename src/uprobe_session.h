@@ -26,10 +26,11 @@ bool uprobe_link__supported(uint32_t attach_type);
 int uprobe_session__prepare(struct bpf_object *obj, bool session, bool multi);
 /*
  * One link attaching prog_fd at cnt offsets of path for process pid: attach_type is
- * UPROBE_SESSION_ATTACH or UPROBE_MULTI_ATTACH (flags UPROBE_MULTI_RETURN for returns).
+ * UPROBE_SESSION_ATTACH or UPROBE_MULTI_ATTACH (flags UPROBE_MULTI_RETURN for returns);
+ * cookies (NULL: none) is what bpf_get_attach_cookie() gives the program at each offset.
  * A link fd or -errno.
  */
 int uprobe_link__create(int prog_fd, uint32_t attach_type, uint32_t flags, const char *path,
-			const uint64_t *offsets, uint32_t cnt, pid_t pid);
+			const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, pid_t pid);
 
 #endif /* __UPROBE_SESSION_H */
