@@ -307,6 +307,10 @@ static int trace_loop(struct events *ev, struct ctx *c)
 			continue;
 		next += interval_ns;
 		reports++;
+		if (reports == env.count) {
+			events__poll(ev, 0); /* the last events, before their probes go */
+			detach_start(c->detach);
+		}
 		err = report_all(c, false, reports == env.count);
 		if (err || reports == env.count)
 			return err;
