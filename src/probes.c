@@ -378,6 +378,9 @@ static int queue(struct probes *p, const char *entry, const char *ret, int file,
 
 	if (p->nr_reqs == 2 * PROBES_MAX_LINKS)
 		return -E2BIG;
+	/* BPF's counting flag makes the order moot: frees share the allocators' entry link */
+	if (site && p->multi && kind == REQ_ENTRY)
+		order = 2;
 	if (site)
 		prog = kind == REQ_SESSION  ? "site_session"
 		       : kind == REQ_RETURN ? "site_return"
