@@ -118,7 +118,7 @@ $(OUTPUT):
 TEST_PROGS_SRC := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TEST_PROGS_SRC))
 BENCH_BINS := $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session \
-	$(OUTPUT)/bench/floor
+	$(OUTPUT)/bench/floor $(OUTPUT)/bench/detach
 TEST_PROGS_CXX_SRC := $(wildcard tests/progs/*.cc)
 TEST_PROGS += $(patsubst tests/progs/%.cc,$(OUTPUT)/tests/%,$(TEST_PROGS_CXX_SRC))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -253,6 +253,11 @@ $(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
+
+$(OUTPUT)/bench/detach: tests/bench/detach.c
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -o $@
 
 # the trap floor: empty programs on leaktrace's probe sites
 $(OUTPUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(OUTPUT)/vmlinux.h

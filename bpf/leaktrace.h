@@ -51,6 +51,23 @@ enum lt_kind {
 	LT_K_MAX,
 };
 
+/*
+ * What an allocator probe site is, given as the BPF cookie of a uprobe_multi link: one entry
+ * and one return program then serve every site of a file (one link each to detach).
+ */
+enum lt_site {
+	LT_S_MALLOC = 1,     /* size */
+	LT_S_NEW,	     /* size */
+	LT_S_CALLOC,	     /* nmemb, size */
+	LT_S_REALLOC,	     /* ptr, size */
+	LT_S_REALLOCARRAY,   /* ptr, nmemb, size */
+	LT_S_MEMALIGN,	     /* align, size */
+	LT_S_POSIX_MEMALIGN, /* memptr, align, size; returns an error number */
+	LT_S_VALLOC,	     /* size */
+	LT_S_FREE,	     /* ptr */
+	LT_S_DELETE,	     /* ptr */
+};
+
 /* Loss and health counters kept in BPF .bss; every report prints them. */
 enum lt_stat {
 	LT_ST_RINGBUF_DROP,   /* event not delivered: ring buffer full */
@@ -62,6 +79,8 @@ enum lt_stat {
 	LT_ST_FREE_UNSAMPLED, /* sampling: frees of allocations not sampled (no event sent) */
 	LT_ST_SAMPLED_FULL,   /* sampling: sampled-address map full: allocation not recorded */
 	LT_ST_PIDS_FULL,      /* -f: process map full: a child is not traced */
+	LT_ST_HEALED,	      /* in-flight records of calls whose return was never seen, dropped */
+	LT_ST_CALLS,	      /* allocator calls seen while counting (nested ones included) */
 	LT_ST_MAX,
 };
 

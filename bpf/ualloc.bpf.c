@@ -21,12 +21,28 @@ const volatile bool follow = false;
 /* the process given with -p or launched: its exec is not held */
 const volatile __u32 target_pid = 0;
 
+/*
+ * Set by userspace once every probe and tracepoint of the run is attached: nothing is recorded
+ * before, so no block is allocated before the free probe exists and no call is entered before
+ * its return probe does. Lifecycle events (fork, exec, exit) are sent regardless.
+ */
+bool counting;
+
+/*
+ * The allocator call in flight on a thread, outermost only. sp is the user stack pointer at its
+ * entry: the address of its return address, which the kernel replaces with its uretprobe
+ * trampoline while the return is pending. A record whose frame the stack has left, or whose
+ * return address is no longer the trampoline, belongs to a call that will never be seen
+ * returning (longjmp, an exception thrown through operator new, a return the kernel dropped):
+ * it is dropped at the thread's next probe (counted as healed), never left to make every
+ * later call look nested.
+ */
 struct inflight {
 	__u64 size;
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u64 sp;  /* 0: no call in flight */
 	__u32 kind;
-	__u32 depth;
-	__u32 skip;    /* not sampled: the return probe only unwinds depth */
+	__u32 skip;    /* not sampled: the return records nothing */
 	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
 };
 
@@ -99,6 +115,53 @@ static __always_inline void emit_free(__u32 kind, __u64 addr)
 /* Largest request glibc serves without calling mmap (M_MMAP_THRESHOLD starts there). */
 #define LT_NO_NEST_MAX (128 << 10)
 
+static __always_inline __u64 user_sp(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(regs, sp);
+}
+
+/* What the kernel writes over a return address whose return it traces: the first slot of the
+ * process's uprobe XOL page; 0 before the process has one. */
+static __always_inline __u64 uretprobe_trampoline(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, mm, uprobes_state.xol_area, vaddr);
+}
+
+/*
+ * Whether the call recorded in `in` is still running, seen from a probe of the same thread at
+ * stack pointer sp: its frame is still on the stack (sp below it; equal is a tail call from
+ * inside it, as glibc's realloc(NULL, n) jumps to malloc) and its return address is still the
+ * trampoline, so its return will be seen.
+ */
+static __always_inline bool call_live(const struct inflight *in, __u64 sp)
+{
+	__u64 ret, tramp;
+
+	if (!in->sp || sp > in->sp)
+		return false;
+	tramp = uretprobe_trampoline();
+	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)in->sp))
+		return false;
+	return ret == tramp;
+}
+
+/* True when a call is in flight on the thread (the probe at sp is nested in it); a record of a
+ * call that will never return is dropped here. */
+static __always_inline bool in_call(struct inflight *in, __u64 sp)
+{
+	if (!in || !in->sp)
+		return false;
+	if (call_live(in, sp))
+		return true;
+	in->sp = 0;
+	stat_inc(LT_ST_HEALED);
+	return false;
+}
+
 /*
  * Entry of an allocator call. Returns 0 when the return must be seen, 1 when it need not:
  * only a session probe (see alloc_session) acts on that, skipping its return trap.
@@ -107,14 +170,18 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, fresh = {};
+	__u64 sp;
 
+	if (!counting)
+		return session;
+	stat_inc(LT_ST_CALLS);
+	sp = user_sp();
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, sp)) {
 		stat_inc(LT_ST_NESTED);
-		if (session)
-			return 1; /* its return will not run: leave the depth alone */
-		in->depth++;
-		return 0;
+		/* a session's return will not run; a classic one finds a frame below the record's
+		 */
+		return session;
 	}
 	/*
 	 * realloc releases the old block before it returns, and another thread can be handed
@@ -130,7 +197,7 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 	fresh.kind = kind;
 	fresh.size = size;
 	fresh.arg = arg;
-	fresh.depth = 1;
+	fresh.sp = sp;
 	fresh.skip = sampled_out(size);
 	if (fresh.skip)
 		stat_inc(LT_ST_SAMPLED_OUT);
@@ -197,14 +264,20 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, cur;
 	struct lt_event *e;
-	__u64 addr = ret;
+	__u64 addr = ret, sp;
 
+	/* ret popped the return address: the entry's stack pointer is 8 bytes below */
+	sp = user_sp() - 8;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in || !in->depth)
-		return 0;
-	if (--in->depth)
-		return 0;
+	if (!in || !in->sp || sp < in->sp)
+		return 0; /* nothing recorded, or a call nested in the recorded one returned */
 	cur = *in;
+	in->sp = 0;
+	if (sp > cur.sp) {
+		/* the stack is above the recorded call's frame: that call's return was lost */
+		stat_inc(LT_ST_HEALED);
+		return 0;
+	}
 
 	if (cur.kind == LT_K_POSIX_MEMALIGN) {
 		addr = 0;
@@ -292,6 +365,24 @@ int BPF_KRETPROBE(posix_memalign_return, int ret)
 }
 
 /*
+ * uprobe_multi links: one entry program for every allocator site of a file, told by the cookie
+ * which one it is (enum lt_site), and one return program.
+ */
+static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool session);
+
+SEC("uprobe")
+int BPF_KPROBE(site_enter_prog)
+{
+	return site_enter(ctx, bpf_get_attach_cookie(ctx), false);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(site_return, void *ret)
+{
+	return alloc_exit(ctx, (__u64)ret); /* posix_memalign's is an int: alloc_exit knows */
+}
+
+/*
  * operator delete is probed only where the C++ runtime does not hand the pointer to free
  * (jemalloc, tcmalloc, a static binary); where it does, or where sized delete calls plain
  * delete, the same pointer reaches another probe on the same thread: it is freed once. The
@@ -305,8 +396,10 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 	if (!ptr)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
+	if (!counting)
+		return 0;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, user_sp())) {
 		/* a free inside an allocator call (operator new's retry, realloc) is internal */
 		stat_inc(LT_ST_NESTED);
 		return 0;
@@ -340,6 +433,37 @@ int BPF_KPROBE(delete_enter, void *ptr)
 	return free_enter(LT_K_DELETE, (__u64)ptr);
 }
 
+static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool session)
+{
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+
+	switch (site) {
+	case LT_S_MALLOC:
+		return alloc_enter_mode(LT_K_MALLOC, a0, 0, session);
+	case LT_S_NEW:
+		return alloc_enter_mode(LT_K_NEW, a0, 0, session);
+	case LT_S_CALLOC:
+		return alloc_enter_mode(LT_K_CALLOC, a0 * a1, 0, session);
+	case LT_S_REALLOC:
+		return alloc_enter_mode(LT_K_REALLOC, a1, a0, session);
+	case LT_S_REALLOCARRAY:
+		return alloc_enter_mode(LT_K_REALLOC, a1 * a2, a0, session);
+	case LT_S_MEMALIGN:
+		return alloc_enter_mode(LT_K_MEMALIGN, a1, 0, session);
+	case LT_S_POSIX_MEMALIGN:
+		return alloc_enter_mode(LT_K_POSIX_MEMALIGN, a2, a0, session);
+	case LT_S_VALLOC:
+		return alloc_enter_mode(LT_K_VALLOC, a0, 0, session);
+	case LT_S_FREE:
+		free_enter(LT_K_FREE, a0);
+		return 1;
+	case LT_S_DELETE:
+		free_enter(LT_K_DELETE, a0);
+		return 1;
+	}
+	return 1;
+}
+
 /*
  * Session variants, for uprobe session links (Linux 6.13): one program runs at entry and, only
  * if the entry returned 0, at return. Used when sampling, so that an unsampled call that cannot
@@ -353,6 +477,16 @@ static __always_inline int alloc_session(struct pt_regs *ctx, __u32 kind, __u64 
 	if (bpf_session_is_return())
 		return alloc_exit(ctx, PT_REGS_RC(ctx));
 	return alloc_enter_mode(kind, size, arg, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(site_session)
+{
+	__u64 site = bpf_get_attach_cookie(ctx);
+
+	if (bpf_session_is_return())
+		return alloc_exit(ctx, PT_REGS_RC(ctx));
+	return site_enter(ctx, site, true);
 }
 
 SEC("uprobe")
@@ -408,17 +542,14 @@ int BPF_KPROBE(valloc_session, size_t size)
  * (glibc's mmap and munmap start with instructions the kernel must single-step).
  */
 
+/*
+ * Only the exit tracepoints: the arguments are still in the user registers then (the kernel
+ * preserves rdi, rsi, rdx, r10 across a syscall). Each tracepoint costs its detach an RCU
+ * grace period or two in the kernel (~30 ms here): three fewer make leaving 0.1 s faster.
+ */
 struct syscall_args {
 	__u64 a0, a1, a2, a3;
-	__u32 nr;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LT_DEFAULT_THREADS);
-	__type(key, __u32);
-	__type(value, struct syscall_args);
-} syscalls SEC(".maps");
 
 static __always_inline bool traced_syscall(void)
 {
@@ -426,10 +557,10 @@ static __always_inline bool traced_syscall(void)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in;
 
-	if (!bpf_map_lookup_elem(&pids, &pid))
+	if (!counting || !bpf_map_lookup_elem(&pids, &pid))
 		return false;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in && in->depth) {
+	if (in_call(in, user_sp())) {
 		/* malloc's own mmap for a large block: charged to the malloc caller already */
 		stat_inc(LT_ST_NESTED);
 		return false;
@@ -437,42 +568,19 @@ static __always_inline bool traced_syscall(void)
 	return true;
 }
 
-static __always_inline int syscall_enter(struct syscall_trace_enter *ctx, __u32 nr)
+/* The arguments of the syscall this traced thread is leaving; false when it is not traced. */
+static __always_inline bool syscall_args_take(struct syscall_args *out)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct syscall_args a = {.nr = nr};
+	struct pt_regs *regs;
 
 	if (!traced_syscall())
-		return 0;
-	a.a0 = BPF_CORE_READ(ctx, args[0]);
-	a.a1 = BPF_CORE_READ(ctx, args[1]);
-	a.a2 = BPF_CORE_READ(ctx, args[2]);
-	a.a3 = BPF_CORE_READ(ctx, args[3]);
-	if (bpf_map_update_elem(&syscalls, &tid, &a, BPF_ANY))
-		stat_inc(LT_ST_INFLIGHT_FULL);
-	return 0;
-}
-
-/* Takes the arguments saved at entry; false when the entry was not traced. */
-static __always_inline bool syscall_args_take(__u32 nr, struct syscall_args *out)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct syscall_args *a;
-
-	a = bpf_map_lookup_elem(&syscalls, &tid);
-	if (!a)
 		return false;
-	*out = *a;
-	bpf_map_delete_elem(&syscalls, &tid);
-	return out->nr == nr;
-}
-
-enum { NR_MMAP = 9, NR_MUNMAP = 11, NR_MREMAP = 25 };
-
-SEC("tp/syscalls/sys_enter_mmap")
-int mmap_enter(struct syscall_trace_enter *ctx)
-{
-	return syscall_enter(ctx, NR_MMAP);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	out->a0 = BPF_CORE_READ(regs, di);
+	out->a1 = BPF_CORE_READ(regs, si);
+	out->a2 = BPF_CORE_READ(regs, dx);
+	out->a3 = BPF_CORE_READ(regs, r10);
+	return true;
 }
 
 /* Words of the stack looked at for the libc wrapper's return address (musl's mmap: 7). */
@@ -553,7 +661,7 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 	struct lt_event *e;
 	struct pt_regs *regs;
 
-	if (!syscall_args_take(NR_MMAP, &a))
+	if (!syscall_args_take(&a))
 		return 0;
 	if (ret < 0 && ret > -4096) {
 		stat_inc(LT_ST_FAILED_ALLOC);
@@ -580,26 +688,14 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_munmap")
-int munmap_enter(struct syscall_trace_enter *ctx)
-{
-	return syscall_enter(ctx, NR_MUNMAP);
-}
-
 SEC("tp/syscalls/sys_exit_munmap")
 int munmap_exit(struct syscall_trace_exit *ctx)
 {
 	struct syscall_args a;
 
-	if (syscall_args_take(NR_MUNMAP, &a) && BPF_CORE_READ(ctx, ret) == 0)
+	if (syscall_args_take(&a) && BPF_CORE_READ(ctx, ret) == 0)
 		emit_header(LT_EV_MUNMAP, LT_K_MMAP, a.a0, a.a1, 0, 0);
 	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_mremap")
-int mremap_enter(struct syscall_trace_enter *ctx)
-{
-	return syscall_enter(ctx, NR_MREMAP);
 }
 
 SEC("tp/syscalls/sys_exit_mremap")
@@ -608,7 +704,7 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 	long ret = BPF_CORE_READ(ctx, ret);
 	struct syscall_args a;
 
-	if (!syscall_args_take(NR_MREMAP, &a))
+	if (!syscall_args_take(&a))
 		return 0;
 	if (ret < 0 && ret > -4096) {
 		stat_inc(LT_ST_FAILED_ALLOC);

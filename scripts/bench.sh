@@ -228,3 +228,5 @@ echo
 "$OUTPUT/bench/scale" 1000000
 echo "uprobe link types this kernel takes (leaktrace makes session links by hand when sampling):"
 "$OUTPUT/bench/uprobe_session" | sed 's/^/  /'
+echo
+OUTPUT=$OUTPUT LT=$LT scripts/bench-attach.sh

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,6 +82,53 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 	return p->syms ? syms__mapping(p->syms, addr, out) : -ENOENT;
 }
 
+/*
+ * Detaching costs the kernel an RCU grace period or two per link (uprobe_multi links, syscall
+ * tracepoints: ~30 ms each here), so it runs in two threads while the final report is built
+ * and printed; main joins them before it exits.
+ */
+struct detach {
+	struct probes *probes;
+	struct ualloc_bpf *skel;
+	pthread_t threads[2];
+	int started;
+};
+
+static void *detach_probes(void *arg)
+{
+	probes__detach(arg);
+	return NULL;
+}
+
+static void *detach_tracepoints(void *arg)
+{
+	ualloc_bpf__detach(arg);
+	return NULL;
+}
+
+static void detach_start(struct detach *d)
+{
+	if (!d || d->started)
+		return;
+	if (!pthread_create(&d->threads[0], NULL, detach_probes, d->probes))
+		d->started = 1;
+	else
+		probes__detach(d->probes);
+	if (!pthread_create(&d->threads[1], NULL, detach_tracepoints, d->skel))
+		d->started |= 2;
+	else
+		ualloc_bpf__detach(d->skel);
+}
+
+static void detach_join(struct detach *d)
+{
+	if (d->started & 1)
+		pthread_join(d->threads[0], NULL);
+	if (d->started & 2)
+		pthread_join(d->threads[1], NULL);
+	d->started = 4; /* done: not again */
+}
+
 /* What reports need besides the processes: loss counters, a symbolizer, where they go. */
 struct ctx {
 	struct procs procs;	   /* the target first; with -f its children */
@@ -88,6 +136,8 @@ struct ctx {
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
+	struct timespec counting_since; /* user mode: when BPF began to record (CLOCK_REALTIME) */
+	struct detach *detach; /* user mode without -f: detached while the final report is made */
 };
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -117,6 +167,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		.sort = env.sort,
 	};
 	struct report_opts ro = {.show_allocs = env.show_allocs};
+	unsigned int i;
 	struct resolver res = c->km ? c->kres : (struct resolver){resolve_user, user_mapping, p};
 	struct report r = {
 		.wall = time(NULL),
@@ -129,6 +180,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		.top = env.top,
 		.rss_anon_start = p->rss_anon_start,
 		.rss_anon_prev = p->rss_anon_prev,
+		.counting_since = c->counting_since,
 	};
 	int err;
 
@@ -146,6 +198,8 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 		p->rss_anon_prev = r.rss_anon;
 	if (env.kernel)
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
+	for (i = 0; i < c->procs.n && !r.run_recorded; i++)
+		r.run_recorded = tracker__stats(c->procs.v[i]->tracker)->allocs > 0;
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
@@ -164,7 +218,7 @@ static int print_report(const struct ctx *c, struct proc *p, bool final, bool la
 	return err;
 }
 
-static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *session)
+static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *session, bool *multi)
 {
 	struct ualloc_bpf *skel;
 	__u8 one = 1;
@@ -190,9 +244,12 @@ static int setup_bpf(struct ualloc_bpf **out, pid_t pid, bool launched, bool *se
 		goto err_destroy;
 	/* only sampling gains from sessions: unsampled calls then skip their return trap; a
 	 * session link filters on one process, so -f uses inherited classic probes */
-	*session =
-		env.sample_bytes && !env.no_session && !env.follow && uprobe_session__supported();
-	err = uprobe_session__prepare(skel->obj, *session);
+	*session = env.sample_bytes && !env.no_session && !env.follow &&
+		   uprobe_link__supported(UPROBE_SESSION_ATTACH);
+	/* one link per program and file, instead of a perf event per site: detaching each costs
+	 * the kernel an RCU grace period or two (README, "Attaching and detaching") */
+	*multi = !env.follow && !env.no_multi && uprobe_link__supported(UPROBE_MULTI_ATTACH);
+	err = uprobe_session__prepare(skel->obj, *session, *multi);
 	if (err)
 		goto err_destroy;
 	err = ualloc_bpf__load(skel);
@@ -259,6 +316,10 @@ static int trace_loop(struct events *ev, struct ctx *c)
 			continue;
 		next += interval_ns;
 		reports++;
+		if (reports == env.count) {
+			events__poll(ev, 0); /* the last events, before their probes go */
+			detach_start(c->detach);
+		}
 		err = report_all(c, false, reports == env.count);
 		if (err || reports == env.count)
 			return err;
@@ -275,6 +336,7 @@ static int trace_loop(struct events *ev, struct ctx *c)
 			p->pid);
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
+	detach_start(c->detach);
 	return report_all(c, true, true);
 }
 
@@ -356,7 +418,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		.debug_dir = env.debug_dir,
 		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
-	err = setup_bpf(skel, t->pid, t->launched, &probes->session);
+	err = setup_bpf(skel, t->pid, t->launched, &probes->session, &probes->multi);
 	if (err)
 		return err;
 	if (env.follow) {
@@ -368,6 +430,9 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 	err = probes__attach(probes, (*skel)->obj, t, &po);
 	if (err)
 		return err;
+	/* every probe and tracepoint is in place: from this instant on, BPF records */
+	(*skel)->bss->counting = true;
+	clock_gettime(CLOCK_REALTIME, &c->counting_since);
 	/* a held command still maps leaktrace's own image: its maps are read at exec */
 	p->syms_opts = &so;
 	if (!t->launched)
@@ -383,7 +448,7 @@ static int start_user(struct ualloc_bpf **skel, struct probes *probes,
 		t->pid, escape__str(t->comm, comm, sizeof(comm)),
 		env.follow ? " and its children" : "",
 		escape__str(probes->alloc_obj, obj, sizeof(obj)),
-		probes->nr_links + probes->nr_session,
+		probes->nr_probes,
 		probes->nr_session ? " (session probes: unsampled calls skip the return)" : "",
 		probes->nr_single_step ? " (some single-stepped)" : "");
 	return bpf_map__fd((*skel)->maps.events);
@@ -430,6 +495,7 @@ int main(int argc, char **argv)
 	struct output out = {};
 	struct ctx c = {.out = &out};
 	char name[ESCAPE_SIZE(sizeof(t.comm))];
+	struct detach detach = {};
 	struct proc *p;
 	int err, fd, status = 0;
 
@@ -496,6 +562,10 @@ int main(int argc, char **argv)
 		ev.follow_exec = follow;
 	}
 	ev.discard_until_exec = t.launched;
+	if (skel && !env.follow) {
+		detach = (struct detach){.probes = &probes, .skel = skel};
+		c.detach = &detach;
+	}
 	err = target__release(&t);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n",
@@ -509,6 +579,8 @@ int main(int argc, char **argv)
 		status = finish_command(&t, &ev);
 
 cleanup:
+	if (c.detach)
+		detach_join(c.detach);
 	release_holds(skel, &ev);
 	holds__stop(&holds);
 	events__close(&ev);

@@ -42,6 +42,7 @@ struct options {
 	const struct report_format *format;
 	const char *output_path; /* -w: NULL for stdout */
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
+	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
 };
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
+#include "leaktrace.h"
 #include "options.h"
 #include "placement.h"
 #include "probes.h"
@@ -182,18 +185,20 @@ static void objs__close(struct objs *o)
 			elf_funcs__close(o->ef[i]);
 }
 
-static int attach_one(struct probes *p, struct bpf_object *obj, const char *path,
-		      const char *prog_name, size_t off, bool retprobe, pid_t pid)
+enum probe_req_kind {
+	REQ_ENTRY,
+	REQ_RETURN,
+	REQ_SESSION, /* the entry program's *_session twin, at entry and return */
+};
+
+static int attach_perf(struct probes *p, struct bpf_program *prog, const char *path, uint64_t off,
+		       bool retprobe, pid_t pid)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
-	struct bpf_program *prog;
 	struct bpf_link *link;
 
 	if (p->nr_links == PROBES_MAX_LINKS)
 		return -E2BIG;
-	prog = bpf_object__find_program_by_name(obj, prog_name);
-	if (!prog)
-		return -ENOENT;
 	if (p->inherit) {
 		int err = uprobe_inherit__attach(p->inherit, prog, path, off, retprobe, &link);
 
@@ -208,27 +213,94 @@ static int attach_one(struct probes *p, struct bpf_object *obj, const char *path
 	return 0;
 }
 
-/* The session twin of an entry program: malloc_enter -> malloc_session (bpf/ualloc.bpf.c). */
-static int attach_session(struct probes *p, struct bpf_object *obj, const char *path,
-			  const char *entry, size_t off, pid_t pid)
+/* The program a request runs: malloc_enter's session twin is malloc_session. */
+static struct bpf_program *req_prog(struct bpf_object *obj, const struct probe_req *r)
 {
-	struct bpf_program *prog;
+	size_t n = strlen(r->prog);
 	char name[64];
-	size_t n = strlen(entry);
-	int fd;
 
-	if (p->nr_session == PROBES_MAX_LINKS)
-		return -E2BIG;
-	if (n < 6 || n >= sizeof(name) || strcmp(entry + n - 6, "_enter"))
-		return -ENOENT;
-	snprintf(name, sizeof(name), "%.*s_session", (int)(n - 6), entry);
-	prog = bpf_object__find_program_by_name(obj, name);
+	if (r->kind != REQ_SESSION || r->cookie)
+		return bpf_object__find_program_by_name(obj, r->prog);
+	if (n < 6 || n >= sizeof(name) || strcmp(r->prog + n - 6, "_enter"))
+		return NULL;
+	snprintf(name, sizeof(name), "%.*s_session", (int)(n - 6), r->prog);
+	return bpf_object__find_program_by_name(obj, name);
+}
+
+/*
+ * One program at cnt sites of one file: one uprobe_multi or session link, or (-f, or a kernel
+ * without uprobe_multi) a perf-event uprobe per site.
+ */
+static int attach_group(struct probes *p, struct bpf_object *obj, const struct probe_req *r,
+			const uint64_t *offs, int cnt, pid_t pid)
+{
+	struct bpf_program *prog = req_prog(obj, r);
+	const char *path = p->files[r->file].path;
+	uint32_t type = UPROBE_MULTI_ATTACH, flags = 0;
+	const uint64_t *cookies = r->cookie ? offs + PROBES_MAX_LINKS : NULL;
+	int i, fd, err = 0;
+
 	if (!prog)
 		return -ENOENT;
-	fd = uprobe_session__attach(bpf_program__fd(prog), path, off, pid);
+	if (r->kind != REQ_SESSION && !p->multi) {
+		for (i = 0; i < cnt && !err; i++)
+			err = attach_perf(p, prog, path, offs[i], r->kind == REQ_RETURN, pid);
+		return err;
+	}
+	if (p->nr_fds == PROBES_MAX_LINKS)
+		return -E2BIG;
+	if (r->kind == REQ_SESSION)
+		type = UPROBE_SESSION_ATTACH;
+	else if (r->kind == REQ_RETURN)
+		flags = UPROBE_MULTI_RETURN;
+	fd = uprobe_link__create(bpf_program__fd(prog), type, flags, path, offs, cookies, cnt, pid);
 	if (fd < 0)
 		return fd;
-	p->session_fds[p->nr_session++] = fd;
+	p->fds[p->nr_fds++] = fd;
+	if (r->kind == REQ_SESSION)
+		p->nr_session += cnt;
+	return 0;
+}
+
+/*
+ * Attach what the table walk queued, grouped by program and file, in an order that makes no
+ * false leak even without BPF's counting flag (a child's probes added while it runs): frees
+ * first, then returns, then entries, so that no call is seen entering before its return and
+ * free can be seen.
+ */
+static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
+{
+	uint64_t offs[2 * PROBES_MAX_LINKS]; /* offsets, then their cookies */
+	bool done[2 * PROBES_MAX_LINKS] = {};
+	int order, i, j, cnt, err;
+
+	for (order = 0; order < 3; order++) {
+		for (i = 0; i < p->nr_reqs; i++) {
+			const struct probe_req *r = &p->reqs[i];
+
+			if (done[i] || r->order != order)
+				continue;
+			for (cnt = 0, j = i; j < p->nr_reqs; j++) {
+				const struct probe_req *q = &p->reqs[j];
+
+				if (done[j] || q->order != order || q->kind != r->kind ||
+				    q->file != r->file || strcmp(q->prog, r->prog))
+					continue;
+				done[j] = true;
+				offs[PROBES_MAX_LINKS + cnt] = q->cookie;
+				offs[cnt++] = q->off;
+			}
+			err = attach_group(p, obj, r, offs, cnt, pid);
+			if (err) {
+				fprintf(stderr,
+					"leaktrace: cannot attach %s at %d sites of %s: %s\n",
+					r->prog, cnt, p->files[r->file].path, strerror(-err));
+				return err;
+			}
+			p->nr_probes += cnt;
+		}
+	}
+	p->nr_reqs = 0;
 	return 0;
 }
 
@@ -249,26 +321,83 @@ int probes__covers(const struct probes *p, const char *path)
 	return stat(path, &st) ? -errno : probed_file(p, &st);
 }
 
-static void remember_file(struct probes *p, const char *path)
+/* The index of the file at path in files[], added when new; negative errno. */
+static int file_index(struct probes *p, const char *path)
 {
 	struct stat st;
+	int i;
 
-	if (stat(path, &st) || probed_file(p, &st) || p->nr_files == PROBES_MAX_FILES)
-		return;
-	p->files[p->nr_files].dev = st.st_dev;
-	p->files[p->nr_files++].ino = st.st_ino;
+	if (stat(path, &st))
+		return -errno;
+	for (i = 0; i < p->nr_files; i++)
+		if (p->files[i].dev == st.st_dev && p->files[i].ino == st.st_ino)
+			return i;
+	if (p->nr_files == PROBES_MAX_FILES)
+		return -E2BIG;
+	p->files[i].dev = st.st_dev;
+	p->files[i].ino = st.st_ino;
+	snprintf(p->files[i].path, sizeof(p->files[i].path), "%s", path);
+	return p->nr_files++;
 }
 
-/* Probe sym (found as fn in object i) unless that code is probed already. */
-static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
-		      const struct alloc_probe *ap, const char *sym, const struct elf_func *fn,
-		      const struct probes_opts *opts)
+/* The site an allocator program serves, for the programs that serve them all; 0: none. */
+static uint64_t site_of(const char *prog)
+{
+	static const struct {
+		const char *prog;
+		enum lt_site site;
+	} sites[] = {
+		{"malloc_enter", LT_S_MALLOC},
+		{"new_enter", LT_S_NEW},
+		{"calloc_enter", LT_S_CALLOC},
+		{"realloc_enter", LT_S_REALLOC},
+		{"reallocarray_enter", LT_S_REALLOCARRAY},
+		{"memalign_enter", LT_S_MEMALIGN},
+		{"posix_memalign_enter", LT_S_POSIX_MEMALIGN},
+		{"valloc_enter", LT_S_VALLOC},
+		{"free_enter_prog", LT_S_FREE},
+		{"delete_enter", LT_S_DELETE},
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		if (!strcmp(prog, sites[i].prog))
+			return sites[i].site;
+	return 0;
+}
+
+/*
+ * With uprobe_multi (and with session links), every allocator site of a file is served by one
+ * program per kind of link, told by the cookie which site it is at: one link to detach each.
+ */
+static int queue(struct probes *p, const char *entry, const char *ret, int file, uint64_t off,
+		 enum probe_req_kind kind, int order)
+{
+	uint64_t site = p->multi || kind == REQ_SESSION ? site_of(entry) : 0;
+	const char *prog = kind == REQ_RETURN ? ret : entry;
+
+	if (p->nr_reqs == 2 * PROBES_MAX_LINKS)
+		return -E2BIG;
+	/* BPF's counting flag makes the order moot: frees share the allocators' entry link */
+	if (site && p->multi && kind == REQ_ENTRY)
+		order = 2;
+	if (site)
+		prog = kind == REQ_SESSION  ? "site_session"
+		       : kind == REQ_RETURN ? "site_return"
+					    : "site_enter_prog";
+	p->reqs[p->nr_reqs++] = (struct probe_req){prog, file, off, site, kind, order};
+	return 0;
+}
+
+/* Queue sym (found as fn in object i) unless that code is probed already. */
+static int attach_sym(struct probes *p, struct objs *o, int i, const struct alloc_probe *ap,
+		      const char *sym, const struct elf_func *fn, const struct probes_opts *opts)
 {
 	const struct probes *covered = opts->covered;
 	bool verbose = opts->verbose;
 	char path[4200];
 	size_t off;
-	int j, err;
+	int j, err, file;
 
 	target__path(o->t, o->path[i], path, sizeof(path));
 	if (covered && probes__covers(covered, path) == 1)
@@ -290,13 +419,19 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 			placement__emulated(fn->code + off, fn->code_len - off)
 				? ", emulated"
 				: ", single-stepped");
-	remember_file(p, path);
-	if (p->session && ap->ret)
-		err = attach_session(p, obj, path, ap->entry, fn->file_off + off, o->t->pid);
-	else
-		err = attach_one(p, obj, path, ap->entry, fn->file_off + off, false, o->t->pid);
-	if (!err && ap->ret && !p->session)
-		err = attach_one(p, obj, path, ap->ret, fn->file_off + off, true, o->t->pid);
+	err = file_index(p, path);
+	if (err < 0)
+		goto out;
+	file = err;
+	if (p->session && ap->ret) {
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_SESSION, 2);
+	} else {
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_ENTRY,
+			    ap->ret ? 2 : 0);
+		if (!err && ap->ret)
+			err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_RETURN, 1);
+	}
+out:
 	if (err)
 		fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n", sym,
 			o->path[i], strerror(-err));
@@ -304,8 +439,8 @@ static int attach_sym(struct probes *p, struct bpf_object *obj, struct objs *o, 
 }
 
 /* Every IN_ALLOCATOR row, named with prefix, in object i. */
-static int attach_allocator(struct probes *p, struct bpf_object *obj, struct objs *o, int i,
-			    const char *prefix, const struct probes_opts *opts)
+static int attach_allocator(struct probes *p, struct objs *o, int i, const char *prefix,
+			    const struct probes_opts *opts)
 {
 	char sym[128], missing[256] = "";
 	struct elf_func fn;
@@ -341,7 +476,7 @@ static int attach_allocator(struct probes *p, struct bpf_object *obj, struct obj
 		snprintf(sym, sizeof(sym), "%s%s", prefix, ap->sym);
 		if (!objs__defines(o, i, sym, &fn))
 			continue;
-		err = attach_sym(p, obj, o, i, ap, sym, &fn, opts);
+		err = attach_sym(p, o, i, ap, sym, &fn, opts);
 		if (err)
 			return err;
 	}
@@ -366,8 +501,7 @@ static bool family_complete(struct objs *o, int i, const char *prefix)
 }
 
 /* Prefixed allocator families found in objects other than (or besides) the main one. */
-static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs *o,
-			   const struct probes_opts *opts)
+static int attach_prefixed(struct probes *p, struct objs *o, const struct probes_opts *opts)
 {
 	char sym[64];
 	unsigned int k;
@@ -381,15 +515,14 @@ static int attach_prefixed(struct probes *p, struct bpf_object *obj, struct objs
 		if (opts->verbose)
 			fprintf(stderr, "leaktrace: %s also defines %s*\n", o->path[i],
 				alloc_prefixes[k]);
-		err = attach_allocator(p, obj, o, i, alloc_prefixes[k], opts);
+		err = attach_allocator(p, o, i, alloc_prefixes[k], opts);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *o,
-			 const struct probes_opts *opts)
+static int attach_served(struct probes *p, struct objs *o, const struct probes_opts *opts)
 {
 	struct elf_func fn;
 	unsigned int k;
@@ -405,7 +538,7 @@ static int attach_served(struct probes *p, struct bpf_object *obj, struct objs *
 			continue;
 		if (!objs__defines(o, i, ap->sym, &fn))
 			continue;
-		err = attach_sym(p, obj, o, i, ap, ap->sym, &fn, opts);
+		err = attach_sym(p, o, i, ap, ap->sym, &fn, opts);
 		if (err)
 			return err;
 	}
@@ -445,12 +578,15 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 		err = -ENOENT;
 		goto out;
 	}
-	err = attach_allocator(p, obj, o, i, prefix, opts);
+	err = attach_allocator(p, o, i, prefix, opts);
 	if (!err && !opts->obj && !opts->prefix)
-		err = attach_prefixed(p, obj, o, opts);
+		err = attach_prefixed(p, o, opts);
 	if (!err)
-		err = attach_served(p, obj, o, opts);
+		err = attach_served(p, o, opts);
+	if (!err)
+		err = attach_queued(p, obj, t->pid);
 out:
+	p->nr_reqs = 0;
 	objs__close(o);
 	free(o);
 	return err;
@@ -478,6 +614,33 @@ int probes__serve_objs(const struct probes *p, const struct target *t, char *obj
 	return err;
 }
 
+static void *close_one(void *fd)
+{
+	close((int)(intptr_t)fd);
+	return NULL;
+}
+
+/*
+ * Each link's release waits for RCU grace periods (uprobe_unregister_sync); closed from one
+ * thread each, they wait for the same ones.
+ */
+static void close_all(const int *fds, int n)
+{
+	pthread_t th[PROBES_MAX_LINKS];
+	bool started[PROBES_MAX_LINKS];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		started[i] =
+			n > 1 && !pthread_create(&th[i], NULL, close_one, (void *)(intptr_t)fds[i]);
+		if (!started[i])
+			close(fds[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
 void probes__detach(struct probes *p)
 {
 	int i;
@@ -487,9 +650,10 @@ void probes__detach(struct probes *p)
 	p->nr_links = 0;
 	if (p->inherit)
 		uprobe_inherit__close(p->inherit);
-	for (i = 0; i < p->nr_session; i++)
-		close(p->session_fds[i]);
+	close_all(p->fds, p->nr_fds);
+	p->nr_fds = 0;
 	p->nr_session = 0;
+	p->nr_probes = 0;
 	p->nr_sites = 0;
 	p->nr_files = 0;
 }

@@ -15,13 +15,28 @@ struct uprobe_inherit;
 #define PROBES_MAX_LINKS 256
 #define PROBES_MAX_FILES 16
 
+/* One program at one site, queued by the table walk and attached all at once. */
+struct probe_req {
+	const char *prog;
+	int file; /* index in files[] */
+	uint64_t off;
+	uint64_t cookie; /* enum lt_site, for the programs that serve every site of a file */
+	uint8_t kind;	 /* enum probe_req_kind (probes.c) */
+	uint8_t order;	 /* frees first, then returns, then entries */
+};
+
 struct probes {
-	struct bpf_link *links[PROBES_MAX_LINKS];
+	struct bpf_link *links[PROBES_MAX_LINKS]; /* perf-event uprobes */
 	int nr_links;
 	bool session; /* set before attach: allocators with a return use uprobe session links */
+	bool multi;   /* set before attach: one uprobe_multi link per program and file */
 	struct uprobe_inherit *inherit; /* set before attach (-f): children inherit the probes */
-	int session_fds[PROBES_MAX_LINKS];
-	int nr_session;
+	int fds[PROBES_MAX_LINKS];	/* uprobe_multi and session links */
+	int nr_fds;
+	int nr_session; /* sites probed through session links */
+	int nr_probes;	/* program-site pairs attached */
+	struct probe_req reqs[2 * PROBES_MAX_LINKS];
+	int nr_reqs;
 	struct {
 		int obj;
 		uint64_t file_off;
@@ -30,6 +45,7 @@ struct probes {
 	int nr_single_step; /* probes the kernel must single-step (no better place found) */
 	struct {
 		uint64_t dev, ino;
+		char path[4200];   /* as leaktrace opens it (through /proc/PID/root) */
 	} files[PROBES_MAX_FILES]; /* the files probed: uprobes are per inode */
 	int nr_files;
 	char alloc_obj[4096]; /* the object serving malloc, as the target names it */

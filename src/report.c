@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
@@ -33,11 +34,17 @@ const char *const verdict_names[VERDICT_MAX] = {
 };
 
 const char *const lt_stat_names[LT_ST_MAX] = {
-	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",	   [LT_ST_STACK_FAIL] = "stack_fail",
-	[LT_ST_INFLIGHT_FULL] = "inflight_full",   [LT_ST_NESTED] = "nested",
-	[LT_ST_FAILED_ALLOC] = "failed_alloc",	   [LT_ST_SAMPLED_OUT] = "sampled_out",
-	[LT_ST_FREE_UNSAMPLED] = "free_unsampled", [LT_ST_SAMPLED_FULL] = "sampled_full",
+	[LT_ST_RINGBUF_DROP] = "ringbuf_drop",
+	[LT_ST_STACK_FAIL] = "stack_fail",
+	[LT_ST_INFLIGHT_FULL] = "inflight_full",
+	[LT_ST_NESTED] = "nested",
+	[LT_ST_FAILED_ALLOC] = "failed_alloc",
+	[LT_ST_SAMPLED_OUT] = "sampled_out",
+	[LT_ST_FREE_UNSAMPLED] = "free_unsampled",
+	[LT_ST_SAMPLED_FULL] = "sampled_full",
 	[LT_ST_PIDS_FULL] = "pids_full",
+	[LT_ST_HEALED] = "healed",
+	[LT_ST_CALLS] = "calls",
 };
 
 static const struct report_format formats[] = {
@@ -70,6 +77,57 @@ const char *report__kind_name(const struct report *r, uint32_t kind)
 	if (kind - LT_K_MAX < r->nr_kind_labels)
 		return r->kind_labels[kind - LT_K_MAX];
 	return "?";
+}
+
+/* RSS growth past which a process that had nothing recorded must have allocated */
+#define FAILED_RSS_GROWTH (8 << 20)
+
+const char *report__tracing_failed(const struct report *r, char *buf, size_t size)
+{
+	const uint64_t *b = r->bpf_stats;
+	int64_t rss_growth = r->rss_anon - r->rss_anon_start;
+	uint64_t calls = b[LT_ST_CALLS];
+
+	if (r->kernel || r->tstats.allocs)
+		return NULL;
+	if (r->run_recorded)
+		calls = 0; /* the run's calls were another process's */
+	if (!calls && !(r->rss_anon && rss_growth > FAILED_RSS_GROWTH))
+		return NULL;
+	if (b[LT_ST_SAMPLED_OUT] && b[LT_ST_SAMPLED_OUT] + b[LT_ST_NESTED] >= calls && calls)
+		return NULL; /* sampling kept none of a few calls: expected, said in its line */
+	if (!calls)
+		snprintf(buf, size,
+			 "RSS grew %" PRId64 " bytes but no allocator call was seen: the "
+			 "process allocates through something not probed (name the allocator "
+			 "with -O PATH [-S PREFIX]; brk and custom allocators are not traced)",
+			 rss_growth);
+	else if (b[LT_ST_INFLIGHT_FULL])
+		snprintf(buf, size,
+			 "%" PRIu64 " allocator calls seen, none recorded: the per-thread "
+			 "in-flight map was full %" PRIu64 " times",
+			 calls, b[LT_ST_INFLIGHT_FULL]);
+	else if (b[LT_ST_RINGBUF_DROP])
+		snprintf(buf, size,
+			 "%" PRIu64 " allocator calls seen, none recorded: %" PRIu64
+			 " events lost, the ring buffer was full (--ringbuf-mb)",
+			 calls, b[LT_ST_RINGBUF_DROP]);
+	else if (b[LT_ST_NESTED] >= calls)
+		snprintf(buf, size,
+			 "%" PRIu64 " allocator calls seen, all nested in calls still in flight "
+			 "(%" PRIu64 " in-flight records healed)",
+			 calls, b[LT_ST_HEALED]);
+	else if (b[LT_ST_FAILED_ALLOC])
+		snprintf(buf, size,
+			 "%" PRIu64 " allocator calls seen, none recorded: %" PRIu64
+			 " failed (returned NULL)",
+			 calls, b[LT_ST_FAILED_ALLOC]);
+	else
+		snprintf(buf, size,
+			 "%" PRIu64 " allocator calls seen, none recorded (%" PRIu64
+			 " nested, %" PRIu64 " healed): their returns were not seen",
+			 calls, b[LT_ST_NESTED], b[LT_ST_HEALED]);
+	return buf;
 }
 
 void report__subject(const struct report *r, char *buf, size_t sz)

@@ -90,8 +90,10 @@ struct report {
 	uint64_t rss_anon;
 	uint64_t rss_anon_start;
 	uint64_t rss_anon_prev;
-	uint64_t heap_prev; /* total_bytes at the previous report */
-	uint32_t top;	    /* stacks a format shows (all of them: nr_stacks) */
+	uint64_t heap_prev;		/* total_bytes at the previous report */
+	struct timespec counting_since; /* user mode: when BPF began to record; 0: -k */
+	bool run_recorded;		/* some process of the run had an allocation recorded */
+	uint32_t top;			/* stacks a format shows (all of them: nr_stacks) */
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 	const struct resolver *resolver; /* set by report__resolve */
@@ -157,6 +159,11 @@ extern const char *const lt_kind_names[LT_K_MAX];
 extern const char *const lt_stat_names[LT_ST_MAX];
 /* What a stack of this kind holds: "malloc", "kmalloc", "slab:filp", "page order 0". */
 const char *report__kind_name(const struct report *r, uint32_t kind);
+/*
+ * Why tracing recorded nothing while the process allocated (allocator calls seen, or RSS grew),
+ * in buf; NULL when tracing worked (or there was nothing to see).
+ */
+const char *report__tracing_failed(const struct report *r, char *buf, size_t size);
 /* "pid 42 (demo)", "pid 43 (demo, child of 42)", "kernel", "pid 42 (demo) kernel": whose
  * memory a report is about. */
 void report__subject(const struct report *r, char *buf, size_t sz);

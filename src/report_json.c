@@ -230,7 +230,7 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	struct jw w = {.out = out};
-	char tbuf[32];
+	char tbuf[32], since[48], why[256];
 	struct tm tm;
 	uint32_t i;
 
@@ -279,6 +279,22 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 		jw_u64(&w, "live_heap", r->total_bytes);
 		jw_end(&w, '}');
 	}
+
+	if (!r->kernel && r->counting_since.tv_sec) {
+		gmtime_r(&r->counting_since.tv_sec, &tm);
+		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(since, sizeof(since), "%s.%03ldZ", tbuf,
+			 r->counting_since.tv_nsec / 1000000);
+		jw_object(&w, "counting");
+		jw_str(&w, "since", since);
+		jw_u64(&w, "since_unix_ms",
+		       r->counting_since.tv_sec * 1000ULL + r->counting_since.tv_nsec / 1000000);
+		jw_end(&w, '}');
+	}
+	if (report__tracing_failed(r, why, sizeof(why)))
+		jw_str(&w, "tracing_failed", why);
+	else
+		jw_str(&w, "tracing_failed", NULL);
 
 	jw_object(&w, "sampling");
 	jw_bool(&w, "enabled", r->sample_bytes > 0);

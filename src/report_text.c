@@ -72,7 +72,7 @@ static void print_memory(FILE *out, const struct report *r)
 		fprintf(out, "; RSS includes %s held before tracing began",
 			human(a, sizeof(a), r->rss_anon_start));
 	fputc('\n', out);
-	if (rss_growth > (8 << 20) && rss_growth > 4 * heap)
+	if (rss_growth > (8 << 20) && rss_growth > 4 * heap && r->tstats.allocs)
 		fprintf(out,
 			"\tnote: RSS grew %s while the traced live heap is %s: the allocator "
 			"holds freed memory (retention or fragmentation); this is not a leak. Try "
@@ -80,6 +80,25 @@ static void print_memory(FILE *out, const struct report *r)
 			"allocator's release call (jemalloc arena purge, tcmalloc "
 			"ReleaseFreeMemory)\n",
 			human(a, sizeof(a), rss_growth), human(b, sizeof(b), heap));
+}
+
+/* When recording began, and the calls that were not recorded on their own. */
+static void print_counting(FILE *out, const struct report *r)
+{
+	const uint64_t *b = r->bpf_stats;
+	char since[32];
+	struct tm tm;
+
+	if (r->kernel || !r->counting_since.tv_sec)
+		return;
+	localtime_r(&r->counting_since.tv_sec, &tm);
+	strftime(since, sizeof(since), "%H:%M:%S", &tm);
+	fprintf(out,
+		"\tcounting since %s.%03ld; allocator calls: %" PRIu64 " (%" PRIu64
+		" nested in another, counted once); healed: %" PRIu64
+		" (calls whose return was never seen)\n",
+		since, r->counting_since.tv_nsec / 1000000, b[LT_ST_CALLS], b[LT_ST_NESTED],
+		b[LT_ST_HEALED]);
 }
 
 static void print_stack_line(FILE *out, const struct report *r, const struct report_stack *rs)
@@ -118,7 +137,7 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
 	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
-	char tbuf[32], subject[128], comm[ESCAPE_SIZE(32)];
+	char tbuf[32], subject[128], why[256], comm[ESCAPE_SIZE(32)];
 	struct report whose = *r;
 	struct tm tm;
 
@@ -148,7 +167,10 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	if (r->filter && r->filter->baseline_ms)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);
+	print_counting(out, r);
 	print_memory(out, r);
+	if (report__tracing_failed(r, why, sizeof(why)))
+		fprintf(out, "\tnote: tracing failed: %s\n", why);
 	fprintf(out, "Top %u stacks with outstanding allocations:\n", shown);
 	for (i = 0; i < shown; i++) {
 		const struct report_stack *rs = &r->stacks[i];

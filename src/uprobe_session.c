@@ -28,30 +28,34 @@ struct link_create_uprobe_multi {
 	uint8_t pad[64];
 };
 
-int uprobe_session__attach(int prog_fd, const char *path, uint64_t offset, pid_t pid)
+int uprobe_link__create(int prog_fd, uint32_t attach_type, uint32_t flags, const char *path,
+			const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, pid_t pid)
 {
 	struct link_create_uprobe_multi a;
 	int fd;
 
 	memset(&a, 0, sizeof(a));
 	a.prog_fd = prog_fd;
-	a.attach_type = UPROBE_SESSION_ATTACH;
+	a.attach_type = attach_type;
 	a.path = (uintptr_t)path;
-	a.offsets = (uintptr_t)&offset;
-	a.cnt = 1;
+	a.offsets = (uintptr_t)offsets;
+	a.cookies = (uintptr_t)cookies;
+	a.cnt = cnt;
+	a.um_flags = flags;
 	a.pid = pid;
 	fd = syscall(__NR_bpf, BPF_LINK_CREATE_CMD, &a, sizeof(a));
 	return fd < 0 ? -errno : fd;
 }
 
-bool uprobe_session__supported(void)
+bool uprobe_link__supported(uint32_t attach_type)
 {
 	struct bpf_insn insns[] = {
 		{.code = 0xb7, .dst_reg = 0, .imm = 0}, /* r0 = 0 */
 		{.code = 0x95},				/* exit */
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = UPROBE_SESSION_ATTACH);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach_type);
 	Dl_info info;
+	uint64_t off;
 	void *fn;
 	int prog, link;
 
@@ -62,8 +66,8 @@ bool uprobe_session__supported(void)
 	if (prog < 0)
 		return false;
 	/* a probe on a function of ours that this process will not call while it exists */
-	link = uprobe_session__attach(prog, info.dli_fname, (char *)fn - (char *)info.dli_fbase,
-				      getpid());
+	off = (char *)fn - (char *)info.dli_fbase;
+	link = uprobe_link__create(prog, attach_type, 0, info.dli_fname, &off, NULL, 1, getpid());
 	close(prog);
 	if (link < 0)
 		return false;
@@ -71,7 +75,14 @@ bool uprobe_session__supported(void)
 	return true;
 }
 
-int uprobe_session__prepare(struct bpf_object *obj, bool use)
+static bool is_uprobe(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return !strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe");
+}
+
+int uprobe_session__prepare(struct bpf_object *obj, bool session, bool multi)
 {
 	struct bpf_program *prog;
 	const char *name;
@@ -82,12 +93,15 @@ int uprobe_session__prepare(struct bpf_object *obj, bool use)
 	{
 		name = bpf_program__name(prog);
 		n = strlen(name);
-		if (n < 8 || strcmp(name + n - 8, "_session"))
-			continue;
-		if (use)
+		if (n < 8 || strcmp(name + n - 8, "_session")) {
+			err = multi && is_uprobe(prog) ? bpf_program__set_expected_attach_type(
+								 prog, UPROBE_MULTI_ATTACH)
+						       : 0;
+		} else if (session) {
 			err = bpf_program__set_expected_attach_type(prog, UPROBE_SESSION_ATTACH);
-		else
+		} else {
 			err = bpf_program__set_autoload(prog, false);
+		}
 		if (err)
 			return err;
 	}

@@ -10,15 +10,27 @@
 struct bpf_object;
 
 #define UPROBE_SESSION_ATTACH 57 /* BPF_TRACE_UPROBE_SESSION */
+#define UPROBE_MULTI_ATTACH   48 /* BPF_TRACE_UPROBE_MULTI */
+#define UPROBE_MULTI_RETURN   1	 /* BPF_F_UPROBE_MULTI_RETURN */
 
-/* Does the running kernel create uprobe session links? Probed once, on our own libc. */
-bool uprobe_session__supported(void);
 /*
- * Programs named *_session: with use true, give them the session attach type (before load);
- * otherwise do not load them. 0 or negative errno.
+ * Does the running kernel create links of this type (UPROBE_SESSION_ATTACH or
+ * UPROBE_MULTI_ATTACH)? Probed on our own libc.
  */
-int uprobe_session__prepare(struct bpf_object *obj, bool use);
-/* Attach prog_fd as a session probe at path+offset for process pid: a link fd or -errno. */
-int uprobe_session__attach(int prog_fd, const char *path, uint64_t offset, pid_t pid);
+bool uprobe_link__supported(uint32_t attach_type);
+/*
+ * Before load: programs named *_session get the session attach type with session true, else
+ * are not loaded; with multi, the other uprobe programs get the uprobe_multi attach type (they
+ * can then no longer be attached through perf events). 0 or negative errno.
+ */
+int uprobe_session__prepare(struct bpf_object *obj, bool session, bool multi);
+/*
+ * One link attaching prog_fd at cnt offsets of path for process pid: attach_type is
+ * UPROBE_SESSION_ATTACH or UPROBE_MULTI_ATTACH (flags UPROBE_MULTI_RETURN for returns);
+ * cookies (NULL: none) is what bpf_get_attach_cookie() gives the program at each offset.
+ * A link fd or -errno.
+ */
+int uprobe_link__create(int prog_fd, uint32_t attach_type, uint32_t flags, const char *path,
+			const uint64_t *offsets, const uint64_t *cookies, uint32_t cnt, pid_t pid);
 
 #endif /* __UPROBE_SESSION_H */
