@@ -35,7 +35,7 @@ static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	exiting = sig;
 	signal(sig, SIG_DFL); /* a second Ctrl-C kills */
 }
 
@@ -77,6 +77,7 @@ static int user_mapping(void *ctx, uint64_t addr, struct sym_mapping *out)
 struct ctx {
 	struct procs procs;	   /* the target first; with -f its children */
 	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
+	bool *holds_off;	   /* user mode: BPF's switch for holds */
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
@@ -231,6 +232,19 @@ static int report_all(struct ctx *c, bool all_final, bool last)
 	return err;
 }
 
+/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
+ * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
+static void release_holds(struct ctx *c, struct events *ev)
+{
+	if (!c->holds_off || !ev->rb || *c->holds_off)
+		return; /* done already (before the final reports; cleanup calls again) */
+	*c->holds_off = true;
+	ev->ending = true;
+	usleep(10000);
+	events__poll(ev, 0);
+	holds__continue_all(ev->holds); /* a signal may have cut the drain short */
+}
+
 static int trace_loop(struct events *ev, struct ctx *c)
 {
 	struct proc *p = c->procs.v[0];
@@ -255,7 +269,9 @@ static int trace_loop(struct events *ev, struct ctx *c)
 		if (err || reports == env.count)
 			return err;
 	}
-	/* drain what is still in flight so the final report is complete */
+	/* nobody waits while the reports are written; then drain what is still in flight so
+	 * the final report is complete */
+	release_holds(c, ev);
 	events__poll(ev, p->klabels && p->exited ? 200 : 0);
 	/* Libraries loaded since the last interval; not after exec, whose new maps would hide
 	 * the old image that the outstanding stacks point into. */
@@ -268,17 +284,6 @@ static int trace_loop(struct events *ev, struct ctx *c)
 	else if (p->exited)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
 	return report_all(c, true, true);
-}
-
-/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
- * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
-static void release_holds(struct ualloc_bpf *skel, struct events *ev)
-{
-	if (!skel || !ev->rb || skel->bss->holds_off)
-		return; /* done already (after the trace loop; cleanup calls again) */
-	skel->bss->holds_off = true;
-	usleep(10000);
-	events__poll(ev, 0);
 }
 
 /*
@@ -413,6 +418,7 @@ int main(int argc, char **argv)
 	struct ctx c = {.out = &out};
 	struct proc *p;
 	int err, fd, status = 0;
+	bool started = true;
 
 	err = options__parse(argc, argv);
 	if (err)
@@ -450,6 +456,8 @@ int main(int argc, char **argv)
 	}
 	/* BPF holds from the launched command's exec on; before the ring is mapped, which the
 	 * watchdog must not keep */
+	if (skel)
+		c.holds_off = &skel->bss->holds_off;
 	if (skel && t.launched) {
 		err = holds__start(&holds, bpf_map__fd(skel->maps.held), &skel->bss->holds_off);
 		if (err) {
@@ -467,6 +475,7 @@ int main(int argc, char **argv)
 	}
 	ev.any_pid = env.kernel;
 	ev.holds = &holds;
+	ev.stop = &exiting;
 	ev.follow = env.follow;
 	if (env.follow && skel) {
 		follow = follow__new(skel->obj, &probes, env.verbose);
@@ -477,19 +486,25 @@ int main(int argc, char **argv)
 		ev.follow_exec = follow;
 	}
 	ev.discard_until_exec = t.launched;
-	err = target__release(&t);
+	/* interrupted while attaching: a launched command does not start */
+	started = !(exiting && t.launched);
+	err = target__release(&t, started);
+	if (!started && t.launched)
+		fprintf(stderr, "leaktrace: interrupted before '%s' started: not run\n", t.comm);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n", t.comm, strerror(-err));
 		goto cleanup;
 	}
 	p->start_ms = tracker__now_ms(p->tracker, mono_ns());
 	err = trace_loop(&ev, &c);
-	release_holds(skel, &ev);
+	release_holds(&c, &ev); /* after the COUNT-th report */
 	if (t.launched)
 		status = finish_command(&t, &ev);
+	if (!started)
+		status = 128 + exiting;
 
 cleanup:
-	release_holds(skel, &ev);
+	release_holds(&c, &ev);
 	holds__stop(&holds);
 	events__close(&ev);
 	follow__free(follow);
