@@ -108,6 +108,7 @@ test_holds_follow_sigkill_random_moments() {
 		sid=$!
 		echo "$sid" >> "$(PIDS_FILE)"
 		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+		[ "$(cat /proc/"$sid"/comm)" = leaktrace ] || die "$sid is not leaktrace (setsid forked?)"
 		kill -KILL "$sid"
 		t0=$(now_ms)
 		while stopped=$(session_procs "$sid" | awk '$2 == "T"') && [ -n "$stopped" ]; do
