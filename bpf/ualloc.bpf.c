@@ -722,8 +722,8 @@ int mremap_exit(struct syscall_trace_exit *ctx)
  * probe an allocator its new image brings. Userspace sends SIGCONT (or its watchdog, see
  * held). The record is reserved before the signal and submitted after it, so userspace cannot
  * continue the process before it is stopped, and nothing is stopped that userspace will not
- * hear of. A process given
- * with -p and its children are never held: their parents may be watching for stops.
+ * hear of. A process given with -p and its children are never held: their parents may be
+ * watching for stops.
  */
 const volatile bool holds = false;
 /* set by userspace as it ends: nobody is stopped any more, none would be continued */

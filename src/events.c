@@ -185,7 +185,7 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 		p->oom++;
 	/* probe an allocator the new image brings: before it runs when BPF held it (a launched
 	 * command's children), else now, late (-p: nothing is ever stopped) */
-	if (ev->follow_exec)
+	if (ev->follow_exec && !ev->ending)
 		follow__exec(ev->follow_exec, p->pid, held);
 	if (held)
 		holds__continue(ev->holds, p->pid);
@@ -214,6 +214,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct proc *p;
 	int err = 0;
 
+	/* a producer that keeps the ring full would delay the end forever; what is held then is
+	 * continued by holds__continue_all */
+	if (ev->stop && *ev->stop && !(++ev->nr_handled & 63))
+		return -ECANCELED;
 	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;
@@ -287,12 +291,12 @@ int events__poll(struct events *ev, int timeout_ms)
 	int err;
 
 	err = ring_buffer__poll(ev->rb, timeout_ms);
-	if (err == -EINTR)
-		err = 0;
+	if (err == -EINTR || err == -ECANCELED)
+		return 0;
 	if (err < 0)
 		return err;
 	err = ring_buffer__consume(ev->rb);
-	return err < 0 ? err : 0;
+	return err < 0 && err != -ECANCELED ? err : 0;
 }
 
 void events__close(struct events *ev)

@@ -3,6 +3,7 @@
 #ifndef __EVENTS_H
 #define __EVENTS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +22,10 @@ struct events {
 	bool follow;  /* -f: a traced process's children are traced too */
 	struct follow *follow_exec; /* -f: probes a child held at its exec */
 	struct holds *holds;	    /* continues what BPF stopped */
+	bool ending;		    /* holds are off: one held at exec is continued, not probed */
+	const volatile sig_atomic_t
+		*stop; /* set by a signal: stop draining, end with what is known */
+	unsigned int nr_handled;
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -195,6 +195,14 @@ void holds__continue(struct holds *h, pid_t pid)
 		bpf_map_delete_elem(h->map_fd, &key);
 }
 
+void holds__continue_all(struct holds *h)
+{
+	int left = 0;
+
+	if (h && h->map_fd >= 0)
+		sweep(h->map_fd, 0, &left);
+}
+
 void holds__stop(struct holds *h)
 {
 	char c = 'q';

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define HOLDS_DEADLINE_MS 2000
+#define HOLDS_DEADLINE_MS 5000
 
 struct holds {
 	int map_fd;  /* BPF's map of held pids; -1: no watchdog, continue with SIGCONT */
@@ -31,6 +31,8 @@ struct holds {
 int holds__start(struct holds *h, int map_fd, bool *holds_off);
 /* Let pid go on after its hold, unless the watchdog did already. */
 void holds__continue(struct holds *h, pid_t pid);
+/* Continue every process held now, whether its record was read or not. */
+void holds__continue_all(struct holds *h);
 /* The end of the run: the watchdog continues what is left, exits and is reaped. */
 void holds__stop(struct holds *h);
 

@@ -44,7 +44,7 @@ static bool stop_requested(void)
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	exiting = sig;
 	signal(sig, SIG_DFL); /* a second Ctrl-C kills */
 }
 
@@ -133,6 +133,7 @@ static void detach_join(struct detach *d)
 struct ctx {
 	struct procs procs;	   /* the target first; with -f its children */
 	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
+	bool *holds_off;	   /* user mode: BPF's switch for holds */
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
@@ -296,6 +297,19 @@ static int report_all(struct ctx *c, bool all_final, bool last)
 	return err;
 }
 
+/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
+ * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
+static void release_holds(struct ctx *c, struct events *ev)
+{
+	if (!c->holds_off || !ev->rb || *c->holds_off)
+		return; /* done already (before the final reports; cleanup calls again) */
+	*c->holds_off = true;
+	ev->ending = true;
+	usleep(10000);
+	events__poll(ev, 0);
+	holds__continue_all(ev->holds); /* a signal may have cut the drain short */
+}
+
 static int trace_loop(struct events *ev, struct ctx *c)
 {
 	struct proc *p = c->procs.v[0];
@@ -324,7 +338,9 @@ static int trace_loop(struct events *ev, struct ctx *c)
 		if (err || reports == env.count)
 			return err;
 	}
-	/* drain what is still in flight so the final report is complete */
+	/* nobody waits while the reports are written; then drain what is still in flight so
+	 * the final report is complete */
+	release_holds(c, ev);
 	events__poll(ev, p->klabels && p->exited ? 200 : 0);
 	/* Libraries loaded since the last interval; not after exec, whose new maps would hide
 	 * the old image that the outstanding stacks point into. */
@@ -338,17 +354,6 @@ static int trace_loop(struct events *ev, struct ctx *c)
 		fprintf(stderr, "leaktrace: pid %d exited\n", p->pid);
 	detach_start(c->detach);
 	return report_all(c, true, true);
-}
-
-/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
- * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
-static void release_holds(struct ualloc_bpf *skel, struct events *ev)
-{
-	if (!skel || !ev->rb || skel->bss->holds_off)
-		return; /* done already (after the trace loop; cleanup calls again) */
-	skel->bss->holds_off = true;
-	usleep(10000);
-	events__poll(ev, 0);
 }
 
 /*
@@ -498,6 +503,7 @@ int main(int argc, char **argv)
 	struct detach detach = {};
 	struct proc *p;
 	int err, fd, status = 0;
+	bool started = true;
 
 	err = options__parse(argc, argv);
 	if (err)
@@ -535,6 +541,8 @@ int main(int argc, char **argv)
 	}
 	/* BPF holds from the launched command's exec on; before the ring is mapped, which the
 	 * watchdog must not keep */
+	if (skel)
+		c.holds_off = &skel->bss->holds_off;
 	if (skel && t.launched) {
 		err = holds__start(&holds, bpf_map__fd(skel->maps.held), &skel->bss->holds_off);
 		if (err) {
@@ -552,6 +560,7 @@ int main(int argc, char **argv)
 	}
 	ev.any_pid = env.kernel;
 	ev.holds = &holds;
+	ev.stop = &exiting;
 	ev.follow = env.follow;
 	if (env.follow && skel) {
 		follow = follow__new(skel->obj, &probes, env.verbose);
@@ -566,7 +575,12 @@ int main(int argc, char **argv)
 		detach = (struct detach){.probes = &probes, .skel = skel};
 		c.detach = &detach;
 	}
-	err = target__release(&t);
+	/* interrupted while attaching: a launched command does not start */
+	started = !(exiting && t.launched);
+	err = target__release(&t, started);
+	if (!started && t.launched)
+		fprintf(stderr, "leaktrace: interrupted before '%s' started: not run\n",
+			escape__str(t.comm, name, sizeof(name)));
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot start '%s': %s\n",
 			escape__str(t.comm, name, sizeof(name)), strerror(-err));
@@ -574,14 +588,16 @@ int main(int argc, char **argv)
 	}
 	p->start_ms = tracker__now_ms(p->tracker, mono_ns());
 	err = trace_loop(&ev, &c);
-	release_holds(skel, &ev);
+	release_holds(&c, &ev); /* after the COUNT-th report */
 	if (t.launched)
 		status = finish_command(&t, &ev);
+	if (!started)
+		status = 128 + exiting;
 
 cleanup:
 	if (c.detach)
 		detach_join(c.detach);
-	release_holds(skel, &ev);
+	release_holds(&c, &ev);
 	holds__stop(&holds);
 	events__close(&ev);
 	follow__free(follow);

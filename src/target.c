@@ -423,9 +423,9 @@ int target__open_exec(struct target *t, pid_t pid)
 	return err;
 }
 
-int target__release(struct target *t)
+int target__release(struct target *t, bool run)
 {
-	char c = 'g';
+	char c = run ? 'g' : 'q';
 	int err = 0;
 
 	if (t->hold_fd < 0)
@@ -463,15 +463,9 @@ bool target__alive(const struct target *t)
 
 void target__free(struct target *t)
 {
-	char c = 'q';
 	int i;
 
-	if (t->hold_fd >= 0) {
-		if (write(t->hold_fd, &c, 1) != 1)
-			c = 0; /* EOF: it does not run either */
-		close(t->hold_fd);
-		t->hold_fd = -1;
-	}
+	target__release(t, false);
 	for (i = 0; i < t->nr_objs; i++)
 		free(t->objs[i]);
 	t->nr_objs = 0;

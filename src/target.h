@@ -36,8 +36,8 @@ int target__open_exec(struct target *t, pid_t pid);
 /* The LD_ variables of pid's environment (at most 16, in buf, NULL-terminated envp[17]),
  * which decide what its loader loads. 0 or negative errno. */
 int target__ld_env(pid_t pid, char *buf, size_t size, char **envp);
-/* Let a launched child exec. */
-int target__release(struct target *t);
+/* Let a launched child exec (run), or exit 127 without running. */
+int target__release(struct target *t, bool run);
 /* Re-read the executable files the target maps. 0 or negative errno. */
 int target__scan_objs(struct target *t);
 /* Path to open a file of the target: through /proc/PID/root so containers work. */

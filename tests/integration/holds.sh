@@ -72,7 +72,7 @@ test_holds_exit_sigkill_resumes_command() {
 		die "the watchdog holds more than its map: $(bpf_fds_of "$wd")"
 	bpf_fds_of "$wd" | grep -q '^map_type: 1$' || die "the watchdog holds no hash map"
 	kill -KILL "$LT_PID"
-	wait_state "$PROG" '^(Z|gone)$' 1000 # the deadline would take 2 s
+	wait_state "$PROG" '^(Z|gone)$' 1000 # the deadline would take 5 s
 	# said once leaktrace is gone (detaching its probes takes it up to a second)
 	wait_for "$TDIR/lt.err" 'ended with 1 process held: continued' 5
 	wait_state "$wd" '^(Z|gone)$' 2000
@@ -80,9 +80,9 @@ test_holds_exit_sigkill_resumes_command() {
 
 test_holds_hung_tracer_deadline() {
 	held_at_exit
-	wait_state "$PROG" '^(Z|gone)$' 4000
-	[ "$WAITED_MS" -ge 1500 ] || die "continued after $WAITED_MS ms, before the deadline"
-	grep -q "pid $PROG held over 2000 ms" "$TDIR/lt.err" ||
+	wait_state "$PROG" '^(Z|gone)$' 8000
+	[ "$WAITED_MS" -ge 4000 ] || die "continued after $WAITED_MS ms, before the deadline"
+	grep -q "pid $PROG held over 5000 ms" "$TDIR/lt.err" ||
 		die "the watchdog did not say: $(cat "$TDIR/lt.err")"
 	# the tracer, once it answers again, ends as usual: a final report, the command's status
 	kill -CONT "$LT_PID"
@@ -108,6 +108,7 @@ test_holds_follow_sigkill_random_moments() {
 		sid=$!
 		echo "$sid" >> "$(PIDS_FILE)"
 		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+		[ "$(cat /proc/"$sid"/comm)" = leaktrace ] || die "$sid is not leaktrace (setsid forked?)"
 		kill -KILL "$sid"
 		t0=$(now_ms)
 		while stopped=$(session_procs "$sid" | awk '$2 == "T"') && [ -n "$stopped" ]; do
@@ -130,4 +131,30 @@ test_holds_follow_sigkill_random_moments() {
 		fi
 	done
 	[ "$started" -gt 0 ] || die "every kill came during attach: nothing held was tested"
+}
+
+# catches_int PID: leaktrace has its SIGINT handler (it installs it just before attaching)
+catches_int() {
+	local m
+	m=$(awk '/^SigCgt:/ {print $2}' /proc/"$1"/status 2> /dev/null)
+	[ -n "$m" ] && (((16#$m >> 1) & 1))
+}
+
+test_holds_sigint_while_attaching() {
+	local i rc=0
+	setsid "$LT" -f -T 10 -- "$OUTPUT/tests/holdtree" tree 20 > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null &
+	LT_PID=$!
+	echo "$LT_PID" >> "$(PIDS_FILE)"
+	for ((i = 0; i < 2000; i++)); do catches_int "$LT_PID" && break; sleep 0.005; done
+	grep -q 'tracing pid' "$TDIR/lt.err" && die "attached before the test could interrupt it"
+	kill -INT "$LT_PID"
+	wait "$LT_PID" || rc=$?
+	expect_eq "exit status" "$rc" 130
+	grep -q "interrupted before 'holdtree' started: not run" "$TDIR/lt.err" ||
+		die "not said: $(cat "$TDIR/lt.err")"
+	grep -q ' final: ' "$TDIR/lt.out" || die "no final report: $(cat "$TDIR/lt.out")"
+	grep -qE 'tree done|child of' "$TDIR/lt.out" && die "the command ran: $(cat "$TDIR/lt.out")"
+	[ -z "$(session_procs "$LT_PID" | awk '$2 != "Z"')" ] ||
+		die "left behind: $(session_procs "$LT_PID")"
 }
