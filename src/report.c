@@ -98,10 +98,10 @@ const char *report__tracing_failed(const struct report *r, char *buf, size_t siz
 		return NULL; /* sampling kept none of a few calls: expected, said in its line */
 	if (!calls)
 		snprintf(buf, size,
-			 "RSS grew %" PRId64 " bytes but no allocator call was seen: the "
-			 "process allocates through something not probed (name the allocator "
-			 "with -O PATH [-S PREFIX]; brk and custom allocators are not traced)",
-			 rss_growth);
+			 "RSS grew %.1f MiB but no allocator call was seen: the process "
+			 "allocates through something not probed (name the allocator with -O "
+			 "PATH [-S PREFIX]; brk and custom allocators are not traced)",
+			 rss_growth / 1048576.0);
 	else if (b[LT_ST_INFLIGHT_FULL])
 		snprintf(buf, size,
 			 "%" PRIu64 " allocator calls seen, none recorded: the per-thread "

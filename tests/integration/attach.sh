@@ -35,7 +35,7 @@ test_attach_detach_50_times_under_load() {
 		expect_eq "round $round: exit status" "$LT_RC" 0
 		expect_eq "round $round: leak_round bytes" "$(site_stat leak_round bytes)" 6170
 		calls=$(counting_stat calls)
-		[ "$calls" -gt 100 ] || die "round $round: $calls allocator calls seen: $(last_report | head -n 3)"
+		[ "$calls" -gt 5 ] || die "round $round: $calls allocator calls seen: $(last_report | head -n 3)"
 		[ "$(header_stat allocations)" -gt 5 ] ||
 			die "round $round: only the leak recorded: $(last_report | head -n 3)"
 		grep -q 'tracing failed' "$TDIR/lt.out" && die "round $round: $(last_report | head -n 4)"
@@ -105,4 +105,20 @@ test_report_says_when_counting_began() {
 	"$LT" -p "$PROG_PID" 1 1 > "$TDIR/text" 2> /dev/null
 	grep -qE '^	counting since [0-9:]+\.[0-9]{3}; allocator calls: [0-9]+ \([0-9]+ nested' \
 		"$TDIR/text" || die "no counting line: $(head -n 3 "$TDIR/text")"
+}
+
+# RSS grows 194 MiB through malloc, but the probes are on an object the process never calls
+# (-O healer -S hl_): the report must say tracing failed, not that RSS growth is no leak.
+test_nothing_recorded_says_tracing_failed() {
+	start_prog retention
+	start_tracer -p "$PROG_PID" -O "$OUTPUT/tests/healer" -S hl_ 3600
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	expect_eq "allocations" "$(header_stat allocations)" 0
+	grep -q '^	RSS (anon)' "$TDIR/lt.out" || die "no RSS line: $(last_report | head -n 4)"
+	grep -q 'note: tracing failed: RSS grew .* no allocator call was seen' "$TDIR/lt.out" ||
+		die "no failure note: $(last_report | head -n 5)"
+	grep -q 'this is not a leak' "$TDIR/lt.out" && die "called retention: $(last_report | head -n 5)"
+	true
 }
