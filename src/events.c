@@ -207,17 +207,12 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 	return e->type != LT_EV_EXIT;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+static int apply_event(struct events *ev, const void *data, size_t size)
 {
-	struct events *ev = ctx;
 	const struct lt_event *e = data;
 	struct proc *p;
 	int err = 0;
 
-	/* a producer that keeps the ring full would delay the end forever; what is held then is
-	 * continued by holds__continue_all */
-	if (ev->stop && *ev->stop && !(++ev->nr_handled & 63))
-		return -ECANCELED;
 	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;
@@ -273,6 +268,21 @@ static int handle_event(void *ctx, void *data, size_t size)
 		p->oom++;
 		err = 0;
 	}
+	return err;
+}
+
+/*
+ * A signal ends the drain after the event in hand (applied: a record the callback refuses is
+ * consumed and lost), so a producer that keeps the ring full cannot delay the end; the end then
+ * stops BPF recording and drains what is left, a bounded amount (events.ending).
+ */
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct events *ev = ctx;
+	int err = apply_event(ev, data, size);
+
+	if (!err && ev->stop && *ev->stop && !ev->ending)
+		return -ECANCELED;
 	return err;
 }
 

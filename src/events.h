@@ -22,10 +22,8 @@ struct events {
 	bool follow;  /* -f: a traced process's children are traced too */
 	struct follow *follow_exec; /* -f: probes a child held at its exec */
 	struct holds *holds;	    /* continues what BPF stopped */
-	bool ending;		    /* holds are off: one held at exec is continued, not probed */
-	const volatile sig_atomic_t
-		*stop; /* set by a signal: stop draining, end with what is known */
-	unsigned int nr_handled;
+	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
+	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

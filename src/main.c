@@ -134,6 +134,7 @@ struct ctx {
 	struct procs procs;	   /* the target first; with -f its children */
 	const uint64_t *bpf_stats; /* user mode: the BPF .bss counters */
 	bool *holds_off;	   /* user mode: BPF's switch for holds */
+	bool *counting;		   /* user mode: BPF records while set */
 	struct kmode *km;	   /* kernel mode: counters read through kmode__stats */
 	struct resolver kres;	   /* kernel mode: kallsyms */
 	struct output *out;
@@ -297,17 +298,23 @@ static int report_all(struct ctx *c, bool all_final, bool last)
 	return err;
 }
 
-/* As leaktrace ends: BPF stops nobody any more; those held whose events are still in the
- * ring are continued. Programs in flight finish within microseconds: 10 ms is ample. */
-static void release_holds(struct ctx *c, struct events *ev)
+/*
+ * As leaktrace ends, BPF records nothing more and stops nobody (counting ends at one instant,
+ * as it began); what is still in the ring is drained whole, and those held are continued.
+ * Programs in flight finish within microseconds: 10 ms is ample.
+ */
+static void stop_recording(struct ctx *c, struct events *ev)
 {
-	if (!c->holds_off || !ev->rb || *c->holds_off)
+	if (!ev->rb || ev->ending)
 		return; /* done already (before the final reports; cleanup calls again) */
-	*c->holds_off = true;
 	ev->ending = true;
+	if (!c->holds_off)
+		return; /* kernel mode */
+	*c->counting = false;
+	*c->holds_off = true;
 	usleep(10000);
 	events__poll(ev, 0);
-	holds__continue_all(ev->holds); /* a signal may have cut the drain short */
+	holds__continue_all(ev->holds); /* any whose record was refused (ring full) */
 }
 
 static int trace_loop(struct events *ev, struct ctx *c)
@@ -340,7 +347,7 @@ static int trace_loop(struct events *ev, struct ctx *c)
 	}
 	/* nobody waits while the reports are written; then drain what is still in flight so
 	 * the final report is complete */
-	release_holds(c, ev);
+	stop_recording(c, ev);
 	events__poll(ev, p->klabels && p->exited ? 200 : 0);
 	/* Libraries loaded since the last interval; not after exec, whose new maps would hide
 	 * the old image that the outstanding stacks point into. */
@@ -541,8 +548,10 @@ int main(int argc, char **argv)
 	}
 	/* BPF holds from the launched command's exec on; before the ring is mapped, which the
 	 * watchdog must not keep */
-	if (skel)
+	if (skel) {
 		c.holds_off = &skel->bss->holds_off;
+		c.counting = &skel->bss->counting;
+	}
 	if (skel && t.launched) {
 		err = holds__start(&holds, bpf_map__fd(skel->maps.held), &skel->bss->holds_off);
 		if (err) {
@@ -588,7 +597,7 @@ int main(int argc, char **argv)
 	}
 	p->start_ms = tracker__now_ms(p->tracker, mono_ns());
 	err = trace_loop(&ev, &c);
-	release_holds(&c, &ev); /* after the COUNT-th report */
+	stop_recording(&c, &ev); /* after the COUNT-th report */
 	if (t.launched)
 		status = finish_command(&t, &ev);
 	if (!started)
@@ -597,7 +606,7 @@ int main(int argc, char **argv)
 cleanup:
 	if (c.detach)
 		detach_join(c.detach);
-	release_holds(&c, &ev);
+	stop_recording(&c, &ev);
 	holds__stop(&holds);
 	events__close(&ev);
 	follow__free(follow);

@@ -64,9 +64,9 @@ test_sigkill_leaves_no_uprobe_or_link_behind() {
 	links=$(held_ids "$LT_PID" link_id)
 	[ -n "$progs" ] || die "no BPF program held by the tracer"
 	[ -n "$links" ] || die "no BPF link held by the tracer"
-	# uprobes: perf events of this tracer with a program attached (bpftool perf lists them)
-	bpftool perf list 2> /dev/null | grep -q "pid $LT_PID .*uprobe" ||
-		die "no uprobe of the tracer in 'bpftool perf': $(bpftool perf list 2>&1 | head -5)"
+	# uprobes: the tracer's uprobe_multi links (one per program and file)
+	grep -qs 'link_type:.*uprobe_multi' /proc/"$LT_PID"/fdinfo/* ||
+		die "no uprobe_multi link held by the tracer"
 	kill -KILL "$LT_PID"
 	wait "$LT_PID" 2> /dev/null || true
 	sleep 0.5
