@@ -51,7 +51,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-INCLUDES := -I$(OUTPUT) -Isrc -Ibpf $(LIBBPF_CFLAGS)
+# One folder per stage of the data path (docs/architecture.md); headers are included by name.
+SRC_DIRS := src src/lib src/target src/probe src/track src/syms src/report
+SRC_HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
+INCLUDES := -I$(OUTPUT) $(addprefix -I,$(SRC_DIRS)) -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) $(ELF_LIBS) -lstdc++
 
 # Objects are rebuilt when the compiler or its flags change (also with an explicit OUTPUT).
@@ -63,8 +66,9 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-SRCS := $(wildcard src/*.c)
-OBJS := $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
+SRCS := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
+OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(notdir $(SRCS)))
+vpath %.c $(SRC_DIRS)
 LIB_OBJS := $(filter-out $(OUTPUT)/main.o,$(OBJS))
 
 # BPF programs see the architecture's own register names and the kernel's types.
@@ -103,7 +107,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/main.o $(OUTPUT)/kmode.o: $(SKELS)
 
-$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h) bpf/leaktrace.h $(FLAGS_STAMP) | $(OUTPUT)
+$(OUTPUT)/%.o: %.c $(SRC_HDRS) bpf/leaktrace.h $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
@@ -219,16 +223,18 @@ stress: $(LT_BIN) $(OUTPUT)/tests/stress
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_OUT := $(OUTPUT)/fuzz
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -fno-omit-frame-pointer -Isrc $(LIBBPF_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fno-omit-frame-pointer $(addprefix -I,$(SRC_DIRS)) \
+	$(LIBBPF_CFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS_elf := src/elf_symtab.c src/debuginfo.c src/dwarf_lines.c src/elf_func.c src/guard.c
-FUZZ_SRCS_procmaps := src/procmaps.c
-FUZZ_SRCS_ksyms := src/ksyms.c
-FUZZ_SRCS_perfmap := src/perfmap.c src/guard.c
+FUZZ_SRCS_elf := src/syms/elf_symtab.c src/syms/debuginfo.c src/syms/dwarf_lines.c \
+	src/probe/elf_func.c src/lib/guard.c
+FUZZ_SRCS_procmaps := src/syms/procmaps.c
+FUZZ_SRCS_ksyms := src/syms/ksyms.c
+FUZZ_SRCS_perfmap := src/syms/perfmap.c src/lib/guard.c
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard src/*.h)
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(SRC_HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c,$^) $(ELF_LIBS) -o $@
@@ -279,7 +285,7 @@ bench: $(LT_BIN) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:
-	$(Q)clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/progs/*.c tests/progs/*/*.c tests/unit/*.c
+	$(Q)clang-format -i $(SRCS) $(SRC_HDRS) bpf/*.c bpf/*.h tests/progs/*.c tests/progs/*/*.c tests/unit/*.c
 
 clean:
 	$(call msg,CLEAN,)

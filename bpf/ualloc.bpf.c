@@ -468,7 +468,7 @@ static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool sess
  * Session variants, for uprobe session links (Linux 6.13): one program runs at entry and, only
  * if the entry returned 0, at return. Used when sampling, so that an unsampled call that cannot
  * nest another probed call costs one trap instead of two. Attach type and links are set up by
- * userspace (src/uprobe_session.c): libbpf 1.1 knows neither.
+ * userspace (src/probe/uprobe_session.c): libbpf 1.1 knows neither.
  */
 extern bool bpf_session_is_return(void) __ksym __weak;
 

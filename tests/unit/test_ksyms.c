@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Unit tests for src/ksyms.c: a fake kallsyms file, then the real /proc/kallsyms. */
+/* Unit tests for src/syms/ksyms.c: a fake kallsyms file, then the real /proc/kallsyms. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

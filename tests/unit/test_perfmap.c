@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Unit tests for src/perfmap.c: perf's /tmp/perf-PID.map JIT symbol files. */
+/* Unit tests for src/syms/perfmap.c: perf's /tmp/perf-PID.map JIT symbol files. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>

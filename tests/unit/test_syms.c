@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Unit tests for src/syms.c. Builds a small PIE, a C shared library and a C++ shared library
+ * Unit tests for src/syms/syms.c. Builds a small PIE, a C shared library and a C++ shared library
  * in a temporary directory, runs them, and resolves addresses the program reports about itself.
  */
 #include <errno.h>
