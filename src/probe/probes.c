@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "elf_func.h"
+#include "escape.h"
 #include "leaktrace.h"
 #include "options.h"
 #include "placement.h"
@@ -16,6 +17,9 @@
 #include "uprobe_inherit.h"
 #include "uprobe_session.h"
 #include "target.h"
+
+/* A path or name the target supplies, escaped for stderr (a compound literal: one per use). */
+#define ESC(s) escape__str((s), (char[ESCAPE_SIZE(4096)]){0}, ESCAPE_SIZE(4096))
 
 enum probe_where {
 	IN_ALLOCATOR, /* the object serving malloc (and each other allocator family found) */
@@ -294,7 +298,7 @@ static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
 			if (err) {
 				fprintf(stderr,
 					"leaktrace: cannot attach %s at %d sites of %s: %s\n",
-					r->prog, cnt, p->files[r->file].path, strerror(-err));
+					r->prog, cnt, ESC(p->files[r->file].path), strerror(-err));
 				return err;
 			}
 			p->nr_probes += cnt;
@@ -415,7 +419,7 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 		p->nr_single_step++;
 	if (verbose)
 		fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu%s)\n", sym,
-			base_name(o->path[i]), (unsigned long long)fn->file_off, off,
+			ESC(base_name(o->path[i])), (unsigned long long)fn->file_off, off,
 			placement__emulated(fn->code + off, fn->code_len - off)
 				? ", emulated"
 				: ", single-stepped");
@@ -434,7 +438,7 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 out:
 	if (err)
 		fprintf(stderr, "leaktrace: cannot attach uprobe to %s in %s: %s\n", sym,
-			o->path[i], strerror(-err));
+			ESC(o->path[i]), strerror(-err));
 	return err;
 }
 
@@ -449,7 +453,7 @@ static int attach_allocator(struct probes *p, struct objs *o, int i, const char 
 
 	if (!objs__elf(o, i)) {
 		err = -errno;
-		fprintf(stderr, "leaktrace: cannot read %s: %s\n", o->path[i],
+		fprintf(stderr, "leaktrace: cannot read %s: %s\n", ESC(o->path[i]),
 			err == -ENOEXEC ? "not a valid ELF file" : strerror(-err));
 		return err;
 	}
@@ -464,8 +468,8 @@ static int attach_allocator(struct probes *p, struct objs *o, int i, const char 
 				 "%s'%s'", missing[0] ? ", " : "", sym);
 	}
 	if (missing[0]) {
-		fprintf(stderr, "leaktrace: %s has no usable %s symbol%s\n", o->path[i], missing,
-			strchr(missing, ',') ? "s" : "");
+		fprintf(stderr, "leaktrace: %s has no usable %s symbol%s\n", ESC(o->path[i]),
+			missing, strchr(missing, ',') ? "s" : "");
 		return -ENOENT;
 	}
 	for (k = 0; k < NR_PROBES; k++) {
@@ -513,7 +517,7 @@ static int attach_prefixed(struct probes *p, struct objs *o, const struct probes
 		if (i < 0 || !family_complete(o, i, alloc_prefixes[k]))
 			continue;
 		if (opts->verbose)
-			fprintf(stderr, "leaktrace: %s also defines %s*\n", o->path[i],
+			fprintf(stderr, "leaktrace: %s also defines %s*\n", ESC(o->path[i]),
 				alloc_prefixes[k]);
 		err = attach_allocator(p, o, i, alloc_prefixes[k], opts);
 		if (err)
@@ -551,12 +555,12 @@ static void no_allocator(const struct target *t, const char *prefix)
 		fprintf(stderr,
 			"leaktrace: %s is statically linked and defines no '%smalloc' symbol "
 			"(stripped?); name the allocator with -O PATH [-S PREFIX]\n",
-			t->exe, prefix);
+			ESC(t->exe), prefix);
 	else
 		fprintf(stderr,
 			"leaktrace: pid %d (%s): none of its %d objects defines '%smalloc' (a "
 			"stripped static binary?); name the allocator with -O PATH [-S PREFIX]\n",
-			t->pid, t->comm, t->nr_objs, prefix);
+			t->pid, ESC(t->comm), t->nr_objs, prefix);
 }
 
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,

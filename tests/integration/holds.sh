@@ -158,3 +158,29 @@ test_holds_sigint_while_attaching() {
 	[ -z "$(session_procs "$LT_PID" | awk '$2 != "Z"')" ] ||
 		die "left behind: $(session_procs "$LT_PID")"
 }
+
+test_holds_sigint_with_holds_in_flight() {
+	local t0 rc=0
+	setsid "$LT" -f -T 10 -- "$OUTPUT/tests/holdtree" tree 100000 > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null &
+	LT_PID=$!
+	echo "$LT_PID" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/lt.out" 'child of .* final: ' 30 # leaves held at exec and exit, traced
+	sed -n 's/^leaktrace: tracing pid \([0-9]*\).*/\1/p' "$TDIR/lt.err" >> "$(PIDS_FILE)"
+	kill -INT "$LT_PID"
+	t0=$(now_ms)
+	while ! grep -vq 'child of' <(grep ' final: ' "$TDIR/lt.out"); do
+		[ $(($(now_ms) - t0)) -lt 10000 ] || die "no final report 10 s after SIGINT"
+		sleep 0.02
+	done
+	echo "final report $(($(now_ms) - t0)) ms after SIGINT" >&2
+	wait "$LT_PID" || rc=$?
+	# the command outlived the tracer by a second: SIGTERM, its status
+	expect_eq "exit status" "$rc" 143
+	grep -q 'leaf_leak+' "$TDIR/lt.out" || die "no leaf traced: $(head -n 20 "$TDIR/lt.out")"
+	t0=$(now_ms)
+	while [ -n "$(session_procs "$LT_PID" | awk '$2 != "Z"')" ]; do
+		[ $(($(now_ms) - t0)) -lt 3000 ] || die "left behind: $(session_procs "$LT_PID")"
+		sleep 0.05
+	done
+}
