@@ -118,6 +118,10 @@ start_prog() {
 
 # start_tracer ARGS...: leaktrace ARGS in the background; report in $TDIR/lt.out
 start_tracer() {
+	# emptied here, not by the background job's redirections: wait_for could otherwise read
+	# a previous tracer's "tracing" line before the new job has truncated the file
+	: > "$TDIR/lt.out"
+	: > "$TDIR/lt.err"
 	"$LT" "$@" > "$TDIR/lt.out" 2> "$TDIR/lt.err" &
 	LT_PID=$!
 	echo "$LT_PID" >> "$(PIDS_FILE)"
