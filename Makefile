@@ -64,8 +64,13 @@ ifneq ($(BUILD_FLAGS),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(OUTPUT) && echo '$(BUILD_FLAGS)' > $(FLAGS_STAMP))
 endif
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# BPF: one file per concern, compiled apart, then linked by bpftool into one object per mode
+# (one skeleton each). User mode: allocator probes (ualloc, which defines what the others
+# share), the mmap family, lifecycle and holds. Kernel mode: kalloc.
+BPF_PARTS_ualloc := ualloc mmap lifecycle
+BPF_PARTS_kalloc := kalloc
+BPF_OBJS := ualloc kalloc
+SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
 SRCS := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(notdir $(SRCS)))
 vpath %.c $(SRC_DIRS)
@@ -95,9 +100,16 @@ $(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,VMLINUX,$<)
 	$(Q)cp $< $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h bpf/user.bpf.h \
+		  $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(OUTPUT)/%.bpf.o: $$(addprefix $(OUTPUT)/bpf/,$$(addsuffix .o,$$(BPF_PARTS_$$*))) | $(OUTPUT)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@.tmp $^
 	$(Q)$(LLVM_STRIP) -g $@.tmp
 	$(Q)mv $@.tmp $@
 

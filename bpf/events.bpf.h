@@ -7,14 +7,21 @@
 #ifndef __EVENTS_BPF_H
 #define __EVENTS_BPF_H
 
-__u64 stats[LT_ST_MAX];
+/* The objects bpftool links into one: one defines, the others (LT_BPF_EXTERN) declare. */
+#ifdef LT_BPF_EXTERN
+#define LT_SHARED extern
+#else
+#define LT_SHARED
+#endif
 
-struct {
+LT_SHARED __u64 stats[LT_ST_MAX];
+
+LT_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, LT_DEFAULT_RINGBUF);
 } events SEC(".maps");
 
-struct {
+LT_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -27,7 +34,11 @@ struct {
  * reader polls every 100 ms anyway; wake it early only when the ring is a quarter full.
  * Userspace sets this to a quarter of the size it gives the ring.
  */
+#ifdef LT_BPF_EXTERN
+extern const volatile __u64 wakeup_bytes;
+#else
 const volatile __u64 wakeup_bytes = LT_DEFAULT_RINGBUF / 4;
+#endif
 
 static __always_inline __u64 rb_flags(void)
 {

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the user-mode BPF objects share once bpftool links them into one (ualloc.bpf.o): the
+ * settings, the counting switch, the per-thread in-flight record, the traced processes, the
+ * user stack walk. BPF-only, included after events.bpf.h. bpf/ualloc.bpf.c defines these;
+ * bpf/mmap.bpf.c and bpf/lifecycle.bpf.c define LT_BPF_EXTERN first and see them as extern.
+ */
+#ifndef __USER_BPF_H
+#define __USER_BPF_H
+
+#ifdef LT_BPF_EXTERN
+extern const volatile __u64 sample_bytes;
+extern const volatile bool follow;
+extern const volatile __u32 target_pid;
+#else
+/*
+ * Sampling: an allocation of size s is recorded with probability 1 - exp(-s / sample_bytes)
+ * (Poisson sampling of bytes, as tcmalloc does); userspace scales it back. 0 traces all.
+ */
+const volatile __u64 sample_bytes = 0;
+/* -f: the processes a traced process forks are traced too */
+const volatile bool follow = false;
+/* the process given with -p or launched: its exec is not held */
+const volatile __u32 target_pid = 0;
+#endif
+
+/*
+ * Set by userspace once every probe and tracepoint of the run is attached: nothing is recorded
+ * before, so no block is allocated before the free probe exists and no call is entered before
+ * its return probe does. Lifecycle events (fork, exec, exit) are sent regardless.
+ */
+LT_SHARED bool counting;
+
+/*
+ * The allocator call in flight on a thread, outermost only. sp is the user stack pointer at its
+ * entry: the address of its return address, which the kernel replaces with its uretprobe
+ * trampoline while the return is pending. A record whose frame the stack has left, or whose
+ * return address is no longer the trampoline, belongs to a call that will never be seen
+ * returning (longjmp, an exception thrown through operator new, a return the kernel dropped):
+ * it is dropped at the thread's next probe (counted as healed), never left to make every
+ * later call look nested.
+ */
+struct inflight {
+	__u64 size;
+	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u64 sp;  /* 0: no call in flight */
+	__u32 kind;
+	__u32 skip;    /* not sampled: the return records nothing */
+	__u64 deleted; /* last pointer given to a probed operator delete on this thread */
+};
+
+LT_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_THREADS);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* Processes whose syscalls and lifecycle are traced (uprobes are filtered by the kernel). */
+LT_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pids SEC(".maps");
+
+static __always_inline bool sampled_out(__u64 size)
+{
+	__u64 p;
+
+	if (!sample_bytes)
+		return false;
+	p = lt_sample_p32(size, sample_bytes);
+	return p < LT_SAMPLE_ONE && bpf_get_prandom_u32() >= p;
+}
+
+static __always_inline __u64 user_sp(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return BPF_CORE_READ(regs, sp);
+}
+
+/* What the kernel writes over a return address whose return it traces: the first slot of the
+ * process's uprobe XOL page; 0 before the process has one. */
+static __always_inline __u64 uretprobe_trampoline(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, mm, uprobes_state.xol_area, vaddr);
+}
+
+/*
+ * Whether the call recorded in `in` is still running, seen from a probe of the same thread at
+ * stack pointer sp: its frame is still on the stack (sp below it; equal is a tail call from
+ * inside it, as glibc's realloc(NULL, n) jumps to malloc) and its return address is still the
+ * trampoline, so its return will be seen.
+ */
+static __always_inline bool call_live(const struct inflight *in, __u64 sp)
+{
+	__u64 ret, tramp;
+
+	if (!in->sp || sp > in->sp)
+		return false;
+	tramp = uretprobe_trampoline();
+	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)in->sp))
+		return false;
+	return ret == tramp;
+}
+
+/* True when a call is in flight on the thread (the probe at sp is nested in it); a record of a
+ * call that will never return is dropped here. */
+static __always_inline bool in_call(struct inflight *in, __u64 sp)
+{
+	if (!in || !in->sp)
+		return false;
+	if (call_live(in, sp))
+		return true;
+	in->sp = 0;
+	stat_inc(LT_ST_HEALED);
+	return false;
+}
+
+/*
+ * The user stack by frame pointers, walked as the kernel's perf_callchain_user() does, but
+ * ending at a null, misaligned or not increasing frame pointer instead of reading through it:
+ * bpf_get_stack() reads address 0 at the end of every chain, and on this kind of VM (PVM,
+ * pti) that fault costs as much as a trap: 6.4 us of the 22.5 us a malloc+free cost traced
+ * (make bench: floor_stack vs floor_stack_fp). The user registers come from the task, so
+ * the same walk serves uprobes, return probes and syscall tracepoints. Returns bytes stored.
+ */
+static __always_inline long user_stack(__u64 *frames)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct {
+		__u64 next, ret;
+	} fr;
+	__u64 fp = BPF_CORE_READ(regs, bp);
+	int n;
+
+	frames[0] = BPF_CORE_READ(regs, ip);
+	for (n = 1; n < LT_MAX_FRAMES; n++) {
+		if (!fp || (fp & 7))
+			break;
+		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp))
+			break;
+		frames[n] = fr.ret;
+		fp = fr.next > fp ? fr.next : 0;
+	}
+	return n * sizeof(frames[0]);
+}
+
+static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stack)
+{
+	long n = 0;
+
+	if (with_stack)
+		n = user_stack(e->frames);
+	e->nr_frames = n / sizeof(e->frames[0]);
+	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags()))
+		stat_inc(LT_ST_RINGBUF_DROP);
+}
+
+#endif /* __USER_BPF_H */
