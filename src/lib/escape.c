@@ -2,11 +2,12 @@
 #include <string.h>
 #include "escape.h"
 
-/* Length of the valid UTF-8 sequence at s that is not a C1 control, 0 when it is not one. */
-static int utf8_len(const unsigned char *s)
+int escape__utf8_len(const unsigned char *s)
 {
 	int n, i;
 
+	if (s[0] < 0x80)
+		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -18,13 +19,19 @@ static int utf8_len(const unsigned char *s)
 	for (i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
-		return 0; /* U+0080..U+009F: 8-bit CSI, OSC... to some terminals */
 	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
 		return 0; /* overlong, or a surrogate */
 	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
 		return 0;
 	return n;
+}
+
+/* Length of the valid UTF-8 sequence at s that is neither ASCII nor a C1 control, else 0. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80 || (s[0] == 0xc2 && (s[1] & 0xc0) == 0x80 && s[1] < 0xa0))
+		return 0; /* U+0080..U+009F: 8-bit CSI, OSC... to some terminals */
+	return escape__utf8_len(s);
 }
 
 /* The next piece of s as it is printed, in piece (at least 5 bytes); its length in s. */

@@ -16,6 +16,8 @@
  * when it does not fit; returns buf. NULL gives "?".
  */
 const char *escape__str(const char *s, char *buf, size_t size);
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 when it is not one. */
+int escape__utf8_len(const unsigned char *s);
 /* The same, written to out. */
 void escape__fputs(const char *s, FILE *out);
 

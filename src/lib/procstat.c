@@ -47,6 +47,28 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 	return err;
 }
 
+int procstat__stat(pid_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024], *p, st;
+	unsigned long fl;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = procstat__read(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	/* the comm may hold anything, ')' included: the fields start after the last one */
+	p = strrchr(buf, ')');
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &fl) != 2)
+		return -EINVAL;
+	if (state)
+		*state = st;
+	if (flags)
+		*flags = fl;
+	return 0;
+}
+
 int procstat__comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];

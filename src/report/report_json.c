@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include "escape.h"
 #include "report.h"
 
 #define JSON_SCHEMA_VERSION 1
@@ -14,31 +15,6 @@ struct jw {
 	int depth;
 	bool has_items[MAX_DEPTH];
 };
-
-/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0; /* overlong, or a surrogate */
-	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
 
 /* Symbol and file names are bytes from ELF files: anything not UTF-8 becomes U+FFFD. */
 void json__write_string(FILE *out, const char *str)
@@ -63,7 +39,7 @@ void json__write_string(FILE *out, const char *str)
 			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(out, "\\u%04x", *s++);
-		} else if ((n = utf8_len(s)) > 0) {
+		} else if ((n = escape__utf8_len(s)) > 0) {
 			fwrite(s, 1, n, out);
 			s += n;
 		} else {

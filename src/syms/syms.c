@@ -25,6 +25,7 @@
 #include "guard.h"
 #include "perfmap.h"
 #include "procmaps.h"
+#include "procstat.h"
 
 #define MAX_INLINE_DEPTH  32
 #define CACHE_MAX_ENTRIES (1U << 20)
@@ -762,21 +763,9 @@ static int mapping_cmp(const void *a, const void *b)
 
 static bool process_gone(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	return procstat__stat(pid, &state, NULL) || state == 'Z' || state == 'X';
 }
 
 static int syms__read_maps(struct syms *s, struct mapping **out, size_t *nout)
@@ -861,8 +850,8 @@ static void syms__attach_dso(struct syms *s, struct mapping *m)
 
 int syms__refresh(struct syms *s)
 {
-	struct mapping *cur, *merged;
-	size_t ncur, i, n;
+	struct mapping *cur = NULL, *merged;
+	size_t ncur = 0, i, n;
 	int err;
 
 	s->perf.checked = false;

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "leaktrace.h"
 #include "holds.h"
+#include "procstat.h"
 
 #define WATCH_PERIOD_MS 50
 #define PF_EXITING	0x00000004
@@ -58,24 +59,11 @@ static int sweep(int map_fd, uint64_t min_age_ns, int *left)
 /* Dying, not dead yet: it may take a second to detach its probes before its pipe closes. */
 static bool exiting(pid_t pid)
 {
-	char path[64], buf[1024], *p;
 	unsigned long flags;
-	ssize_t n;
-	int fd;
+	int err = procstat__stat(pid, NULL, &flags);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
-		return false;
+	if (err)
+		return err != -EINVAL; /* gone */
 	return flags & PF_EXITING;
 }
 
