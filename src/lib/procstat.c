@@ -47,21 +47,26 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 	return err;
 }
 
-int procstat__stat(pid_t pid, char *state, unsigned long *flags)
+int procstat__stat(pid_t pid, char *comm, size_t comm_size, char *state, unsigned long *flags)
 {
-	char path[64], buf[1024], *p, st;
+	char path[64], buf[1024], *open_p, *close_p, st;
 	unsigned long fl;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	n = procstat__read(path, buf, sizeof(buf));
 	if (n < 0)
-		return n == -ENOENT ? -ESRCH : n;
+		return n == -ENOENT || n == -ENODATA ? -ESRCH : n;
 	/* the comm may hold anything, ')' included: the fields start after the last one */
-	p = strrchr(buf, ')');
-	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &fl) != 2)
+	open_p = strchr(buf, '(');
+	close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p < open_p)
 		return -EINVAL;
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if (sscanf(close_p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &fl) != 2)
+		return -EINVAL;
+	if (comm)
+		snprintf(comm, comm_size, "%.*s", (int)(close_p - open_p - 1), open_p + 1);
 	if (state)
 		*state = st;
 	if (flags)

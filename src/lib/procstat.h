@@ -13,10 +13,11 @@ ssize_t procstat__read(const char *path, char *buf, size_t size);
 /* Anonymous resident memory (RssAnon of /proc/PID/status) in bytes. 0 or negative errno. */
 int procstat__rss_anon(pid_t pid, uint64_t *bytes);
 /*
- * The state letter and the kernel's task flags (PF_*) of /proc/PID/stat, either pointer may be
- * NULL. 0 or negative errno (-ESRCH: gone, -EINVAL: unparsable).
+ * The comm (into comm, comm_size bytes), state letter and kernel task flags (PF_*) of
+ * /proc/PID/stat; each output may be NULL. 0 or negative errno (-ESRCH: gone, -EINVAL:
+ * unparsable).
  */
-int procstat__stat(pid_t pid, char *state, unsigned long *flags);
+int procstat__stat(pid_t pid, char *comm, size_t comm_size, char *state, unsigned long *flags);
 /* The process's name (/proc/PID/comm). 0 or negative errno (-ESRCH: gone). */
 int procstat__comm(pid_t pid, char *buf, size_t size);
 

@@ -765,7 +765,7 @@ static bool process_gone(pid_t pid)
 {
 	char state;
 
-	return procstat__stat(pid, &state, NULL) || state == 'Z' || state == 'X';
+	return procstat__stat(pid, NULL, 0, &state, NULL) || state == 'Z' || state == 'X';
 }
 
 static int syms__read_maps(struct syms *s, struct mapping **out, size_t *nout)

@@ -60,7 +60,7 @@ static int sweep(int map_fd, uint64_t min_age_ns, int *left)
 static bool exiting(pid_t pid)
 {
 	unsigned long flags;
-	int err = procstat__stat(pid, NULL, &flags);
+	int err = procstat__stat(pid, NULL, 0, NULL, &flags);
 
 	if (err)
 		return err != -EINVAL; /* gone */

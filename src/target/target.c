@@ -16,26 +16,6 @@
 
 #define PF_KTHREAD 0x00200000
 
-static int read_stat(pid_t pid, char *comm, size_t sz, char *state, unsigned long *flags)
-{
-	char path[64], buf[1024], *open_p, *close_p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = procstat__read(path, buf, sizeof(buf));
-	if (n < 0)
-		return n == -ENODATA ? -ESRCH : n;
-	open_p = strchr(buf, '(');
-	close_p = strrchr(buf, ')');
-	if (!open_p || !close_p || close_p < open_p)
-		return -EINVAL;
-	snprintf(comm, sz, "%.*s", (int)(close_p - open_p - 1), open_p + 1);
-	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-	if (sscanf(close_p + 2, "%c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
-		return -EINVAL;
-	return 0;
-}
-
 int target__open_pid(struct target *t, pid_t pid)
 {
 	char path[64];
@@ -47,9 +27,7 @@ int target__open_pid(struct target *t, pid_t pid)
 	memset(t, 0, sizeof(*t));
 	t->hold_fd = -1;
 	t->pid = pid;
-	err = read_stat(pid, t->comm, sizeof(t->comm), &state, &flags);
-	if (err == -ENOENT)
-		err = -ESRCH;
+	err = procstat__stat(pid, t->comm, sizeof(t->comm), &state, &flags);
 	if (err)
 		return err;
 	if (flags & PF_KTHREAD)
