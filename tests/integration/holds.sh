@@ -95,7 +95,7 @@ test_holds_hung_tracer_deadline() {
 }
 
 test_holds_follow_sigkill_random_moments() {
-	local i delay sid t0 left started=0 attach=0 stopped
+	local i delay sid t0 left started=0 attach=0 stopped procs early=0
 	# a tree traced to its end: each leaf held at exec (probed) and at exit (maps read)
 	timeout 60 "$LT" -f -T 10 -- "$OUTPUT/tests/holdtree" tree 3 > "$TDIR/lt.out" \
 		2> "$TDIR/lt.err" < /dev/null
@@ -109,6 +109,7 @@ test_holds_follow_sigkill_random_moments() {
 		echo "$sid" >> "$(PIDS_FILE)"
 		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
 		[ "$(cat /proc/"$sid"/comm)" = leaktrace ] || die "$sid is not leaktrace (setsid forked?)"
+		procs=$(session_procs "$sid" | wc -l) # 1: the command is not forked yet
 		kill -KILL "$sid"
 		t0=$(now_ms)
 		while stopped=$(session_procs "$sid" | awk '$2 == "T"') && [ -n "$stopped" ]; do
@@ -126,6 +127,8 @@ test_holds_follow_sigkill_random_moments() {
 			started=$((started + 1))
 		elif grep -q "ended before '.*' started: not run" "$TDIR/lt.$i.err"; then
 			attach=$((attach + 1))
+		elif [ "$procs" -le 1 ] && [ ! -s "$TDIR/lt.$i.out" ] && [ ! -s "$TDIR/lt.$i.err" ]; then
+			early=$((early + 1)) # killed before it forked the command: nothing to run
 		else
 			die "killed after $delay ms: the tree neither ran nor said why: $(cat "$TDIR/lt.$i.err")"
 		fi
