@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include "clock.h"
+#include "freeze.h"
+#include "reach.h"
+#include "tracker.h"
+
+#define BUF_SIZE      (8 << 20) /* one process_vm_readv reads up to this much */
+#define BATCH_IOVS    1024	/* IOV_MAX: blocks read by one call */
+#define RED_ZONE      128	/* below the stack pointer, a leaf function's data (x86-64 ABI) */
+#define PAGE	      4096ULL
+#define MAX_BAD_PAGES 64 /* unreadable pages in a row after which a mapping is given up */
+
+struct range {
+	uint64_t start, end;
+};
+
+struct scan {
+	struct reach *r;
+	pid_t pid;
+	uint64_t lo, span; /* every block lies in [lo, lo + span) */
+	uint32_t *work;	   /* blocks reached, their contents not scanned yet */
+	size_t nr_work;
+	char *buf;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void add_block(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct range **p = data;
+
+	(void)is_map;
+	(*p)->start = rec->addr;
+	(*p)->end = rec->addr + (rec->size ? rec->size : 1); /* malloc(0) still has a start */
+	(*p)++;
+}
+
+static int collect_blocks(struct reach *r, const struct tracker *tr)
+{
+	size_t n = tracker__outstanding(tr), i;
+	struct range *v = malloc((n ? n : 1) * sizeof(*v)), *p = v;
+
+	if (!v)
+		return -ENOMEM;
+	tracker__for_each(tr, add_block, &p);
+	n = p - v;
+	qsort(v, n, sizeof(*v), cmp_range);
+	r->addrs = malloc((n ? n : 1) * sizeof(*r->addrs));
+	r->ends = malloc((n ? n : 1) * sizeof(*r->ends));
+	r->state = calloc(n ? n : 1, 1);
+	if (!r->addrs || !r->ends || !r->state) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		r->addrs[i] = v[i].start;
+		r->ends[i] = v[i].end;
+	}
+	r->nr = n;
+	free(v);
+	return 0;
+}
+
+/* The last block starting at or before a, or -1. */
+static ssize_t block_at_or_before(const struct reach *r, uint64_t a)
+{
+	size_t lo = 0, hi = r->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->addrs[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (ssize_t)lo - 1;
+}
+
+/*
+ * Where glibc's next chunk header lies after the block at a (size bytes): the allocator's own
+ * bins and top pointer point there, inside the block's last bytes, and are not the program's.
+ */
+static inline uint64_t next_chunk(uint64_t a, uint64_t size)
+{
+	uint64_t csize = (size + 8 + 15) & ~15ULL;
+
+	return a - 16 + (csize < 32 ? 32 : csize);
+}
+
+static inline void mark(struct scan *s, uint64_t v)
+{
+	struct reach *r = s->r;
+	ssize_t i;
+
+	if (v - s->lo >= s->span)
+		return;
+	i = block_at_or_before(r, v);
+	if (i < 0 || v >= r->ends[i])
+		return;
+	if (v == r->addrs[i]) {
+		if (r->state[i] == REACH_LOST)
+			s->work[s->nr_work++] = i;
+		r->state[i] = REACH_REACHABLE;
+	} else if (r->state[i] == REACH_LOST &&
+		   v != next_chunk(r->addrs[i], r->ends[i] - r->addrs[i])) {
+		r->state[i] = REACH_POSSIBLY;
+		s->work[s->nr_work++] = i;
+	}
+}
+
+/* The aligned words of [a, e), whose bytes are at p (p holds address a). */
+static void scan_words(struct scan *s, const char *p, uint64_t a, uint64_t e)
+{
+	uint64_t w = (a + 7) & ~7ULL, v;
+
+	for (; w + 8 <= e; w += 8) {
+		memcpy(&v, p + (w - a), sizeof(v));
+		mark(s, v);
+	}
+}
+
+static ssize_t read_mem(struct scan *s, void *dst, uint64_t a, size_t len)
+{
+	struct iovec local = {dst, len}, remote = {(void *)a, len};
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+}
+
+/*
+ * Scan [a, e) of the process; with skip, the traced blocks in it are left out (they are
+ * scanned when reached, never as roots).
+ */
+static void scan_range(struct scan *s, uint64_t a, uint64_t e, bool skip)
+{
+	struct reach *r = s->r;
+	ssize_t first = block_at_or_before(r, a);
+	size_t bi = first < 0 ? 0 : first;
+	unsigned int bad = 0;
+	uint64_t c = a;
+
+	while (c < e) {
+		size_t len = e - c < BUF_SIZE ? e - c : BUF_SIZE;
+		ssize_t got = read_mem(s, s->buf, c, len);
+		uint64_t cur = c, cend;
+
+		if (got <= 0) {
+			/* the page at c cannot be read (I/O mapping, a file's hole) */
+			uint64_t next = (c & ~(PAGE - 1)) + PAGE;
+
+			if (++bad >= MAX_BAD_PAGES)
+				next = e;
+			next = next < e ? next : e;
+			r->unreadable_bytes += next - c;
+			c = next;
+			continue;
+		}
+		bad = 0;
+		cend = c + got;
+		r->scanned_bytes += got;
+		while (cur < cend) {
+			uint64_t seg_end = cend;
+
+			if (skip) {
+				while (bi < r->nr && r->ends[bi] <= cur)
+					bi++;
+				if (bi < r->nr && r->addrs[bi] <= cur) {
+					cur = r->ends[bi];
+					continue;
+				}
+				if (bi < r->nr && r->addrs[bi] < seg_end)
+					seg_end = r->addrs[bi];
+			}
+			scan_words(s, s->buf + (cur - c), cur, seg_end);
+			cur = seg_end;
+		}
+		c = cend;
+	}
+}
+
+/* Scan the contents of reached blocks until none is left: small ones many to a call. */
+static void drain_work(struct scan *s)
+{
+	struct reach *r = s->r;
+	struct iovec local, remote[BATCH_IOVS];
+	uint32_t batch[BATCH_IOVS];
+	size_t n, total, i, off;
+	ssize_t got;
+
+	while (s->nr_work) {
+		n = 0;
+		total = 0;
+		while (s->nr_work && n < BATCH_IOVS) {
+			uint32_t b = s->work[s->nr_work - 1];
+			uint64_t len = r->ends[b] - r->addrs[b];
+
+			if (len > BUF_SIZE - total) {
+				if (!n) { /* larger than the buffer: read in pieces */
+					s->nr_work--;
+					scan_range(s, r->addrs[b], r->ends[b], false);
+				}
+				break;
+			}
+			s->nr_work--;
+			batch[n] = b;
+			remote[n].iov_base = (void *)r->addrs[b];
+			remote[n].iov_len = len;
+			total += len;
+			n++;
+		}
+		if (!n)
+			continue;
+		local.iov_base = s->buf;
+		local.iov_len = total;
+		got = process_vm_readv(s->pid, &local, 1, remote, n, 0);
+		if (got < 0)
+			got = 0;
+		r->scanned_bytes += got;
+		/* marking pushes onto work: the batch was copied out of it first */
+		for (i = 0, off = 0; i < n; i++) {
+			uint64_t len = remote[i].iov_len, a = r->addrs[batch[i]];
+
+			if (off + len <= (size_t)got)
+				scan_words(s, s->buf + off, a, a + len);
+			else /* the read stopped in this block: the rest one by one */
+				scan_range(s, a, a + len, false);
+			off += len;
+		}
+	}
+}
+
+static int read_maps(pid_t pid, struct range **out, size_t *nr)
+{
+	char path[64], line[4096], perms[8];
+	struct range *v = NULL, *t;
+	size_t n = 0, cap = 0;
+	uint64_t start, end;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) != 3)
+			continue;
+		if (perms[0] != 'r' || perms[1] != 'w')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				free(v);
+				fclose(f);
+				return -ENOMEM;
+			}
+			v = t;
+		}
+		v[n].start = start;
+		v[n].end = end;
+		n++;
+	}
+	fclose(f);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+/* Roots: every register of every thread, each thread's stack from its stack pointer, and
+ * every other writable mapping outside the traced blocks. */
+static int scan_roots(struct scan *s, const struct freeze *f)
+{
+	struct reach *r = s->r;
+	struct range *maps = NULL;
+	size_t nr_maps = 0, i, k;
+	unsigned int j;
+	int err;
+
+	err = read_maps(s->pid, &maps, &nr_maps);
+	if (err)
+		return err;
+	/* a stack the program or libc mapped (a traced block) is in use: reached, and scanned
+	 * below from its stack pointer only, never whole (what lies below sp is dead) */
+	for (j = 0; j < f->n; j++) {
+		ssize_t b = block_at_or_before(r, f->t[j].regs.rsp);
+
+		if (f->t[j].tid && f->t[j].stopped && b >= 0 && f->t[j].regs.rsp < r->ends[b])
+			r->state[b] = REACH_REACHABLE;
+	}
+	for (j = 0; j < f->n; j++) {
+		const struct freeze_thread *t = &f->t[j];
+		const unsigned long long *w = (const unsigned long long *)&t->regs;
+		uint64_t sp = t->regs.rsp - RED_ZONE;
+		ssize_t b;
+
+		if (!t->tid || !t->stopped)
+			continue;
+		r->threads++;
+		for (k = 0; k < sizeof(t->regs) / sizeof(*w); k++)
+			mark(s, w[k]);
+		for (i = 0; i < nr_maps; i++)
+			if (t->regs.rsp >= maps[i].start && t->regs.rsp < maps[i].end)
+				break;
+		/* what lies below the stack pointer is dead: the stack mapping starts there */
+		if (i < nr_maps && sp > maps[i].start)
+			maps[i].start = sp;
+		b = block_at_or_before(r, t->regs.rsp);
+		if (b >= 0 && t->regs.rsp < r->ends[b])
+			scan_range(s, sp > r->addrs[b] ? sp : r->addrs[b], r->ends[b], false);
+	}
+	for (i = 0; i < nr_maps; i++) {
+		scan_range(s, maps[i].start, maps[i].end, true);
+		r->mappings++;
+	}
+	free(maps);
+	return 0;
+}
+
+static int mark_all(struct reach *r, pid_t pid, const struct freeze *f)
+{
+	struct scan s = {.r = r, .pid = pid};
+	int err;
+
+	if (r->nr) {
+		s.lo = r->addrs[0];
+		for (size_t i = 0; i < r->nr; i++)
+			if (r->ends[i] - s.lo > s.span)
+				s.span = r->ends[i] - s.lo;
+	}
+	s.work = malloc((r->nr ? r->nr : 1) * sizeof(*s.work));
+	s.buf = malloc(BUF_SIZE);
+	if (!s.work || !s.buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = scan_roots(&s, f);
+	if (!err)
+		drain_work(&s);
+cleanup:
+	free(s.work);
+	free(s.buf);
+	return err;
+}
+
+int reach__scan(struct reach *r, pid_t pid, const struct tracker *tr, void (*drain)(void *ctx),
+		void *ctx)
+{
+	struct freeze f;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = freeze__stop(&f, pid);
+	if (err)
+		goto release;
+	if (drain)
+		drain(ctx);
+	err = collect_blocks(r, tr);
+	if (!err)
+		err = mark_all(r, pid, &f);
+release:
+	freeze__release(&f);
+	r->pause_ns = f.end_ns - f.start_ns;
+	if (err == -EBUSY)
+		snprintf(r->note, sizeof(r->note),
+			 "pid %d is traced by pid %d (a debugger): no reachability split", pid,
+			 f.tracer);
+	else if (err == -ETIMEDOUT)
+		snprintf(r->note, sizeof(r->note),
+			 "a thread of pid %d did not stop within 2 s: no reachability split", pid);
+	else if (err)
+		snprintf(r->note, sizeof(r->note), "cannot scan pid %d: %s: no reachability split",
+			 pid, strerror(-err));
+	r->done = !err;
+	return err;
+}
+
+int reach__state(const struct reach *r, uint64_t addr)
+{
+	ssize_t i;
+
+	if (!r->done)
+		return -1;
+	i = block_at_or_before(r, addr);
+	return i >= 0 && r->addrs[i] == addr ? r->state[i] : -1;
+}
+
+void reach__free(struct reach *r)
+{
+	free(r->addrs);
+	free(r->ends);
+	free(r->state);
+	r->addrs = r->ends = NULL;
+	r->state = NULL;
+	r->nr = 0;
+}
