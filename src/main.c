@@ -33,6 +33,12 @@ static void on_signal(int sig)
 	signal(sig, SIG_DFL); /* a second Ctrl-C kills */
 }
 
+/* --reachable: the events a scanned process sent before it stopped, applied before the scan */
+static void drain_events(void *ctx)
+{
+	events__poll(ctx, 0);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG || !env.verbose)
@@ -119,6 +125,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	rr.drain = drain_events;
+	rr.drain_ctx = &ev;
 	ev.any_pid = env.kernel;
 	ev.holds = &holds;
 	ev.stop = &exiting;

@@ -30,6 +30,7 @@ enum {
 	OPT_SORT,
 	OPT_BASELINE,
 	OPT_FORMAT,
+	OPT_REACHABLE,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
+	{"reachable", no_argument, NULL, OPT_REACHABLE},
 	{},
 };
 
@@ -79,7 +81,7 @@ static const char usage[] =
 	"  -z, --min-size BYTES   only allocations of at least BYTES\n"
 	"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
 	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
-	"      --sort KEY         rank stacks by size (default), count, growth or age\n"
+	"      --sort KEY         rank stacks by size (default), count, growth, age or unreachable\n"
 	"      --baseline SECONDS treat the first SECONDS as warm-up: hide what they allocated\n"
 	"      --format FMT       text (default), json (one object per line), folded, pprof or svg\n"
 	"  -w, --output FILE      write reports to FILE; folded, pprof and svg keep the latest\n"
@@ -96,6 +98,9 @@ static const char usage[] =
 	"      --debuginfod[=SECS] fetch debug files not found locally from DEBUGINFOD_URLS,\n"
 	"                         each query at most SECS seconds (default 10); off by default\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two up to 2048 (default 32)\n"
+	"      --reachable        at each report, stop the process briefly and scan its memory:\n"
+	"                         each stack's bytes split into unreachable (nothing points at\n"
+	"                         them: lost) and reachable (a cache, a table)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -246,9 +251,12 @@ int options__parse(int argc, char **argv)
 				env.sort = SORT_GROWTH;
 			else if (!strcmp(optarg, "age"))
 				env.sort = SORT_AGE;
+			else if (!strcmp(optarg, "unreachable"))
+				env.sort = SORT_UNREACHABLE;
 			else {
 				fprintf(stderr,
-					"leaktrace: invalid --sort '%s' (size, count, growth or age)\n",
+					"leaktrace: invalid --sort '%s' (size, count, growth, age or "
+					"unreachable)\n",
 					optarg);
 				err = -EINVAL;
 			}
@@ -296,6 +304,9 @@ int options__parse(int argc, char **argv)
 			break;
 		case 'v':
 			env.verbose = true;
+			break;
+		case OPT_REACHABLE:
+			env.reachable = true;
 			break;
 		case 'V':
 			printf("leaktrace %s\n", LEAKTRACE_VERSION);
@@ -350,6 +361,14 @@ int options__parse(int argc, char **argv)
 			env.obj_path	 ? "-O"
 			: env.sym_prefix ? "-S"
 					 : "sampling");
+		return -EINVAL;
+	}
+	if (env.reachable && env.kernel) {
+		fprintf(stderr, "leaktrace: --reachable scans a process's memory, not with -k\n");
+		return -EINVAL;
+	}
+	if (env.sort == SORT_UNREACHABLE && !env.reachable) {
+		fprintf(stderr, "leaktrace: --sort unreachable needs --reachable\n");
 		return -EINVAL;
 	}
 	if (env.follow && (env.kernel || !(env.pid || env.command))) {

@@ -12,6 +12,7 @@ enum sort_key {
 	SORT_COUNT,
 	SORT_GROWTH,
 	SORT_AGE,
+	SORT_UNREACHABLE,
 };
 
 struct report_format;
@@ -44,6 +45,7 @@ struct options {
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
 	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+	bool reachable;		 /* --reachable: scan the live process at each report */
 };
 
 extern struct options env;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
+#include "reach.h"
 #include "report.h"
 #include "stacks.h"
 
@@ -30,7 +31,7 @@ const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_NEW] = "new",	       [VERDICT_LEAK] = "leak",
 	[VERDICT_GROWING] = "growing", [VERDICT_CACHE] = "cache",
 	[VERDICT_STABLE] = "stable",   [VERDICT_SHRINKING] = "shrinking",
-	[VERDICT_VARYING] = "varying",
+	[VERDICT_VARYING] = "varying", [VERDICT_COLLECTION] = "collection",
 };
 
 const char *const lt_stat_names[LT_ST_MAX] = {
@@ -287,6 +288,10 @@ static int cmp_stacks(const void *a, const void *b, void *key)
 		if (x->oldest_ms != y->oldest_ms)
 			return x->oldest_ms > y->oldest_ms ? 1 : -1;
 		break;
+	case SORT_UNREACHABLE:
+		if (x->unreachable_bytes != y->unreachable_bytes)
+			return x->unreachable_bytes < y->unreachable_bytes ? 1 : -1;
+		break;
 	default:
 		break;
 	}
@@ -433,4 +438,94 @@ void report__free(struct report *r)
 	free(r->stacks);
 	r->stacks = NULL;
 	r->nr_stacks = 0;
+}
+
+struct reach_ctx {
+	struct report *r;
+	const struct reach *scan;
+	uint32_t *index; /* stack id -> position in r->stacks, + 1 */
+};
+
+static void add_reach(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct reach_ctx *c = data;
+	struct report_stack *rs;
+	uint32_t at;
+	double w;
+
+	(void)is_map;
+	if (!passes(c->r->filter, rec, c->r->now_ms))
+		return;
+	at = c->index[rec->stack_id];
+	if (!at)
+		return;
+	rs = &c->r->stacks[at - 1];
+	w = (double)LT_SAMPLE_ONE / lt_sample_p32(rec->size, c->r->sample_bytes);
+	/* allocated after the scan (-1): not judged, counted as reachable */
+	switch (reach__state(c->scan, rec->addr)) {
+	case REACH_LOST:
+		rs->unreachable_bytes += (uint64_t)(rec->size * w + 0.5);
+		rs->unreachable_count += w;
+		break;
+	case REACH_POSSIBLY:
+		rs->possibly_bytes += (uint64_t)(rec->size * w + 0.5);
+		rs->possibly_count += w;
+		break;
+	default:
+		break;
+	}
+}
+
+void report__apply_reach(struct report *r, const struct reach *scan)
+{
+	struct reach_ctx c = {.r = r, .scan = scan};
+	uint32_t i, max_id = 0;
+
+	r->reach_requested = true;
+	if (!scan || !scan->done) {
+		r->reach_note = scan && scan->note[0] ? scan->note : "no reachability scan";
+		return;
+	}
+	r->reach_pause_ns = scan->pause_ns;
+	r->reach_scanned_bytes = scan->scanned_bytes;
+	r->reach_unreadable_bytes = scan->unreadable_bytes;
+	r->reach_threads = scan->threads;
+	r->reach_mappings = scan->mappings;
+	for (i = 0; i < r->nr_stacks; i++)
+		if (r->stacks[i].stack_id > max_id)
+			max_id = r->stacks[i].stack_id;
+	c.index = calloc(max_id + 1, sizeof(*c.index));
+	if (!c.index) {
+		r->reach_note = "out of memory: no reachability split";
+		return;
+	}
+	for (i = 0; i < r->nr_stacks; i++)
+		c.index[r->stacks[i].stack_id] = i + 1;
+	tracker__for_each(r->tracker, add_reach, &c);
+	free(c.index);
+	for (i = 0; i < r->nr_stacks; i++) {
+		r->unreachable_bytes += r->stacks[i].unreachable_bytes;
+		r->unreachable_count += r->stacks[i].unreachable_count;
+		r->possibly_bytes += r->stacks[i].possibly_bytes;
+		r->possibly_count += r->stacks[i].possibly_count;
+	}
+	r->reach_done = true;
+}
+
+void report__reach_verdicts(struct report *r)
+{
+	uint32_t i;
+
+	if (!r->reach_done)
+		return;
+	for (i = 0; i < r->nr_stacks; i++) {
+		struct report_stack *rs = &r->stacks[i];
+		bool grows = rs->verdict == VERDICT_LEAK || rs->verdict == VERDICT_GROWING;
+
+		/* lost memory is a leak from the first report on, not after three */
+		if (rs->unreachable_bytes && (grows || rs->verdict == VERDICT_NEW))
+			rs->verdict = VERDICT_LEAK;
+		else if (grows && !rs->unreachable_bytes)
+			rs->verdict = VERDICT_COLLECTION;
+	}
 }

@@ -35,6 +35,7 @@ enum verdict {
 	VERDICT_STABLE,	   /* flat level, nothing freed */
 	VERDICT_SHRINKING, /* fell over the window */
 	VERDICT_VARYING,   /* up and down with no clear trend */
+	VERDICT_COLLECTION, /* --reachable: grew, but every byte is reachable (a cache, a table) */
 	VERDICT_MAX,
 };
 
@@ -56,6 +57,11 @@ struct report_stack {
 	const char *internal; /* allocator-internal holder (glibc thread stacks...), or NULL */
 	uint32_t nr_frames;
 	struct sym_frame *frames; /* resolved by report__resolve, innermost first */
+	/* --reachable: what the scan found no pointer to, and what only interior pointers reach */
+	uint64_t unreachable_bytes;
+	double unreachable_count;
+	uint64_t possibly_bytes;
+	double possibly_count;
 };
 
 struct report_filter {
@@ -97,6 +103,14 @@ struct report {
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 	const struct resolver *resolver; /* set by report__resolve */
+	/* --reachable: the scan of the live process (report__apply_reach) */
+	bool reach_requested;
+	bool reach_done;
+	const char *reach_note; /* why there is no split */
+	uint64_t unreachable_bytes, possibly_bytes;
+	double unreachable_count, possibly_count;
+	uint64_t reach_pause_ns, reach_scanned_bytes, reach_unreadable_bytes;
+	uint32_t reach_threads, reach_mappings;
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
@@ -108,6 +122,12 @@ void report__rank(struct report *r, int key);
 int report__resolve(struct report *r, const struct stacks *st, const struct resolver *res,
 		    uint32_t max_stacks);
 void report__free(struct report *r);
+
+struct reach;
+/* Split each stack's bytes by what the scan found (NULL or not done: no split, a note). */
+void report__apply_reach(struct report *r, const struct reach *scan);
+/* Both signals: growing and unreachable is a leak; growing, all reachable, a collection. */
+void report__reach_verdicts(struct report *r);
 
 /* The mapping that holds addr, through the resolver. 0 or -ENOENT. */
 int report__mapping(const struct report *r, uint64_t addr, struct sym_mapping *out);
@@ -121,6 +141,7 @@ void report__for_each_alloc(const struct report *r, uint32_t stack_id,
 
 struct report_opts {
 	bool show_allocs; /* list each outstanding allocation under its stack (text, json) */
+	bool verbose;	  /* -v: the reachability scan's pause and size (text) */
 };
 
 /* An output format: one module each, all fed the same model. */

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 #include "clock.h"
@@ -8,6 +10,7 @@
 #include "options.h"
 #include "output.h"
 #include "procstat.h"
+#include "reach.h"
 #include "report.h"
 #include "report_run.h"
 #include "syms.h"
@@ -27,6 +30,25 @@ static int write_report(const struct report_run *rr, const struct proc *p, const
 	return output__write(&child, r, ro);
 }
 
+/*
+ * --reachable: stop the process, apply the events its threads sent before they stopped, scan.
+ * Events for other processes may be applied too: procs grows, p stays.
+ */
+static void scan_reach(const struct report_run *rr, struct proc *p, struct reach *scan)
+{
+	int err = reach__scan(scan, p->pid, p->tracker, rr->drain, rr->drain_ctx);
+
+	if (err == -EBUSY || err == -ESRCH)
+		return; /* said in the report */
+	if (err)
+		fprintf(stderr, "leaktrace: %s\n", scan->note);
+	else if (env.verbose)
+		fprintf(stderr,
+			"leaktrace: reachability scan of pid %d: paused %.1f ms, scanned %" PRIu64
+			" bytes\n",
+			p->pid, scan->pause_ns / 1e6, scan->scanned_bytes);
+}
+
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
 static int print_report(const struct report_run *rr, struct proc *p, bool final, bool last)
 {
@@ -39,7 +61,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.sample_bytes = env.sample_bytes,
 		.sort = env.sort,
 	};
-	struct report_opts ro = {.show_allocs = env.show_allocs};
+	struct report_opts ro = {.show_allocs = env.show_allocs, .verbose = env.verbose};
+	struct reach scan = {};
 	unsigned int i;
 	struct resolver res = mode__resolver(rr->mode, p);
 	struct report r = {
@@ -70,11 +93,22 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
 	for (i = 0; i < rr->procs.n && !r.run_recorded; i++)
 		r.run_recorded = tracker__stats(rr->procs.v[i]->tracker)->allocs > 0;
+	if (env.reachable && p->pid && !p->exited)
+		scan_reach(rr, p, &scan);
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
+	if (!err && env.reachable) {
+		if (p->exited)
+			snprintf(scan.note, sizeof(scan.note),
+				 "pid %d exited before the scan: no reachability split", p->pid);
+		report__apply_reach(&r, &scan);
+	}
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err)
+		report__reach_verdicts(&r);
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
+		reach__free(&scan);
 		return 0;
 	}
 	if (!err) {
@@ -85,6 +119,7 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	if (!err)
 		err = write_report(rr, p, &r, &ro);
 	report__free(&r);
+	reach__free(&scan);
 	return err;
 }
 

@@ -14,6 +14,9 @@ struct report_run {
 	struct procs procs; /* the target first; with -f its children */
 	struct mode *mode;
 	struct output *out;
+	/* --reachable: applies the events in flight while the scanned process is stopped */
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 };
 
 /*

@@ -82,6 +82,29 @@ static void print_memory(FILE *out, const struct report *r)
 			human(a, sizeof(a), rss_growth), human(b, sizeof(b), heap));
 }
 
+/* --reachable: the split of the whole heap, or why there is none; -v: what the scan cost. */
+static void print_reach(FILE *out, const struct report *r, const struct report_opts *o)
+{
+	if (!r->reach_requested)
+		return;
+	if (!r->reach_done) {
+		fprintf(out, "\tnote: %s\n", r->reach_note);
+		return;
+	}
+	fprintf(out,
+		"\treachability: unreachable %" PRIu64 " bytes in %.0f allocations; possibly lost "
+		"%" PRIu64 " bytes in %.0f allocations; reachable %" PRIu64 " bytes\n",
+		r->unreachable_bytes, r->unreachable_count, r->possibly_bytes, r->possibly_count,
+		r->total_bytes - r->unreachable_bytes - r->possibly_bytes);
+	if (o->verbose)
+		fprintf(out,
+			"\treachability scan: paused %.1f ms, scanned %" PRIu64
+			" bytes (%u threads, "
+			"%u writable mappings; %" PRIu64 " bytes unreadable)\n",
+			r->reach_pause_ns / 1e6, r->reach_scanned_bytes, r->reach_threads,
+			r->reach_mappings, r->reach_unreadable_bytes);
+}
+
 /* When recording began, and the calls that were not recorded on their own. */
 static void print_counting(FILE *out, const struct report *r)
 {
@@ -117,6 +140,12 @@ static void print_stack_line(FILE *out, const struct report *r, const struct rep
 		rs->frees);
 	if (rs->internal)
 		fprintf(out, " [allocator internal: %s]", rs->internal);
+	if (rs->unreachable_bytes)
+		fprintf(out, "; unreachable %" PRIu64 " bytes in %.0f allocations",
+			rs->unreachable_bytes, rs->unreachable_count);
+	if (rs->possibly_bytes)
+		fprintf(out, "; possibly lost %" PRIu64 " bytes in %.0f allocations",
+			rs->possibly_bytes, rs->possibly_count);
 	fputc('\n', out);
 }
 
@@ -168,6 +197,7 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);
 	print_counting(out, r);
+	print_reach(out, r, o);
 	print_memory(out, r);
 	if (report__tracing_failed(r, why, sizeof(why)))
 		fprintf(out, "\tnote: tracing failed: %s\n", why);
