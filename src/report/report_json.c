@@ -188,6 +188,12 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 		jw_str(w, "internal", rs->internal);
 	else
 		jw_null(w, "internal");
+	if (r->reach_done) {
+		jw_u64(w, "unreachable_bytes", rs->unreachable_bytes);
+		jw_u64(w, "unreachable_count", (uint64_t)(rs->unreachable_count + 0.5));
+		jw_u64(w, "possibly_bytes", rs->possibly_bytes);
+		jw_u64(w, "possibly_count", (uint64_t)(rs->possibly_count + 0.5));
+	}
 	jw_bool(w, "captured", rs->nr_frames > 0);
 	jw_array(w, "frames");
 	for (j = 0; j < rs->nr_frames; j++)
@@ -271,6 +277,25 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 		jw_str(&w, "tracing_failed", why);
 	else
 		jw_str(&w, "tracing_failed", NULL);
+
+	if (r->reach_requested) {
+		jw_object(&w, "reachability");
+		jw_bool(&w, "done", r->reach_done);
+		jw_str(&w, "note", r->reach_done ? NULL : r->reach_note);
+		if (r->reach_done) {
+			jw_u64(&w, "unreachable_bytes", r->unreachable_bytes);
+			jw_u64(&w, "unreachable_count", (uint64_t)(r->unreachable_count + 0.5));
+			jw_u64(&w, "possibly_bytes", r->possibly_bytes);
+			jw_u64(&w, "possibly_count", (uint64_t)(r->possibly_count + 0.5));
+			jw_u64(&w, "reachable_bytes",
+			       r->total_bytes - r->unreachable_bytes - r->possibly_bytes);
+			jw_num(&w, "pause_ms", r->reach_pause_ns / 1e6);
+			jw_u64(&w, "scanned_bytes", r->reach_scanned_bytes);
+			jw_u64(&w, "unreadable_bytes", r->reach_unreadable_bytes);
+			jw_u64(&w, "threads", r->reach_threads);
+		}
+		jw_end(&w, '}');
+	}
 
 	jw_object(&w, "sampling");
 	jw_bool(&w, "enabled", r->sample_bytes > 0);

@@ -307,7 +307,8 @@ static uint64_t lost_location(struct profile *p)
 
 static void sample(struct profile *p, const struct report *r, const struct report_stack *rs)
 {
-	uint64_t values[2] = {(uint64_t)(rs->count + 0.5), rs->bytes};
+	uint64_t values[4] = {(uint64_t)(rs->count + 0.5), rs->bytes,
+			      (uint64_t)(rs->unreachable_count + 0.5), rs->unreachable_bytes};
 	uint32_t i, j, n = 0;
 
 	/* frames of one address: inlined ones (innermost first), then the one that holds it */
@@ -321,7 +322,7 @@ static void sample(struct profile *p, const struct report *r, const struct repor
 	if (!n)
 		p->ids[n++] = lost_location(p);
 	pb__packed(&p->sub, SAMPLE_LOCATION_ID, p->ids, n);
-	pb__packed(&p->sub, SAMPLE_VALUE, values, 2);
+	pb__packed(&p->sub, SAMPLE_VALUE, values, r->reach_done ? 4 : 2);
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "kind"));
 	pb__uint(&p->sub2, LABEL_STR, str_id(p, report__kind_name(r, rs->kind)));
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
@@ -381,6 +382,10 @@ static int encode(struct profile *p)
 			}
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (r->reach_done) { /* --reachable */
+		value_type(p, PROFILE_SAMPLE_TYPE, "unreachable_objects", "count");
+		value_type(p, PROFILE_SAMPLE_TYPE, "unreachable_space", "bytes");
+	}
 	for (i = 0; i < r->nr_stacks; i++)
 		if (r->stacks[i].bytes)
 			sample(p, r, &r->stacks[i]);

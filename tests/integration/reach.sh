@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# --reachable: the live process scanned, each stack's bytes split into unreachable, possibly
+# lost and reachable. Ground truth: tests/progs/reachable.c (its header lists every class).
+
+# reach_stat FUNC bytes|unreachable|possibly: summed over the last report's stacks whose site
+# (the first frame outside libc and ld.so) is FUNC
+reach_stat() {
+	last_report | awk -v fn="$1" -v what="$2" '
+		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
+			b = $1; u = 0; p = 0
+			if (match($0, /; unreachable [0-9]+ bytes/)) {
+				u = substr($0, RSTART + 14, RLENGTH - 20) }
+			if (match($0, /; possibly lost [0-9]+ bytes/)) {
+				p = substr($0, RSTART + 16, RLENGTH - 22) }
+			want = 1; next }
+		want && /^\t\t/ {
+			if ($0 ~ /\[(libc\.so(\.6)?|ld-linux-x86-64\.so\.2)\]/) next
+			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
+			if (f == fn) { bytes += b; unr += u; pos += p }
+			want = 0 }
+		END { printf "%.0f\n", what == "bytes" ? bytes : what == "unreachable" ? unr : pos }'
+}
+
+# the number of the last "ticks N" line the program printed after SIGUSR2 (it is running)
+ticks() {
+	local n
+	n=$(grep -c '^ticks' "$PROG_OUT" || true)
+	kill -USR2 "$PROG_PID"
+	wait_for "$PROG_OUT" "^ticks" 5
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^ticks' "$PROG_OUT")" -gt "$n" ] && break
+		sleep 0.05
+	done
+	grep '^ticks' "$PROG_OUT" | tail -n 1 | awk '{print $2}'
+}
+
+# a field of /proc/PID/status
+status_of() {
+	awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2> /dev/null
+}
+
+# every thread of PID in a stop (t: traced, T: stopped)? Prints the stopped ones.
+stopped_threads() {
+	local t s
+	for t in /proc/"$1"/task/*; do
+		s=$(cat "$t/stat" 2> /dev/null) || continue
+		s=${s##*) }
+		case ${s%% *} in t | T) echo "${t##*/}" ;; esac
+	done
+}
+
+test_reachable_ground_truth() {
+	local t0 t1
+	start_prog reachable
+	start_tracer -p "$PROG_PID" --reachable -v -T 30 1
+	go
+	t0=$(ticks)
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	# every class: outstanding bytes, then what the scan made of them
+	while read -r fn bytes unr pos; do
+		expect_eq "$fn bytes" "$(reach_stat "$fn" bytes)" "$bytes"
+		expect_eq "$fn unreachable" "$(reach_stat "$fn" unreachable)" "$unr"
+		expect_eq "$fn possibly lost" "$(reach_stat "$fn" possibly)" "$pos"
+	done <<- EOF
+		lost_direct 4000 4000 0
+		lost_list 2000 2000 0
+		held_global 1500 0 0
+		held_parent 512 0 0
+		held_child 3200 0 0
+		held_pretable 4200 0 0
+		held_interior 2400 0 2400
+		stack_alloc 10000 0 0
+		reg_malloc 6000 0 0
+	EOF
+	last_report | grep -qP '^\treachability: unreachable 6000 bytes in 14 allocations; ' ||
+		die "no total, or not 6000 bytes: $(last_report | head -n 4)"
+	last_report | grep -qP '^\treachability scan: paused [0-9.]+ ms, scanned [1-9][0-9]* bytes \(4 threads' ||
+		die "-v: no pause line: $(last_report | head -n 5)"
+	# unreachable from the first report on: a leak, not 'new'
+	last_report | grep -P '^\t4000 bytes in 4 allocations from stack \(malloc\) leak[:;]' > /dev/null ||
+		die "lost_direct not called a leak: $(last_report | grep -P '^\t4000 bytes')"
+	# the program goes on after every scan: stopped by none, it counts on
+	[ -z "$(stopped_threads "$PROG_PID")" ] || die "threads still stopped: $(stopped_threads "$PROG_PID")"
+	expect_eq "TracerPid" "$(status_of "$PROG_PID" TracerPid)" 0
+	t1=$(ticks)
+	[ "$t1" -gt "$t0" ] || die "the program did not run on after the scans: ticks $t0, then $t1"
+}
+
+test_reachable_json_pprof_sort() {
+	start_prog reachable
+	start_tracer -p "$PROG_PID" --reachable --format json --sort unreachable 1
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	tail -n 1 "$TDIR/lt.out" | jq -e '.reachability.done and .reachability.unreachable_bytes == 6000
+		and .reachability.unreachable_count == 14 and .reachability.pause_ms > 0
+		and .reachability.scanned_bytes > 0 and .reachability.note == null' > /dev/null ||
+		die "json totals: $(tail -n 1 "$TDIR/lt.out" | jq -c .reachability)"
+	# --sort unreachable: the lost ones first, the most lost bytes first
+	expect_eq "first two stacks by unreachable bytes" \
+		"$(tail -n 1 "$TDIR/lt.out" | jq -c '[.stacks[0:2][] | [.unreachable_bytes, .possibly_bytes, .bytes]]')" \
+		'[[4000,0,4000],[2000,0,2000]]'
+	expect_eq "interior stack" \
+		"$(tail -n 1 "$TDIR/lt.out" | jq -c '[.stacks[] | select(.bytes == 2400) | [.possibly_bytes, .possibly_count, .unreachable_bytes]]')" \
+		'[[2400,3,0]]'
+	# pprof: two more sample types, unreachable counts and bytes
+	start_tracer -p "$PROG_PID" --reachable --format pprof -w "$TDIR/out.pb.gz" 1
+	stop_tracer
+	expect_eq "pprof exit status" "$LT_RC" 0
+	zcat "$TDIR/out.pb.gz" | grep -qa unreachable_space || die "pprof: no unreachable_space sample type"
+	zcat "$TDIR/out.pb.gz" | grep -qa inuse_space || die "pprof: no inuse_space sample type"
+}
+
+test_reachable_debugger_attached_gets_a_note() {
+	start_prog reachable traced
+	[ "$(status_of "$PROG_PID" TracerPid)" -gt 0 ] || die "the program is not traced"
+	start_tracer -p "$PROG_PID" --reachable 1
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	last_report | grep -qP "^\tnote: pid $PROG_PID is traced by pid [0-9]+ \(a debugger\): no reachability split" ||
+		die "no note: $(last_report | head -n 4)"
+	last_report | grep -q 'reachability: unreachable' && die "a split although not scanned"
+	# the report is whole all the same
+	expect_eq "lost_direct bytes" "$(reach_stat lost_direct bytes)" 4000
+	expect_eq "unreachable, unknown" "$(reach_stat lost_direct unreachable)" 0
+}
