@@ -44,9 +44,9 @@ static void scan_reach(const struct report_run *rr, struct proc *p, struct reach
 		fprintf(stderr, "leaktrace: %s\n", scan->note);
 	else if (env.verbose)
 		fprintf(stderr,
-			"leaktrace: reachability scan of pid %d: paused %.1f ms, scanned %" PRIu64
-			" bytes\n",
-			p->pid, scan->pause_ns / 1e6, scan->scanned_bytes);
+			"leaktrace: reachability scan of pid %d: paused %.1f ms (%.1f ms of CPU), "
+			"scanned %" PRIu64 " bytes\n",
+			p->pid, scan->pause_ns / 1e6, scan->cpu_ns / 1e6, scan->scanned_bytes);
 }
 
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */

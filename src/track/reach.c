@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 #include "clock.h"
 #include "freeze.h"
@@ -139,22 +140,16 @@ static ssize_t read_mem(struct scan *s, void *dst, uint64_t a, size_t len)
 	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
 }
 
-/*
- * Scan [a, e) of the process; with skip, the traced blocks in it are left out (they are
- * scanned when reached, never as roots).
- */
-static void scan_range(struct scan *s, uint64_t a, uint64_t e, bool skip)
+/* Scan [a, e) of the process, page by page where the kernel refuses a read. */
+static void scan_range(struct scan *s, uint64_t a, uint64_t e)
 {
 	struct reach *r = s->r;
-	ssize_t first = block_at_or_before(r, a);
-	size_t bi = first < 0 ? 0 : first;
 	unsigned int bad = 0;
 	uint64_t c = a;
 
 	while (c < e) {
 		size_t len = e - c < BUF_SIZE ? e - c : BUF_SIZE;
 		ssize_t got = read_mem(s, s->buf, c, len);
-		uint64_t cur = c, cend;
 
 		if (got <= 0) {
 			/* the page at c cannot be read (I/O mapping, a file's hole) */
@@ -168,38 +163,140 @@ static void scan_range(struct scan *s, uint64_t a, uint64_t e, bool skip)
 			continue;
 		}
 		bad = 0;
-		cend = c + got;
 		r->scanned_bytes += got;
-		while (cur < cend) {
-			uint64_t seg_end = cend;
-
-			if (skip) {
-				while (bi < r->nr && r->ends[bi] <= cur)
-					bi++;
-				if (bi < r->nr && r->addrs[bi] <= cur) {
-					cur = r->ends[bi];
-					continue;
-				}
-				if (bi < r->nr && r->addrs[bi] < seg_end)
-					seg_end = r->addrs[bi];
-			}
-			scan_words(s, s->buf + (cur - c), cur, seg_end);
-			cur = seg_end;
-		}
-		c = cend;
+		scan_words(s, s->buf, c, c + got);
+		c += got;
 	}
 }
 
+/*
+ * A root mapping [a, e) without the traced blocks in it (scanned when reached, never as
+ * roots): the gaps between them read many to a call, not the blocks' bytes with them.
+ */
+static void scan_gaps(struct scan *s, uint64_t a, uint64_t e)
+{
+	struct reach *r = s->r;
+	ssize_t first = block_at_or_before(r, a);
+	size_t bi = first < 0 ? 0 : first, n = 0, total = 0, i, off;
+	struct iovec local, remote[BATCH_IOVS];
+	uint64_t cur = a;
+	ssize_t got;
+
+	while (cur < e || n) {
+		while (cur < e && n < BATCH_IOVS && total < BUF_SIZE) {
+			uint64_t gap_end = e;
+
+			while (bi < r->nr && r->ends[bi] <= cur)
+				bi++;
+			if (bi < r->nr && r->addrs[bi] <= cur) {
+				cur = r->ends[bi];
+				continue;
+			}
+			if (bi < r->nr && r->addrs[bi] < gap_end)
+				gap_end = r->addrs[bi];
+			if (gap_end - cur > BUF_SIZE - total)
+				gap_end = cur + (BUF_SIZE - total);
+			remote[n].iov_base = (void *)cur;
+			remote[n].iov_len = gap_end - cur;
+			total += gap_end - cur;
+			n++;
+			cur = gap_end;
+		}
+		local.iov_base = s->buf;
+		local.iov_len = total;
+		got = process_vm_readv(s->pid, &local, 1, remote, n, 0);
+		if (got < 0)
+			got = 0;
+		r->scanned_bytes += got;
+		for (i = 0, off = 0; i < n; i++) {
+			uint64_t ga = (uint64_t)remote[i].iov_base, len = remote[i].iov_len;
+
+			if (off + len <= (size_t)got) {
+				scan_words(s, s->buf + off, ga, ga + len);
+			} else { /* the read stopped in this gap: the rest page by page */
+				r->scanned_bytes -= got > (ssize_t)off ? got - off : 0;
+				got = 0;
+				scan_range(s, ga, ga + len);
+			}
+			off += len;
+		}
+		n = 0;
+		total = 0;
+	}
+}
+
+/*
+ * A list reaches its blocks one at a time: the work list holds one block, and reading each
+ * alone costs a call. Then aligned windows around it are read and kept, serving the
+ * neighbours the list reaches next; windows that serve nothing turn them off.
+ */
+#define WIN_SIZE (256 << 10)
+#define NR_WINS	 16
+#define NARROW	 64 /* blocks on the work list under which windows are used */
+
+struct window {
+	uint64_t base; /* 0: empty */
+	size_t len;
+	bool hit;
+};
+
+struct windows {
+	struct window w[NR_WINS];
+	char *data;
+	uint64_t hits, misses;
+};
+
+/* The bytes of [a, e) from a window, reading it when needed; NULL when not worth it. */
+static const char *window_of(struct scan *s, struct windows *ws, uint64_t a, uint64_t e)
+{
+	uint64_t base = a & ~(uint64_t)(WIN_SIZE - 1);
+	size_t k = (a / WIN_SIZE) % NR_WINS;
+	struct window *w = &ws->w[k];
+	ssize_t got;
+
+	if (e > base + WIN_SIZE)
+		return NULL;
+	if (w->base == base && base + w->len >= e) {
+		ws->hits++;
+		w->hit = true;
+		return ws->data + k * (size_t)WIN_SIZE + (a - base);
+	}
+	if (ws->misses > 4 * ws->hits + 16)
+		return NULL;
+	if (w->base && !w->hit)
+		ws->misses++;
+	w->base = 0;
+	got = read_mem(s, ws->data + k * (size_t)WIN_SIZE, base, WIN_SIZE);
+	if (got <= 0 || base + got < e)
+		return NULL; /* the window starts or ends outside the mapping */
+	s->r->scanned_bytes += got;
+	w->base = base;
+	w->len = got;
+	w->hit = false;
+	return ws->data + k * (size_t)WIN_SIZE + (a - base);
+}
+
 /* Scan the contents of reached blocks until none is left: small ones many to a call. */
-static void drain_work(struct scan *s)
+static void drain_work(struct scan *s, struct windows *ws)
 {
 	struct reach *r = s->r;
 	struct iovec local, remote[BATCH_IOVS];
 	uint32_t batch[BATCH_IOVS];
 	size_t n, total, i, off;
+	const char *p;
 	ssize_t got;
 
 	while (s->nr_work) {
+		if (s->nr_work < NARROW && ws->data) {
+			uint32_t b = s->work[s->nr_work - 1];
+
+			p = window_of(s, ws, r->addrs[b], r->ends[b]);
+			if (p) {
+				s->nr_work--;
+				scan_words(s, p, r->addrs[b], r->ends[b]);
+				continue;
+			}
+		}
 		n = 0;
 		total = 0;
 		while (s->nr_work && n < BATCH_IOVS) {
@@ -209,7 +306,7 @@ static void drain_work(struct scan *s)
 			if (len > BUF_SIZE - total) {
 				if (!n) { /* larger than the buffer: read in pieces */
 					s->nr_work--;
-					scan_range(s, r->addrs[b], r->ends[b], false);
+					scan_range(s, r->addrs[b], r->ends[b]);
 				}
 				break;
 			}
@@ -235,7 +332,7 @@ static void drain_work(struct scan *s)
 			if (off + len <= (size_t)got)
 				scan_words(s, s->buf + off, a, a + len);
 			else /* the read stopped in this block: the rest one by one */
-				scan_range(s, a, a + len, false);
+				scan_range(s, a, a + len);
 			off += len;
 		}
 	}
@@ -318,10 +415,10 @@ static int scan_roots(struct scan *s, const struct freeze *f)
 			maps[i].start = sp;
 		b = block_at_or_before(r, t->regs.rsp);
 		if (b >= 0 && t->regs.rsp < r->ends[b])
-			scan_range(s, sp > r->addrs[b] ? sp : r->addrs[b], r->ends[b], false);
+			scan_range(s, sp > r->addrs[b] ? sp : r->addrs[b], r->ends[b]);
 	}
 	for (i = 0; i < nr_maps; i++) {
-		scan_range(s, maps[i].start, maps[i].end, true);
+		scan_gaps(s, maps[i].start, maps[i].end);
 		r->mappings++;
 	}
 	free(maps);
@@ -331,6 +428,7 @@ static int scan_roots(struct scan *s, const struct freeze *f)
 static int mark_all(struct reach *r, pid_t pid, const struct freeze *f)
 {
 	struct scan s = {.r = r, .pid = pid};
+	struct windows ws = {};
 	int err;
 
 	if (r->nr) {
@@ -345,10 +443,13 @@ static int mark_all(struct reach *r, pid_t pid, const struct freeze *f)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	/* without the windows' memory, lists are read a block a call: slower, as exact */
+	ws.data = malloc((size_t)WIN_SIZE * NR_WINS);
 	err = scan_roots(&s, f);
 	if (!err)
-		drain_work(&s);
+		drain_work(&s, &ws);
 cleanup:
+	free(ws.data);
 	free(s.work);
 	free(s.buf);
 	return err;
@@ -357,10 +458,12 @@ cleanup:
 int reach__scan(struct reach *r, pid_t pid, const struct tracker *tr, void (*drain)(void *ctx),
 		void *ctx)
 {
+	struct timespec cpu0, cpu1;
 	struct freeze f;
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	err = freeze__stop(&f, pid);
 	if (err)
 		goto release;
@@ -372,6 +475,8 @@ int reach__scan(struct reach *r, pid_t pid, const struct tracker *tr, void (*dra
 release:
 	freeze__release(&f);
 	r->pause_ns = f.end_ns - f.start_ns;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	r->cpu_ns = (cpu1.tv_sec - cpu0.tv_sec) * 1000000000ULL + cpu1.tv_nsec - cpu0.tv_nsec;
 	if (err == -EBUSY)
 		snprintf(r->note, sizeof(r->note),
 			 "pid %d is traced by pid %d (a debugger): no reachability split", pid,

@@ -29,6 +29,7 @@ struct reach {
 	uint8_t *state; /* enum reach_state */
 	size_t nr;
 	uint64_t pause_ns;	   /* from the first thread stopped to the last resumed */
+	uint64_t cpu_ns;	   /* leaktrace's own CPU time in it (the pause less waiting) */
 	uint64_t scanned_bytes;	   /* read from the process */
 	uint64_t unreadable_bytes; /* in writable mappings, but the kernel refused to read them */
 	unsigned int threads;
