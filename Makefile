@@ -293,7 +293,7 @@ $(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
 
-bench: $(LT_BIN) $(BENCH_BINS)
+bench: $(LT_BIN) $(BENCH_BINS) $(OUTPUT)/tests/reachable
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:

@@ -126,3 +126,55 @@ test_reachable_debugger_attached_gets_a_note() {
 	expect_eq "lost_direct bytes" "$(reach_stat lost_direct bytes)" 4000
 	expect_eq "unreachable, unknown" "$(reach_stat lost_direct unreachable)" 0
 }
+
+# signal_mid_scan SIGNAL: with a 128 MiB heap scanned every second, send SIGNAL to leaktrace
+# while it holds the program stopped (TracerPid is leaktrace, a thread in tracing stop)
+signal_mid_scan() {
+	local i k v tracer st t0
+	start_prog reachable big 128 4096
+	start_tracer -p "$PROG_PID" --reachable 1
+	go
+	for ((i = 0; i < 20000; i++)); do
+		tracer=0
+		while read -r k v; do
+			[ "$k" = TracerPid: ] && { tracer=$v; break; }
+		done < "/proc/$PROG_PID/status"
+		if [ "$tracer" = "$LT_PID" ]; then
+			st=$(stopped_threads "$PROG_PID")
+			if [ -n "$st" ]; then
+				kill -"$1" "$LT_PID"
+				break
+			fi
+		fi
+	done
+	[ -n "${st:-}" ] || die "never saw a scan in progress"
+	t0=$(date +%s%N)
+	LT_RC=0
+	wait "$LT_PID" || LT_RC=$?
+	# resumed: no tracer, no thread stopped, and it counts on
+	for ((i = 0; i < 100; i++)); do
+		[ "$(status_of "$PROG_PID" TracerPid)" = 0 ] && [ -z "$(stopped_threads "$PROG_PID")" ] &&
+			break
+		sleep 0.02
+	done
+	expect_eq "TracerPid after leaktrace ended" "$(status_of "$PROG_PID" TracerPid)" 0
+	[ -z "$(stopped_threads "$PROG_PID")" ] || die "still stopped: $(stopped_threads "$PROG_PID")"
+	echo "resumed $((($(date +%s%N) - t0) / 1000000)) ms after the signal"
+	v=$(ticks)
+	[ "$(ticks)" -gt "$v" ] || die "the program does not run on"
+}
+
+test_reachable_sigkill_mid_scan_resumes_target() {
+	signal_mid_scan KILL
+	expect_eq "leaktrace killed" "$LT_RC" 137
+}
+
+test_reachable_sigint_mid_scan_finishes_and_resumes() {
+	signal_mid_scan INT
+	expect_eq "exit status" "$LT_RC" 0
+	# the scan in progress ended, detached, and the final report has its split
+	last_report | grep -q ' final: ' || die "no final report"
+	last_report | grep -qP '^\treachability: unreachable 0 bytes' ||
+		die "final report without the split: $(last_report | head -n 4)"
+	expect_eq "big_chain bytes" "$(reach_stat big_chain bytes)" $((128 << 20))
+}
