@@ -178,3 +178,58 @@ test_reachable_sigint_mid_scan_finishes_and_resumes() {
 		die "final report without the split: $(last_report | head -n 4)"
 	expect_eq "big_chain bytes" "$(reach_stat big_chain bytes)" $((128 << 20))
 }
+
+# verdict FUNC: the verdict word on the last report's stack whose site is FUNC
+reach_verdict() {
+	last_report | awk -v fn="$1" '
+		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
+			v = $9; sub(/[:;]$/, "", v); want = 1; next }
+		want && /^\t\t/ {
+			if ($0 ~ /\[(libc\.so\.6|ld-linux-x86-64\.so\.2)\]/) next
+			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
+			if (f == fn) print v
+			want = 0 }'
+}
+
+test_reachable_growing_reachable_is_a_collection() {
+	start_prog reachable grow
+	start_tracer -p "$PROG_PID" --reachable 1
+	go
+	wait_for "$TDIR/lt.out" 'grow_held' 10
+	# five reports of history: both grow steadily
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^\[' "$TDIR/lt.out")" -ge 5 ] && break
+		sleep 0.1
+	done
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	expect_eq "grow_held verdict" "$(reach_verdict grow_held)" collection
+	expect_eq "grow_lost verdict" "$(reach_verdict grow_lost)" leak
+	expect_eq "grow_held unreachable" "$(reach_stat grow_held unreachable)" 0
+	# the latest block may still be in a register of the thread that dropped it
+	[ "$(reach_stat grow_lost unreachable)" -ge "$(($(reach_stat grow_lost bytes) - 100))" ] ||
+		die "grow_lost: $(reach_stat grow_lost unreachable) of $(reach_stat grow_lost bytes) unreachable"
+	# without --reachable the same steady growth of a table is called a leak
+	start_tracer -p "$PROG_PID" 1
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^\[' "$TDIR/lt.out")" -ge 4 ] && break
+		sleep 0.1
+	done
+	stop_tracer
+	expect_eq "grow_held verdict without the scan" "$(reach_verdict grow_held)" leak
+}
+
+test_reachable_demo_leak_unreachable_cache_reachable() {
+	start_prog demo
+	start_tracer -p "$PROG_PID" --reachable 1
+	wait_for "$TDIR/lt.out" 'cache_session' 10
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	expect_eq "cache_session unreachable" "$(reach_stat cache_session unreachable)" 0
+	[ "$(reach_stat cache_session bytes)" -gt 0 ] || die "no cache_session stack"
+	# every leaked request buffer, but maybe the latest (a stale copy in a register or below
+	# a frame of the loop)
+	[ "$(reach_stat read_request unreachable)" -ge "$(($(reach_stat read_request bytes) - 4096))" ] ||
+		die "read_request: $(reach_stat read_request unreachable) of $(reach_stat read_request bytes) unreachable"
+	[ "$(reach_stat read_request bytes)" -ge 8192 ] || die "too few leaks seen"
+}

@@ -14,6 +14,8 @@
  * frame that held one is zeroed (scrub) before the program says done.
  * "big MIB BYTES": MIB MiB in blocks of BYTES, each holding the next (a chain from a global).
  * "traced": a child traces this process (PTRACE_SEIZE), as a debugger would.
+ * "grow": every 20 ms grow_lost drops a 100-byte block, grow_held adds a 128-byte one to a
+ * global table (an unbounded collection), until 4000 of each.
  * After done: SIGUSR2 prints "ticks N" (a thread counts every 5 ms: is it running?);
  * SIGUSR1 or SIGTERM ends it.
  */
@@ -32,6 +34,7 @@ struct node {
 };
 
 static void *volatile held[5];
+static void *volatile grown[4000];
 static void **volatile parent;
 static void **volatile pretable;
 static char *volatile interior[3];
@@ -216,6 +219,29 @@ NOINLINE void big_chain(unsigned long mib, unsigned long bytes)
 	held[0] = prev;
 }
 
+NOINLINE void grow_lost(void)
+{
+	*(volatile char *)malloc(100) = 1;
+}
+
+NOINLINE void grow_held(unsigned int i)
+{
+	grown[i] = malloc(128);
+}
+
+static void *grower(void *arg)
+{
+	struct timespec ts = {0, 20000000};
+
+	(void)arg;
+	for (unsigned int i = 0; i < 4000; i++) {
+		grow_lost();
+		grow_held(i);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 /* The parent's debugger: it lets every stop go on, giving the signal back. */
 static void trace_parent(pid_t pid, int ready)
 {
@@ -262,7 +288,9 @@ int main(int argc, char **argv)
 	}
 	wait_for_go();
 	start_thread(ticker);
-	if (!strcmp(mode, "big") && argc > 3) {
+	if (!strcmp(mode, "grow")) {
+		start_thread(grower);
+	} else if (!strcmp(mode, "big") && argc > 3) {
 		big_chain(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	} else {
 		lost_direct();
