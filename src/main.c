@@ -128,6 +128,7 @@ int main(int argc, char **argv)
 	rr.drain = drain_events;
 	rr.drain_ctx = &ev;
 	ev.any_pid = env.kernel;
+	ev.reach_at_exit = env.reachable;
 	ev.holds = &holds;
 	ev.stop = &exiting;
 	ev.follow = env.follow;

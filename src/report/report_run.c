@@ -97,10 +97,15 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		scan_reach(rr, p, &scan);
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err && env.reachable) {
-		if (p->exited)
+		const struct reach *use = &scan;
+
+		/* a launched command (-f: its children) was scanned as BPF held it in exit() */
+		if (p->exited && p->exit_scan)
+			use = p->exit_scan;
+		else if (p->exited)
 			snprintf(scan.note, sizeof(scan.note),
 				 "pid %d exited before the scan: no reachability split", p->pid);
-		report__apply_reach(&r, &scan);
+		report__apply_reach(&r, use);
 	}
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
@@ -8,6 +9,7 @@
 #include "follow.h"
 #include "holds.h"
 #include "klabels.h"
+#include "reach.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -227,6 +229,13 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
+		/* what it still holds as it exits: the final report's split (--reachable) */
+		if (ev->reach_at_exit && !p->exit_scan &&
+		    !(ev->discard_until_exec && p == ev->target)) {
+			p->exit_scan = calloc(1, sizeof(*p->exit_scan));
+			if (p->exit_scan)
+				reach__scan(p->exit_scan, e->pid, p->tracker, NULL, NULL);
+		}
 		holds__continue(ev->holds, e->pid);
 		return 0;
 	}

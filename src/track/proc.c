@@ -6,6 +6,7 @@
 #include "klabels.h"
 #include "proc.h"
 #include "procstat.h"
+#include "reach.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -59,6 +60,9 @@ void proc__free(struct proc *p)
 	klabels__free(p->klabels);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
+	if (p->exit_scan)
+		reach__free(p->exit_scan);
+	free(p->exit_scan);
 	free(p);
 }
 

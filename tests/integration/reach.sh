@@ -57,7 +57,21 @@ test_reachable_ground_truth() {
 	t0=$(ticks)
 	stop_tracer
 	expect_eq "exit status" "$LT_RC" 0
-	# every class: outstanding bytes, then what the scan made of them
+	check_classes
+	last_report | grep -qP '^\treachability scan: paused [0-9.]+ ms, scanned [1-9][0-9]* bytes \(4 threads' ||
+		die "-v: no pause line: $(last_report | head -n 5)"
+	# unreachable from the first report on: a leak, not 'new'
+	last_report | grep -P '^\t4000 bytes in 4 allocations from stack \(malloc\) leak[:;]' > /dev/null ||
+		die "lost_direct not called a leak: $(last_report | grep -P '^\t4000 bytes')"
+	# the program goes on after every scan: stopped by none, it counts on
+	[ -z "$(stopped_threads "$PROG_PID")" ] || die "threads still stopped: $(stopped_threads "$PROG_PID")"
+	expect_eq "TracerPid" "$(status_of "$PROG_PID" TracerPid)" 0
+	t1=$(ticks)
+	[ "$t1" -gt "$t0" ] || die "the program did not run on after the scans: ticks $t0, then $t1"
+}
+
+# every class of reachable.c in the last report: outstanding bytes, what the scan made of them
+check_classes() {
 	while read -r fn bytes unr pos; do
 		expect_eq "$fn bytes" "$(reach_stat "$fn" bytes)" "$bytes"
 		expect_eq "$fn unreachable" "$(reach_stat "$fn" unreachable)" "$unr"
@@ -75,16 +89,16 @@ test_reachable_ground_truth() {
 	EOF
 	last_report | grep -qP '^\treachability: unreachable 6000 bytes in 14 allocations; ' ||
 		die "no total, or not 6000 bytes: $(last_report | head -n 4)"
-	last_report | grep -qP '^\treachability scan: paused [0-9.]+ ms, scanned [1-9][0-9]* bytes \(4 threads' ||
-		die "-v: no pause line: $(last_report | head -n 5)"
-	# unreachable from the first report on: a leak, not 'new'
-	last_report | grep -P '^\t4000 bytes in 4 allocations from stack \(malloc\) leak[:;]' > /dev/null ||
-		die "lost_direct not called a leak: $(last_report | grep -P '^\t4000 bytes')"
-	# the program goes on after every scan: stopped by none, it counts on
-	[ -z "$(stopped_threads "$PROG_PID")" ] || die "threads still stopped: $(stopped_threads "$PROG_PID")"
-	expect_eq "TracerPid" "$(status_of "$PROG_PID" TracerPid)" 0
-	t1=$(ticks)
-	[ "$t1" -gt "$t0" ] || die "the program did not run on after the scans: ticks $t0, then $t1"
+}
+
+# A launched command is scanned as BPF holds it in exit(): the final report has the split
+test_reachable_launched_command_scanned_at_exit() {
+	local rc=0
+	PROGS_NO_WAIT=1 timeout 60 "$LT" --reachable -T 30 -- "$OUTPUT/tests/reachable" \
+		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	last_report | grep -q ' final: ' || die "no final report"
+	check_classes
 }
 
 test_reachable_json_pprof_sort() {
