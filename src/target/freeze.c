@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,10 +112,15 @@ static int take_stop(struct freeze *f, struct freeze_thread *t)
 	return 1;
 }
 
-/* Until every seized thread is stopped (or gone), or the deadline. */
+/*
+ * Until every seized thread is stopped (or gone), or the deadline. A stop takes microseconds:
+ * the first millisecond yields instead of sleeping, since on a loaded machine a sleeper wakes
+ * late, and the target stays stopped meanwhile.
+ */
 static int wait_all(struct freeze *f, uint64_t deadline)
 {
-	struct timespec ts = {0, 20000};
+	struct timespec ts = {0, 50000};
+	uint64_t spin_until = mono_ns() + 1000000;
 	unsigned int i, left;
 	int r;
 
@@ -135,6 +141,10 @@ static int wait_all(struct freeze *f, uint64_t deadline)
 			return 0;
 		if (mono_ns() > deadline)
 			return -ETIMEDOUT;
+		if (mono_ns() < spin_until) {
+			sched_yield();
+			continue;
+		}
 		nanosleep(&ts, NULL);
 		if (ts.tv_nsec < 1000000)
 			ts.tv_nsec *= 2;
