@@ -9,6 +9,7 @@
 
 #define ZERO_SIZE_PTR 16
 #define PAGE_SIZE     4096
+#define EEXIST	      17
 
 /* Allocations are recorded for this process only (0: all); frees are matched from anywhere. */
 const volatile __u32 target_pid = 0;
@@ -19,16 +20,47 @@ const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
 
 /*
- * Allocations handed to userspace and not freed yet. A free is emitted only when it hits
- * this map, so frees of objects allocated before tracing (or by other processes under -p)
- * cost no event.
+ * Outstanding allocations: a free deletes its entry here, so frees never reach userspace and
+ * only the allocations that survive are read, at report time (kmode__sync). A free of an
+ * object allocated before tracing (or by another process under -p) misses and costs a lookup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LT_DEFAULT_KLIVE);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, struct lt_klive);
 } live SEC(".maps");
+
+/* Kernel stacks interned in BPF: a stack seen before costs a hash of its frames, no copy out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, LT_KSTACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LT_MAX_FRAMES * sizeof(__u64));
+} kstacks SEC(".maps");
+
+/* Stacks whose kstacks bucket holds another stack (bpf_get_stackid: -EEXIST), by our hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_KSTACKS_SPILL);
+	__type(key, __u64);
+	__type(value, struct lt_kstack);
+} kstacks_spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_kstack);
+} kstack_scratch SEC(".maps");
+
+/* Hot counters, per CPU: no cache line bounces between CPUs on every event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kstats SEC(".maps");
 
 /* Slab caches whose name userspace has been sent. */
 struct {
@@ -77,66 +109,103 @@ static __always_inline void send_cache_name(const struct kmem_cache *s)
 	bpf_map_update_elem(&named, &key, &one, BPF_ANY);
 }
 
-/* True when one of the first frames lies in code that allocates on behalf of another kind. */
-static __always_inline bool nested(const struct lt_event *e)
+static __always_inline void kstat_inc(__u32 stat)
 {
+	__u64 *v = bpf_map_lookup_elem(&kstats, &stat);
+
+	if (v)
+		(*v)++;
+}
+
+/* True when one of the first frames lies in code that allocates on behalf of another kind. */
+static __always_inline bool nested(void *ctx)
+{
+	__u64 frames[16];
+	long n;
 	__u32 i, j;
 
-	for (i = 0; i < 16 && i < e->nr_frames; i++) {
+	n = bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	if (n <= 0)
+		return false;
+	for (i = 0; i < 16 && i < n / sizeof(frames[0]); i++) {
 		for (j = 0; j < LT_MAX_NEST_RANGES && nest_lo[j]; j++) {
-			if (e->frames[i] >= nest_lo[j] && e->frames[i] < nest_hi[j])
+			if (frames[i] >= nest_lo[j] && frames[i] < nest_hi[j])
 				return true;
 		}
 	}
 	return false;
 }
 
+/* A stack whose kstacks bucket is taken: kept whole in kstacks_spill under a hash of it. */
+static __always_inline __u64 spill_stack(void *ctx)
+{
+	__u32 zero = 0, i;
+	struct lt_kstack *st;
+	__u64 h = 0xcbf29ce484222325ULL;
+	long n;
+
+	st = bpf_map_lookup_elem(&kstack_scratch, &zero);
+	if (!st)
+		return LT_KSTACK_NONE;
+	n = bpf_get_stack(ctx, st->frames, sizeof(st->frames), 0);
+	if (n <= 0)
+		return LT_KSTACK_NONE;
+	st->nr_frames = n / sizeof(st->frames[0]);
+	for (i = 0; i < LT_MAX_FRAMES && i < st->nr_frames; i++)
+		h = (h ^ st->frames[i]) * 0x100000001b3ULL;
+	h = (h >> 1) | LT_KSTACK_SPILLED;
+	if (!bpf_map_lookup_elem(&kstacks_spill, &h) &&
+	    bpf_map_update_elem(&kstacks_spill, &h, st, BPF_NOEXIST) == 0)
+		kstat_inc(LT_ST_KSTACK_SPILL);
+	else if (!bpf_map_lookup_elem(&kstacks_spill, &h))
+		return LT_KSTACK_NONE;
+	return h;
+}
+
 static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 size, __u64 detail)
 {
-	struct lt_event *e;
-	__u8 one = 1;
-	long n;
+	struct lt_klive v = {
+		.size = size,
+		.detail = detail,
+		.kind = kind,
+	};
+	long id;
 
 	if (!key || key == ZERO_SIZE_PTR) {
 		stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
 	}
-	e = event_init(LT_EV_ALLOC, kind);
-	if (!e)
-		return 0;
-	e->addr = key;
-	e->size = size;
-	e->detail = detail;
-	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), 0);
-	if (n < 0) {
-		e->stack_err = n;
-		stat_inc(LT_ST_STACK_FAIL);
-		n = 0;
-	}
-	if (n > sizeof(e->frames))
-		n = sizeof(e->frames);
-	e->nr_frames = n / sizeof(e->frames[0]);
-	if (kind == LT_K_PAGE && nested(e)) {
-		stat_inc(LT_ST_NESTED);
+	if (kind == LT_K_PAGE && nested(ctx)) {
+		kstat_inc(LT_ST_NESTED);
 		return 0;
 	}
-	/* an address still live lost its free: the update replaces it, userspace counts it */
-	if (bpf_map_update_elem(&live, &key, &one, BPF_ANY)) {
-		stat_inc(LT_ST_INFLIGHT_FULL);
-		return 0;
+	v.ts_ns = bpf_ktime_get_ns();
+	v.pid = bpf_get_current_pid_tgid() >> 32;
+	id = bpf_get_stackid(ctx, &kstacks, 0);
+	if (id >= 0)
+		v.stack = id;
+	else if (id == -EEXIST)
+		v.stack = spill_stack(ctx);
+	else
+		v.stack = LT_KSTACK_NONE;
+	if (v.stack == LT_KSTACK_NONE)
+		kstat_inc(LT_ST_STACK_FAIL);
+	/* an address still live lost its free: the entry is replaced, and counted */
+	if (bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST)) {
+		if (bpf_map_update_elem(&live, &key, &v, BPF_EXIST)) {
+			kstat_inc(LT_ST_KLIVE_FULL);
+			return 0;
+		}
+		kstat_inc(LT_ST_KREUSED);
 	}
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags())) {
-		bpf_map_delete_elem(&live, &key);
-		stat_inc(LT_ST_RINGBUF_DROP);
-	}
+	kstat_inc(LT_ST_KALLOCS);
 	return 0;
 }
 
 static __always_inline int record_free(__u32 kind, __u64 key)
 {
-	if (bpf_map_delete_elem(&live, &key))
-		return 0;
-	emit_header(LT_EV_FREE, kind, key, 0, 0, 0);
+	if (!bpf_map_delete_elem(&live, &key))
+		kstat_inc(LT_ST_KFREES);
 	return 0;
 }
 

@@ -121,6 +121,11 @@ int mode__ringbuf_fd(const struct mode *m)
 	return m->km ? kmode__ringbuf_fd(m->km) : umode__ringbuf_fd(m->um);
 }
 
+int mode__sync(struct mode *m, struct proc *p)
+{
+	return m->km ? kmode__sync(m->km, p) : 0;
+}
+
 void mode__stats(const struct mode *m, uint64_t out[LT_ST_MAX])
 {
 	if (m->km)

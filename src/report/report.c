@@ -45,6 +45,11 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_PIDS_FULL] = "pids_full",
 	[LT_ST_HEALED] = "healed",
 	[LT_ST_CALLS] = "calls",
+	[LT_ST_KALLOCS] = "kallocs",
+	[LT_ST_KFREES] = "kfrees",
+	[LT_ST_KLIVE_FULL] = "klive_full",
+	[LT_ST_KREUSED] = "kreused",
+	[LT_ST_KSTACK_SPILL] = "kstack_spill",
 };
 
 static const struct report_format formats[] = {

@@ -63,6 +63,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		syms__refresh(p->syms);
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
+	err = mode__sync(rr->mode, p);
+	if (err)
+		return err;
 	mode__stats(rr->mode, r.bpf_stats);
 	if (p->pid && !p->exited && !procstat__rss_anon(p->pid, &r.rss_anon) && !env.kernel)
 		p->rss_anon_prev = r.rss_anon;
