@@ -54,6 +54,18 @@ struct {
 	__type(value, struct lt_kstack);
 } kstack_scratch SEC(".maps");
 
+/*
+ * Stacks one of whose allocations was allocated again while still recorded: their objects
+ * are (also) freed through a path without tracepoint (kfree_rcu batches, bulk frees, slab
+ * sheaves), so what they hold outstanding is shown apart as uncertain.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_KSTACKS_SPILL);
+	__type(key, __u64);
+	__type(value, __u8);
+} kuncertain SEC(".maps");
+
 /* Hot counters, per CPU: no cache line bounces between CPUs on every event. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -169,6 +181,8 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 		.detail = detail,
 		.kind = kind,
 	};
+	struct lt_klive *old;
+	__u8 one = 1;
 	long id;
 
 	if (!key || key == ZERO_SIZE_PTR) {
@@ -192,6 +206,9 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 		kstat_inc(LT_ST_STACK_FAIL);
 	/* an address still live lost its free: the entry is replaced, and counted */
 	if (bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST)) {
+		old = bpf_map_lookup_elem(&live, &key);
+		if (old && bpf_map_update_elem(&kuncertain, &old->stack, &one, BPF_ANY))
+			kstat_inc(LT_ST_KUNCERTAIN_FULL);
 		if (bpf_map_update_elem(&live, &key, &v, BPF_EXIST)) {
 			kstat_inc(LT_ST_KLIVE_FULL);
 			return 0;
@@ -207,6 +224,43 @@ static __always_inline int record_free(__u32 kind, __u64 key)
 	if (!bpf_map_delete_elem(&live, &key))
 		kstat_inc(LT_ST_KFREES);
 	return 0;
+}
+
+/*
+ * The kernel skips a program that is already running on this CPU: a free in an interrupt
+ * (an RCU callback batch in softirq) that lands while our free program runs would be lost,
+ * and its object would look outstanding for ever. Each free tracepoint has a second program:
+ * it does nothing unless the first one is busy on this CPU, i.e. this run was skipped by it.
+ */
+enum free_slot { FREE_KFREE, FREE_CACHE, FREE_PAGE, FREE_PAGE_BATCHED, FREE_PERCPU, FREE_SLOTS };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FREE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_busy SEC(".maps");
+
+static __always_inline int free_first(__u32 slot, __u32 kind, __u64 key)
+{
+	__u32 *busy = bpf_map_lookup_elem(&free_busy, &slot);
+
+	if (busy)
+		*busy = 1;
+	record_free(kind, key);
+	if (busy)
+		*busy = 0;
+	return 0;
+}
+
+static __always_inline int free_second(__u32 slot, __u32 kind, __u64 key)
+{
+	__u32 *busy = bpf_map_lookup_elem(&free_busy, &slot);
+
+	if (!busy || !*busy)
+		return 0;
+	kstat_inc(LT_ST_KFREE_RESCUED);
+	return record_free(kind, key);
 }
 
 SEC("tp_btf/kmalloc")
@@ -232,7 +286,13 @@ int BPF_PROG(kmalloc_node, unsigned long call_site, const void *ptr, size_t byte
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-	return record_free(LT_K_KMALLOC, (__u64)ptr);
+	return free_first(FREE_KFREE, LT_K_KMALLOC, (__u64)ptr);
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
+{
+	return free_second(FREE_KFREE, LT_K_KMALLOC, (__u64)ptr);
 }
 
 /* Since 6.1: (call_site, ptr, struct kmem_cache *s, gfp, node); the size is the cache's. */
@@ -267,7 +327,13 @@ int BPF_PROG(kmem_cache_alloc_node, unsigned long call_site, const void *ptr, si
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr)
 {
-	return record_free(LT_K_SLAB, (__u64)ptr);
+	return free_first(FREE_CACHE, LT_K_SLAB, (__u64)ptr);
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr)
+{
+	return free_second(FREE_CACHE, LT_K_SLAB, (__u64)ptr);
 }
 
 /* Pages are keyed by their struct page, the same pointer at allocation and free. */
@@ -282,13 +348,25 @@ int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order)
 SEC("tp_btf/mm_page_free")
 int BPF_PROG(mm_page_free, struct page *page)
 {
-	return record_free(LT_K_PAGE, (__u64)page);
+	return free_first(FREE_PAGE, LT_K_PAGE, (__u64)page);
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(mm_page_free_nested, struct page *page)
+{
+	return free_second(FREE_PAGE, LT_K_PAGE, (__u64)page);
 }
 
 SEC("tp_btf/mm_page_free_batched")
 int BPF_PROG(mm_page_free_batched, struct page *page)
 {
-	return record_free(LT_K_PAGE, (__u64)page);
+	return free_first(FREE_PAGE_BATCHED, LT_K_PAGE, (__u64)page);
+}
+
+SEC("tp_btf/mm_page_free_batched")
+int BPF_PROG(mm_page_free_batched_nested, struct page *page)
+{
+	return free_second(FREE_PAGE_BATCHED, LT_K_PAGE, (__u64)page);
 }
 
 SEC("tp_btf/percpu_alloc_percpu")
@@ -314,7 +392,13 @@ int BPF_PROG(percpu_alloc_percpu_old, bool reserved, bool is_atomic, size_t size
 SEC("tp_btf/percpu_free_percpu")
 int BPF_PROG(percpu_free_percpu, void *base_addr, int off, void *ptr)
 {
-	return record_free(LT_K_PERCPU, percpu_key(ptr));
+	return free_first(FREE_PERCPU, LT_K_PERCPU, percpu_key(ptr));
+}
+
+SEC("tp_btf/percpu_free_percpu")
+int BPF_PROG(percpu_free_percpu_nested, void *base_addr, int off, void *ptr)
+{
+	return free_second(FREE_PERCPU, LT_K_PERCPU, percpu_key(ptr));
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -87,6 +87,11 @@ enum lt_stat {
 	LT_ST_KLIVE_FULL,   /* allocations not recorded: live map full */
 	LT_ST_KREUSED,	    /* a recorded address allocated again: its free was not seen */
 	LT_ST_KSTACK_SPILL, /* stacks kept apart: their stack-map bucket held another stack */
+	/* kernel mode, system-wide (runs the kernel skips cannot be told apart by process) */
+	LT_ST_KSKIP_ALLOC,   /* allocation tracepoint runs skipped: nested in our own program */
+	LT_ST_KFREE_RESCUED, /* free runs skipped by the first program, handled by the second */
+	LT_ST_KFREE_UNSEEN,  /* free runs skipped by both: so many shown may be freed (uncertain) */
+	LT_ST_KUNCERTAIN_FULL, /* uncertain-stack map full: such a stack's objects look certain */
 	LT_ST_MAX,
 };
 

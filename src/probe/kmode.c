@@ -25,26 +25,40 @@ enum layout {
 	PCPU_NO_CALLER /* before: (reserved, is_atomic, size, align, base_addr, off, ptr) */
 };
 
+/* What a run the kernel skips (recursion_misses) costs: see kmode__stats. */
+enum role {
+	ALLOC,	     /* an allocation not recorded */
+	FREE,	     /* a free not seen, unless the FREE_NESTED program saw it */
+	FREE_NESTED, /* nothing: it acts only when FREE skipped */
+	EVENT,	     /* an event lost */
+};
+
 /* One row per program: adding a tracepoint is one row. */
 static const struct ktp {
 	const char *tp;
 	const char *prog;
 	enum layout layout;
+	enum role role;
 } ktps[] = {
-	{"kmalloc", "kmalloc", ANY},
-	{"kmalloc_node", "kmalloc_node", ANY},
-	{"kfree", "kfree", ANY},
-	{"kmem_cache_alloc", "kmem_cache_alloc", CACHE_ARG},
-	{"kmem_cache_alloc", "kmem_cache_alloc_old", NO_CACHE_ARG},
-	{"kmem_cache_alloc_node", "kmem_cache_alloc_node", ANY},
-	{"kmem_cache_free", "kmem_cache_free", ANY},
-	{"mm_page_alloc", "mm_page_alloc", ANY},
-	{"mm_page_free", "mm_page_free", ANY},
-	{"mm_page_free_batched", "mm_page_free_batched", ANY},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu", PCPU_CALLER},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu_old", PCPU_NO_CALLER},
-	{"percpu_free_percpu", "percpu_free_percpu", ANY},
-	{"sched_process_exit", "proc_exit", ANY},
+	{"kmalloc", "kmalloc", ANY, ALLOC},
+	{"kmalloc_node", "kmalloc_node", ANY, ALLOC},
+	{"kfree", "kfree", ANY, FREE},
+	{"kfree", "kfree_nested", ANY, FREE_NESTED},
+	{"kmem_cache_alloc", "kmem_cache_alloc", CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc", "kmem_cache_alloc_old", NO_CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc_node", "kmem_cache_alloc_node", ANY, ALLOC},
+	{"kmem_cache_free", "kmem_cache_free", ANY, FREE},
+	{"kmem_cache_free", "kmem_cache_free_nested", ANY, FREE_NESTED},
+	{"mm_page_alloc", "mm_page_alloc", ANY, ALLOC},
+	{"mm_page_free", "mm_page_free", ANY, FREE},
+	{"mm_page_free", "mm_page_free_nested", ANY, FREE_NESTED},
+	{"mm_page_free_batched", "mm_page_free_batched", ANY, FREE},
+	{"mm_page_free_batched", "mm_page_free_batched_nested", ANY, FREE_NESTED},
+	{"percpu_alloc_percpu", "percpu_alloc_percpu", PCPU_CALLER, ALLOC},
+	{"percpu_alloc_percpu", "percpu_alloc_percpu_old", PCPU_NO_CALLER, ALLOC},
+	{"percpu_free_percpu", "percpu_free_percpu", ANY, FREE},
+	{"percpu_free_percpu", "percpu_free_percpu_nested", ANY, FREE_NESTED},
+	{"sched_process_exit", "proc_exit", ANY, EVENT},
 };
 
 /*
@@ -81,6 +95,8 @@ struct kmode {
 	int nr_cpus;
 	struct kstack_id *ids;
 	size_t nr_ids, cap_ids; /* cap: a power of two */
+	uint64_t *uncertain;	/* stacks whose frees take untraced paths: read_uncertain */
+	size_t nr_uncertain, cap_uncertain;
 };
 
 static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
@@ -291,20 +307,38 @@ void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
 {
 	struct bpf_program *prog;
 	struct bpf_prog_info info;
+	uint64_t free_skips = 0;
 	__u32 len;
+	size_t i;
 
 	memcpy(out, (const void *)km->skel->bss->stats, LT_ST_MAX * sizeof(out[0]));
 	add_percpu_stats(km, out);
-	/* a kfree inside another BPF program's run (a map update freeing memory) skips ours */
-	bpf_object__for_each_program(prog, km->skel->obj)
-	{
-		if (bpf_program__fd(prog) < 0)
+	/* runs the kernel skipped because the same program was running on that CPU (a free in
+	 * an interrupt that landed in our program): for any process, so counted system-wide */
+	for (i = 0; i < sizeof(ktps) / sizeof(ktps[0]); i++) {
+		prog = bpf_object__find_program_by_name(km->skel->obj, ktps[i].prog);
+		if (!prog || bpf_program__fd(prog) < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		if (ktps[i].role == ALLOC)
+			out[LT_ST_KSKIP_ALLOC] += info.recursion_misses;
+		else if (ktps[i].role == FREE)
+			free_skips += info.recursion_misses;
+		else if (ktps[i].role == EVENT)
 			out[LT_ST_RINGBUF_DROP] += info.recursion_misses;
 	}
+	out[LT_ST_KFREE_UNSEEN] =
+		free_skips > out[LT_ST_KFREE_RESCUED] ? free_skips - out[LT_ST_KFREE_RESCUED] : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static size_t id_slot(const struct kmode *km, uint64_t stack, uint32_t kind, uint64_t detail)
@@ -375,7 +409,10 @@ static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
 	return n;
 }
 
-static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_klive *v)
+#define KIND_UNCERTAIN 0x80000000U
+
+static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_klive *v,
+			   bool uncertain)
 {
 	uint64_t frames[LT_MAX_FRAMES];
 	struct kstack_id *e;
@@ -388,10 +425,12 @@ static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_kli
 		if (err)
 			return err;
 	}
-	e = find_id(km, v->stack, v->kind, v->detail);
+	e = find_id(km, v->stack, v->kind | (uncertain ? KIND_UNCERTAIN : 0), v->detail);
 	if (e->stack || e->kind)
 		return e->id;
 	kind = klabels__kind(p->klabels, v->kind, v->detail);
+	if (kind >= 0 && uncertain)
+		kind = klabels__uncertain(p->klabels, kind);
 	if (kind < 0)
 		return kind;
 	n = read_stack(km, v->stack, frames);
@@ -401,13 +440,47 @@ static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_kli
 	/* a slab cache not named yet (its name is on its way) is asked again next time */
 	if (kind == LT_K_SLAB && v->detail)
 		return id;
-	*e = (struct kstack_id){.stack = v->stack, .kind = v->kind, .detail = v->detail, .id = id};
+	*e = (struct kstack_id){.stack = v->stack,
+				.kind = v->kind | (uncertain ? KIND_UNCERTAIN : 0),
+				.detail = v->detail,
+				.id = id};
 	/* the empty-slot test reads stack and kind: LT_K_MALLOC (0) never comes from BPF */
 	km->nr_ids++;
 	return id;
 }
 
 #define SYNC_BATCH 4096
+
+/* Read the stacks BPF found freed through untraced paths; sorted, for bsearch. */
+static int read_uncertain(struct kmode *km)
+{
+	int fd = bpf_map__fd(km->skel->maps.kuncertain);
+	__u64 key, next;
+	uint64_t *v;
+	int err = 0;
+
+	km->nr_uncertain = 0;
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		if (km->nr_uncertain == km->cap_uncertain) {
+			v = realloc(km->uncertain, (km->cap_uncertain * 2 + 64) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			km->uncertain = v;
+			km->cap_uncertain = km->cap_uncertain * 2 + 64;
+		}
+		km->uncertain[km->nr_uncertain++] = next;
+		key = next;
+	}
+	qsort(km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
+	return 0;
+}
+
+static bool is_uncertain(const struct kmode *km, uint64_t stack)
+{
+	return km->nr_uncertain &&
+	       bsearch(&stack, km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
+}
 
 int kmode__sync(struct kmode *km, struct proc *p)
 {
@@ -423,6 +496,9 @@ int kmode__sync(struct kmode *km, struct proc *p)
 	int64_t id;
 	int err;
 
+	err = read_uncertain(km);
+	if (err)
+		return err;
 	tracker__reset(p->tracker);
 	do {
 		n = SYNC_BATCH;
@@ -432,7 +508,7 @@ int kmode__sync(struct kmode *km, struct proc *p)
 			return -errno;
 		first = false;
 		for (i = 0; i < n; i++) {
-			id = stack_id_of(km, p, &vals[i]);
+			id = stack_id_of(km, p, &vals[i], is_uncertain(km, vals[i].stack));
 			if (id < 0)
 				return id;
 			err = tracker__alloc(p->tracker, keys[i], vals[i].size, vals[i].ts_ns, id);
@@ -499,5 +575,6 @@ void kmode__free(struct kmode *km)
 	kalloc_bpf__destroy(km->skel);
 	ksyms__free(km->ksyms);
 	free(km->ids);
+	free(km->uncertain);
 	free(km);
 }

@@ -61,11 +61,12 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	 * not through a parent's maps that a child shares (the parent may have exec'ed) */
 	if (p->syms && !p->syms_shared)
 		syms__refresh(p->syms);
-	if (p->klabels)
-		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
+	/* kernel mode: the allocations outstanding in BPF, before their labels are taken */
 	err = mode__sync(rr->mode, p);
 	if (err)
 		return err;
+	if (p->klabels)
+		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
 	mode__stats(rr->mode, r.bpf_stats);
 	if (p->pid && !p->exited && !procstat__rss_anon(p->pid, &r.rss_anon) && !env.kernel)
 		p->rss_anon_prev = r.rss_anon;
@@ -76,6 +77,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && p->klabels)
+		klabels__mark_uncertain(p->klabels, &r);
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
 		return 0;
