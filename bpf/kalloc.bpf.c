@@ -13,6 +13,9 @@
 
 /* Allocations are recorded for this process only (0: all); frees are matched from anywhere. */
 const volatile __u32 target_pid = 0;
+/* Sampling: an allocation of s bytes is recorded with probability 1 - exp(-s / sample_bytes);
+ * the report scales it back. One not drawn costs no stack and no map update. */
+const volatile __u64 sample_bytes = 0;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
@@ -188,6 +191,14 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 	if (!key || key == ZERO_SIZE_PTR) {
 		stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
+	}
+	if (sample_bytes) {
+		__u64 p = lt_sample_p32(size, sample_bytes);
+
+		if (p < LT_SAMPLE_ONE && bpf_get_prandom_u32() >= p) {
+			kstat_inc(LT_ST_SAMPLED_OUT);
+			return 0;
+		}
 	}
 	if (kind == LT_K_PAGE && nested(ctx)) {
 		kstat_inc(LT_ST_NESTED);

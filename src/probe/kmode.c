@@ -247,6 +247,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 		goto err_free;
 	}
 	km->skel->rodata->target_pid = o->pid;
+	km->skel->rodata->sample_bytes = o->sample_bytes;
 	km->skel->rodata->self_pid = getpid();
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)

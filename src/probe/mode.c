@@ -79,8 +79,10 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 
 static int open_kernel(struct mode *m, const struct target *t, struct proc *p)
 {
-	struct kmode_opts ko = {
-		.pid = t->pid, .ringbuf_mb = env.ringbuf_mb, .verbose = env.verbose};
+	struct kmode_opts ko = {.pid = t->pid,
+				.ringbuf_mb = env.ringbuf_mb,
+				.verbose = env.verbose,
+				.sample_bytes = env.sample_bytes};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	int err;
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 	t0 = ns_of(CLOCK_MONOTONIC);
 	for (k = 1; k < procs; k++) {
 		if (fork() == 0) {
+			/* killing the benchmark (a test's churn) ends its workers too */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			for (i = 0; i < share; i++)
 				mixed_op();
 			_exit(0);
