@@ -8,7 +8,10 @@
 KOPS=${KOPS:-300000}
 KMIXED_OPS=${KMIXED_OPS:-100000}
 KPROCS=${KPROCS:-4}
-KMODES=${KMODES:-base lt_k lt_kp bpftrace}
+KSAMPLE=${KSAMPLE:-65536}
+KMODES=${KMODES:-base lt_k lt_kp lt_k_sampled lt_kp_sampled bpftrace}
+# LT_OLD=PATH adds a row for another leaktrace binary (-k -p), e.g. before a change
+[ -n "${LT_OLD:-}" ] && KMODES+=" lt_kp_old"
 KBENCH=$OUTPUT/bench/kernel_bench
 
 # krun_one MODE WORKLOAD: "kernel MODE WORKLOAD cpu_ns wall_ns lost wall_s" or "kcount WORKLOAD N OPS"
@@ -24,10 +27,12 @@ krun_one() {
 	STARTED+=("$bp")
 	wait_line "$d/b.out" '^ready' 10 || die "kernel_bench did not start"
 	case $mode in
-	lt_k | lt_kp)
-		local args=(-k)
-		[ "$mode" = lt_kp ] && args=(-k -p "$bp")
-		"$LT" "${args[@]}" 3600 -T 5 > "$d/t.out" 2> "$d/t.err" &
+	lt_*)
+		local args=(-k) lt=$LT
+		[[ $mode == lt_kp* ]] && args=(-k -p "$bp")
+		[[ $mode == *_sampled ]] && args+=(--sample-bytes "$KSAMPLE")
+		[ "$mode" = lt_kp_old ] && lt=$LT_OLD
+		"$lt" "${args[@]}" 3600 -T 100000 > "$d/t.out" 2> "$d/t.err" &
 		tp=$!
 		STARTED+=("$tp")
 		wait_line "$d/t.err" 'tracing kernel|cannot|error' 60
@@ -46,7 +51,7 @@ krun_one() {
 	kill -USR1 "$bp"
 	wait_line "$d/b.out" '^done' 600 || die "kernel_bench did not finish ($mode)"
 	wait "$bp"
-	local lost=- tcpu=0
+	local lost=- tcpu=0 left=-
 	# the tracer's own CPU time (leaktrace reads its ring buffer on the other CPU), in ms
 	[ "$tp" != 0 ] && tcpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / t }' \
 		"/proc/$tp/stat" 2>/dev/null || echo 0)
@@ -61,16 +66,23 @@ krun_one() {
 		kill -INT "$tp"
 		wait "$tp"
 		lost=$(header_stat lost_events "$d/t.out")
+		# every pipe was closed: its two files are freed at once (not after RCU), so any
+		# left outstanding are false leaks
+		if [ "$w" = pipes ]; then
+			cp "$d/t.out" "$TDIR/lt.out"
+			left=$(kstacks create_pipe_files allocate_slab |
+				awk '$1 == "slab:filp" { c += $2 } END { print c + 0 }')
+		fi
 	fi
-	awk -v m="$mode" -v w="$w" -v lost="$lost" -v tcpu="$tcpu" '{ v[$1] = $2 }
-		END { printf "kernel %s %s %s %s %s %s %s\n", m, w, v["cpu_ns_per_op"],
-			v["wall_ns_per_op"], lost, v["wall_s"], tcpu }' "$d/b.out"
+	awk -v m="$mode" -v w="$w" -v lost="$lost" -v tcpu="$tcpu" -v left="$left" '{ v[$1] = $2 }
+		END { printf "kernel %s %s %s %s %s %s %s %s\n", m, w, v["cpu_ns_per_op"],
+			v["wall_ns_per_op"], lost, v["wall_s"], tcpu, left }' "$d/b.out"
 }
 
 echo
 echo "kernel: pipes = $KOPS x (pipe2 + 2 close), one process; mixed = $KMIXED_OPS x (pipe + 4 KiB"
 echo "        through it, eventfd, socketpair) over $KPROCS processes; ns/op is CPU time"
-echo "        (user + system) of every process of the workload per op"
+echo "        (user + system) of every process of the workload per op; *_sampled: --sample-bytes $KSAMPLE"
 : > "$WORK/kresults"
 for w in pipes mixed; do
 	krun_one kcount "$w" >> "$WORK/kresults" || exit 1
@@ -94,6 +106,7 @@ $1 == "kcount" { epo[$2] = $3 / $4; next }
 {
 	k = $2 SUBSEP $3; if (!n[k]++) order[++no] = k
 	cpu[k, n[k]] = $4; wall[k, n[k]] = $5; tc[k, n[k]] = $8; if ($6 != "-") lost[k] += $6
+	if ($9 != "-") left[k] += $9
 }
 END {
 	for (i = 1; i <= no; i++) {
@@ -102,8 +115,8 @@ END {
 		delete a; for (j = 1; j <= n[k]; j++) a[j] = wall[k, j]; mw[k] = median(a, n[k])
 		delete a; for (j = 1; j <= n[k]; j++) a[j] = tc[k, j]; mt[k] = median(a, n[k])
 	}
-	printf "\n| workload | mode | ns/op (CPU) | ns/op (wall) | slowdown | added ns/op | vs bpftrace added | events/s | added ns/event | tracer CPU ms (startup incl.) | lost events |\n"
-	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+	printf "\n| workload | mode | ns/op (CPU) | ns/op (wall) | slowdown | added ns/op | vs bpftrace added | events/s | added ns/event | tracer CPU ms (startup incl.) | lost events | pipe files shown outstanding |\n"
+	printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
 	for (i = 1; i <= no; i++) {
 		k = order[i]; split(k, kw, SUBSEP); m = kw[1]; w = kw[2]
 		b = mc["base" SUBSEP w]; bt = mc["bpftrace" SUBSEP w] - b
@@ -112,11 +125,12 @@ END {
 		slow = b > 0 ? mc[k] / b : 0
 		per_ev = m == "base" ? "-" : sprintf("%.0f", add / epo[w])
 		ls = (k in lost) ? lost[k] : "-"
-		printf "| %s | %s | %.0f | %.0f | %.2fx | %.0f | %s | %.0f | %s | %.0f | %s |\n", w, m,
-			mc[k], mw[k], slow, add, ratio, epo[w] / (mw[k] * 1e-9), per_ev, mt[k], ls
+		lf = (k in left) ? left[k] : "-"
+		printf "| %s | %s | %.0f | %.0f | %.2fx | %.0f | %s | %.0f | %s | %.0f | %s | %s |\n", w,
+			m, mc[k], mw[k], slow, add, ratio, epo[w] / (mw[k] * 1e-9), per_ev, mt[k], ls, lf
 	}
 	for (w in epo) printf "%s: %.1f kernel allocation events (allocs + frees) per op, system-wide\n", w, epo[w]
 }' "$WORK/kresults" | tee "$WORK/ktable"
 echo
-echo "raw: kernel mode workload cpu_ns wall_ns lost wall_s tracer_cpu_ms"
+echo "raw: kernel mode workload cpu_ns wall_ns lost wall_s tracer_cpu_ms pipe_files_left"
 sort "$WORK/kresults"
