@@ -134,7 +134,7 @@ $(OUTPUT):
 TEST_PROGS_SRC := $(wildcard tests/progs/*.c)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TEST_PROGS_SRC))
 BENCH_BINS := $(OUTPUT)/bench/malloc_bench $(OUTPUT)/bench/scale $(OUTPUT)/bench/uprobe_session \
-	$(OUTPUT)/bench/floor $(OUTPUT)/bench/detach
+	$(OUTPUT)/bench/floor $(OUTPUT)/bench/detach $(OUTPUT)/bench/kernel_bench
 TEST_PROGS_CXX_SRC := $(wildcard tests/progs/*.cc)
 TEST_PROGS += $(patsubst tests/progs/%.cc,$(OUTPUT)/tests/%,$(TEST_PROGS_CXX_SRC))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -261,6 +261,11 @@ $(OUTPUT)/bench/malloc_bench: tests/bench/malloc_bench.c tests/progs/progs.h
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ -lm
+
+$(OUTPUT)/bench/kernel_bench: tests/bench/kernel_bench.c tests/progs/progs.h
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@
 
 $(OUTPUT)/bench/scale: tests/bench/scale.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)

@@ -9,9 +9,13 @@
 
 #define ZERO_SIZE_PTR 16
 #define PAGE_SIZE     4096
+#define EEXIST	      17
 
 /* Allocations are recorded for this process only (0: all); frees are matched from anywhere. */
 const volatile __u32 target_pid = 0;
+/* Sampling: an allocation of s bytes is recorded with probability 1 - exp(-s / sample_bytes);
+ * the report scales it back. One not drawn costs no stack and no map update. */
+const volatile __u64 sample_bytes = 0;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
@@ -19,16 +23,59 @@ const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
 
 /*
- * Allocations handed to userspace and not freed yet. A free is emitted only when it hits
- * this map, so frees of objects allocated before tracing (or by other processes under -p)
- * cost no event.
+ * Outstanding allocations: a free deletes its entry here, so frees never reach userspace and
+ * only the allocations that survive are read, at report time (kmode__sync). A free of an
+ * object allocated before tracing (or by another process under -p) misses and costs a lookup.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LT_DEFAULT_KLIVE);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, struct lt_klive);
 } live SEC(".maps");
+
+/* Kernel stacks interned in BPF: a stack seen before costs a hash of its frames, no copy out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, LT_KSTACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LT_MAX_FRAMES * sizeof(__u64));
+} kstacks SEC(".maps");
+
+/* Stacks whose kstacks bucket holds another stack (bpf_get_stackid: -EEXIST), by our hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_KSTACKS_SPILL);
+	__type(key, __u64);
+	__type(value, struct lt_kstack);
+} kstacks_spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_kstack);
+} kstack_scratch SEC(".maps");
+
+/*
+ * Stacks one of whose allocations was allocated again while still recorded: their objects
+ * are (also) freed through a path without tracepoint (kfree_rcu batches, bulk frees, slab
+ * sheaves), so what they hold outstanding is shown apart as uncertain.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_KSTACKS_SPILL);
+	__type(key, __u64);
+	__type(value, __u8);
+} kuncertain SEC(".maps");
+
+/* Hot counters, per CPU: no cache line bounces between CPUs on every event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kstats SEC(".maps");
 
 /* Slab caches whose name userspace has been sent. */
 struct {
@@ -77,67 +124,154 @@ static __always_inline void send_cache_name(const struct kmem_cache *s)
 	bpf_map_update_elem(&named, &key, &one, BPF_ANY);
 }
 
-/* True when one of the first frames lies in code that allocates on behalf of another kind. */
-static __always_inline bool nested(const struct lt_event *e)
+static __always_inline void kstat_inc(__u32 stat)
 {
+	__u64 *v = bpf_map_lookup_elem(&kstats, &stat);
+
+	if (v)
+		(*v)++;
+}
+
+/* True when one of the first frames lies in code that allocates on behalf of another kind. */
+static __always_inline bool nested(void *ctx)
+{
+	__u64 frames[16];
+	long n;
 	__u32 i, j;
 
-	for (i = 0; i < 16 && i < e->nr_frames; i++) {
+	n = bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	if (n <= 0)
+		return false;
+	for (i = 0; i < 16 && i < n / sizeof(frames[0]); i++) {
 		for (j = 0; j < LT_MAX_NEST_RANGES && nest_lo[j]; j++) {
-			if (e->frames[i] >= nest_lo[j] && e->frames[i] < nest_hi[j])
+			if (frames[i] >= nest_lo[j] && frames[i] < nest_hi[j])
 				return true;
 		}
 	}
 	return false;
 }
 
+/* A stack whose kstacks bucket is taken: kept whole in kstacks_spill under a hash of it. */
+static __always_inline __u64 spill_stack(void *ctx)
+{
+	__u32 zero = 0, i;
+	struct lt_kstack *st;
+	__u64 h = 0xcbf29ce484222325ULL;
+	long n;
+
+	st = bpf_map_lookup_elem(&kstack_scratch, &zero);
+	if (!st)
+		return LT_KSTACK_NONE;
+	n = bpf_get_stack(ctx, st->frames, sizeof(st->frames), 0);
+	if (n <= 0)
+		return LT_KSTACK_NONE;
+	st->nr_frames = n / sizeof(st->frames[0]);
+	for (i = 0; i < LT_MAX_FRAMES && i < st->nr_frames; i++)
+		h = (h ^ st->frames[i]) * 0x100000001b3ULL;
+	h = (h >> 1) | LT_KSTACK_SPILLED;
+	if (!bpf_map_lookup_elem(&kstacks_spill, &h) &&
+	    bpf_map_update_elem(&kstacks_spill, &h, st, BPF_NOEXIST) == 0)
+		kstat_inc(LT_ST_KSTACK_SPILL);
+	else if (!bpf_map_lookup_elem(&kstacks_spill, &h))
+		return LT_KSTACK_NONE;
+	return h;
+}
+
 static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 size, __u64 detail)
 {
-	struct lt_event *e;
+	struct lt_klive v = {
+		.size = size,
+		.detail = detail,
+		.kind = kind,
+	};
+	struct lt_klive *old;
 	__u8 one = 1;
-	long n;
+	long id;
 
 	if (!key || key == ZERO_SIZE_PTR) {
 		stat_inc(LT_ST_FAILED_ALLOC);
 		return 0;
 	}
-	e = event_init(LT_EV_ALLOC, kind);
-	if (!e)
-		return 0;
-	e->addr = key;
-	e->size = size;
-	e->detail = detail;
-	n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), 0);
-	if (n < 0) {
-		e->stack_err = n;
-		stat_inc(LT_ST_STACK_FAIL);
-		n = 0;
+	if (sample_bytes) {
+		__u64 p = lt_sample_p32(size, sample_bytes);
+
+		if (p < LT_SAMPLE_ONE && bpf_get_prandom_u32() >= p) {
+			kstat_inc(LT_ST_SAMPLED_OUT);
+			return 0;
+		}
 	}
-	if (n > sizeof(e->frames))
-		n = sizeof(e->frames);
-	e->nr_frames = n / sizeof(e->frames[0]);
-	if (kind == LT_K_PAGE && nested(e)) {
-		stat_inc(LT_ST_NESTED);
+	if (kind == LT_K_PAGE && nested(ctx)) {
+		kstat_inc(LT_ST_NESTED);
 		return 0;
 	}
-	/* an address still live lost its free: the update replaces it, userspace counts it */
-	if (bpf_map_update_elem(&live, &key, &one, BPF_ANY)) {
-		stat_inc(LT_ST_INFLIGHT_FULL);
-		return 0;
+	v.ts_ns = bpf_ktime_get_ns();
+	v.pid = bpf_get_current_pid_tgid() >> 32;
+	id = bpf_get_stackid(ctx, &kstacks, 0);
+	if (id >= 0)
+		v.stack = id;
+	else if (id == -EEXIST)
+		v.stack = spill_stack(ctx);
+	else
+		v.stack = LT_KSTACK_NONE;
+	if (v.stack == LT_KSTACK_NONE)
+		kstat_inc(LT_ST_STACK_FAIL);
+	/* an address still live lost its free: the entry is replaced, and counted */
+	if (bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST)) {
+		old = bpf_map_lookup_elem(&live, &key);
+		if (old && bpf_map_update_elem(&kuncertain, &old->stack, &one, BPF_ANY))
+			kstat_inc(LT_ST_KUNCERTAIN_FULL);
+		if (bpf_map_update_elem(&live, &key, &v, BPF_EXIST)) {
+			kstat_inc(LT_ST_KLIVE_FULL);
+			return 0;
+		}
+		kstat_inc(LT_ST_KREUSED);
 	}
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags())) {
-		bpf_map_delete_elem(&live, &key);
-		stat_inc(LT_ST_RINGBUF_DROP);
-	}
+	kstat_inc(LT_ST_KALLOCS);
 	return 0;
 }
 
 static __always_inline int record_free(__u32 kind, __u64 key)
 {
-	if (bpf_map_delete_elem(&live, &key))
-		return 0;
-	emit_header(LT_EV_FREE, kind, key, 0, 0, 0);
+	if (!bpf_map_delete_elem(&live, &key))
+		kstat_inc(LT_ST_KFREES);
 	return 0;
+}
+
+/*
+ * The kernel skips a program that is already running on this CPU: a free in an interrupt
+ * (an RCU callback batch in softirq) that lands while our free program runs would be lost,
+ * and its object would look outstanding for ever. Each free tracepoint has a second program:
+ * it does nothing unless the first one is busy on this CPU, i.e. this run was skipped by it.
+ */
+enum free_slot { FREE_KFREE, FREE_CACHE, FREE_PAGE, FREE_PAGE_BATCHED, FREE_PERCPU, FREE_SLOTS };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FREE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_busy SEC(".maps");
+
+static __always_inline int free_first(__u32 slot, __u32 kind, __u64 key)
+{
+	__u32 *busy = bpf_map_lookup_elem(&free_busy, &slot);
+
+	if (busy)
+		*busy = 1;
+	record_free(kind, key);
+	if (busy)
+		*busy = 0;
+	return 0;
+}
+
+static __always_inline int free_second(__u32 slot, __u32 kind, __u64 key)
+{
+	__u32 *busy = bpf_map_lookup_elem(&free_busy, &slot);
+
+	if (!busy || !*busy)
+		return 0;
+	kstat_inc(LT_ST_KFREE_RESCUED);
+	return record_free(kind, key);
 }
 
 SEC("tp_btf/kmalloc")
@@ -163,7 +297,13 @@ int BPF_PROG(kmalloc_node, unsigned long call_site, const void *ptr, size_t byte
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-	return record_free(LT_K_KMALLOC, (__u64)ptr);
+	return free_first(FREE_KFREE, LT_K_KMALLOC, (__u64)ptr);
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
+{
+	return free_second(FREE_KFREE, LT_K_KMALLOC, (__u64)ptr);
 }
 
 /* Since 6.1: (call_site, ptr, struct kmem_cache *s, gfp, node); the size is the cache's. */
@@ -198,7 +338,13 @@ int BPF_PROG(kmem_cache_alloc_node, unsigned long call_site, const void *ptr, si
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr)
 {
-	return record_free(LT_K_SLAB, (__u64)ptr);
+	return free_first(FREE_CACHE, LT_K_SLAB, (__u64)ptr);
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr)
+{
+	return free_second(FREE_CACHE, LT_K_SLAB, (__u64)ptr);
 }
 
 /* Pages are keyed by their struct page, the same pointer at allocation and free. */
@@ -213,13 +359,25 @@ int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order)
 SEC("tp_btf/mm_page_free")
 int BPF_PROG(mm_page_free, struct page *page)
 {
-	return record_free(LT_K_PAGE, (__u64)page);
+	return free_first(FREE_PAGE, LT_K_PAGE, (__u64)page);
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(mm_page_free_nested, struct page *page)
+{
+	return free_second(FREE_PAGE, LT_K_PAGE, (__u64)page);
 }
 
 SEC("tp_btf/mm_page_free_batched")
 int BPF_PROG(mm_page_free_batched, struct page *page)
 {
-	return record_free(LT_K_PAGE, (__u64)page);
+	return free_first(FREE_PAGE_BATCHED, LT_K_PAGE, (__u64)page);
+}
+
+SEC("tp_btf/mm_page_free_batched")
+int BPF_PROG(mm_page_free_batched_nested, struct page *page)
+{
+	return free_second(FREE_PAGE_BATCHED, LT_K_PAGE, (__u64)page);
 }
 
 SEC("tp_btf/percpu_alloc_percpu")
@@ -245,7 +403,13 @@ int BPF_PROG(percpu_alloc_percpu_old, bool reserved, bool is_atomic, size_t size
 SEC("tp_btf/percpu_free_percpu")
 int BPF_PROG(percpu_free_percpu, void *base_addr, int off, void *ptr)
 {
-	return record_free(LT_K_PERCPU, percpu_key(ptr));
+	return free_first(FREE_PERCPU, LT_K_PERCPU, percpu_key(ptr));
+}
+
+SEC("tp_btf/percpu_free_percpu")
+int BPF_PROG(percpu_free_percpu_nested, void *base_addr, int off, void *ptr)
+{
+	return free_second(FREE_PERCPU, LT_K_PERCPU, percpu_key(ptr));
 }
 
 SEC("tp_btf/sched_process_exit")

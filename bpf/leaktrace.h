@@ -81,6 +81,17 @@ enum lt_stat {
 	LT_ST_PIDS_FULL,      /* -f: process map full: a child is not traced */
 	LT_ST_HEALED,	      /* in-flight records of calls whose return was never seen, dropped */
 	LT_ST_CALLS,	      /* allocator calls seen while counting (nested ones included) */
+	/* kernel mode (bpf/kalloc.bpf.c keeps the outstanding allocations; see kalloc.bpf.c) */
+	LT_ST_KALLOCS,	    /* allocations recorded in the live map */
+	LT_ST_KFREES,	    /* frees that deleted a recorded allocation */
+	LT_ST_KLIVE_FULL,   /* allocations not recorded: live map full */
+	LT_ST_KREUSED,	    /* a recorded address allocated again: its free was not seen */
+	LT_ST_KSTACK_SPILL, /* stacks kept apart: their stack-map bucket held another stack */
+	/* kernel mode, system-wide (runs the kernel skips cannot be told apart by process) */
+	LT_ST_KSKIP_ALLOC,   /* allocation tracepoint runs skipped: nested in our own program */
+	LT_ST_KFREE_RESCUED, /* free runs skipped by the first program, handled by the second */
+	LT_ST_KFREE_UNSEEN,  /* free runs skipped by both: so many shown may be freed (uncertain) */
+	LT_ST_KUNCERTAIN_FULL, /* uncertain-stack map full: such a stack's objects look certain */
 	LT_ST_MAX,
 };
 
@@ -103,6 +114,30 @@ struct lt_event {
 	};
 	__u32 nr_frames;
 	__s32 stack_err;
+	__u64 frames[LT_MAX_FRAMES];
+};
+
+/*
+ * Kernel mode: an outstanding allocation, kept in BPF until its free deletes it; userspace
+ * reads the survivors at report time. stack: an id of the kstacks stack map, or
+ * LT_KSTACK_SPILLED | hash for a stack kept in kstacks_spill, or LT_KSTACK_NONE.
+ */
+struct lt_klive {
+	__u64 size;
+	__u64 detail; /* struct kmem_cache * (LT_K_SLAB), page order (LT_K_PAGE) */
+	__u64 ts_ns;
+	__u64 stack;
+	__u32 kind;
+	__u32 pid;
+};
+
+#define LT_KSTACKS	  16384 /* buckets of the kernel stack map */
+#define LT_KSTACKS_SPILL  4096	/* stacks whose bucket was taken */
+#define LT_KSTACK_SPILLED (1ULL << 63)
+#define LT_KSTACK_NONE	  (~0ULL)
+
+struct lt_kstack {
+	__u64 nr_frames;
 	__u64 frames[LT_MAX_FRAMES];
 };
 

@@ -146,6 +146,8 @@ run_one() {
 ALL_MODES="base floor_full floor_sampled floor_multi floor_stack floor_stack_fp full sampled bpftrace"
 ALL_MODES+=" full_free0 sampled_classic"
 MODES=${MODES:-$ALL_MODES}
+# PARTS="kernel": the kernel rows only (scripts/bench-kernel.sh); "user": the user ones only
+PARTS=${PARTS:-user kernel}
 echo "leaktrace bench: $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(date -u +%FT%TZ)"
 echo "NOTE: this machine is shared (other builds and tests run on it); every number below is the"
 echo "      median of $RUNS interleaved runs, and ratios are taken within this one invocation."
@@ -153,6 +155,10 @@ echo "workload: $OPS ops per run (malloc|calloc 16..527 B + free, realloc every 
 echo "          known leak (sampled runs: $LEAK_BLOCKS blocks of 8..120 KiB, others 1000); ns/op is thread CPU time"
 echo "          (user + kernel, so uprobe handling counts) per op"
 : > "$WORK/results"
+if [ "$PARTS" = kernel ]; then
+	. scripts/bench-kernel.sh
+	exit 0
+fi
 [[ " $MODES " == *" floor_"* ]] && learn_sites
 [[ " $MODES " == *" floor_"* ]] && echo "floor: empty BPF programs at $FLOOR_ARGS (malloc calloc realloc free)"
 for ((r = 1; r <= RUNS; r++)); do
@@ -240,3 +246,5 @@ echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-attach.sh
 echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-reach.sh
+[[ " $PARTS " == *" kernel "* ]] && . scripts/bench-kernel.sh
+exit 0

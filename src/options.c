@@ -356,11 +356,9 @@ int options__parse(int argc, char **argv)
 			"leaktrace: -k traces a running process or the system, not a command\n");
 		return -EINVAL;
 	}
-	if (env.kernel && (env.obj_path || env.sample_bytes || env.sym_prefix)) {
+	if (env.kernel && (env.obj_path || env.sym_prefix)) {
 		fprintf(stderr, "leaktrace: %s is for user-space tracing, not -k\n",
-			env.obj_path	 ? "-O"
-			: env.sym_prefix ? "-S"
-					 : "sampling");
+			env.obj_path ? "-O" : "-S");
 		return -EINVAL;
 	}
 	if (env.reachable && env.kernel) {

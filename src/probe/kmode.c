@@ -8,9 +8,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kalloc.skel.h"
+#include "klabels.h"
 #include "kmode.h"
 #include "ksyms.h"
+#include "proc.h"
+#include "stacks.h"
 #include "system.h"
+#include "tracker.h"
 
 /* Argument layouts a tracepoint has had; a program is loaded only for the one in use. */
 enum layout {
@@ -21,26 +25,40 @@ enum layout {
 	PCPU_NO_CALLER /* before: (reserved, is_atomic, size, align, base_addr, off, ptr) */
 };
 
+/* What a run the kernel skips (recursion_misses) costs: see kmode__stats. */
+enum role {
+	ALLOC,	     /* an allocation not recorded */
+	FREE,	     /* a free not seen, unless the FREE_NESTED program saw it */
+	FREE_NESTED, /* nothing: it acts only when FREE skipped */
+	EVENT,	     /* an event lost */
+};
+
 /* One row per program: adding a tracepoint is one row. */
 static const struct ktp {
 	const char *tp;
 	const char *prog;
 	enum layout layout;
+	enum role role;
 } ktps[] = {
-	{"kmalloc", "kmalloc", ANY},
-	{"kmalloc_node", "kmalloc_node", ANY},
-	{"kfree", "kfree", ANY},
-	{"kmem_cache_alloc", "kmem_cache_alloc", CACHE_ARG},
-	{"kmem_cache_alloc", "kmem_cache_alloc_old", NO_CACHE_ARG},
-	{"kmem_cache_alloc_node", "kmem_cache_alloc_node", ANY},
-	{"kmem_cache_free", "kmem_cache_free", ANY},
-	{"mm_page_alloc", "mm_page_alloc", ANY},
-	{"mm_page_free", "mm_page_free", ANY},
-	{"mm_page_free_batched", "mm_page_free_batched", ANY},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu", PCPU_CALLER},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu_old", PCPU_NO_CALLER},
-	{"percpu_free_percpu", "percpu_free_percpu", ANY},
-	{"sched_process_exit", "proc_exit", ANY},
+	{"kmalloc", "kmalloc", ANY, ALLOC},
+	{"kmalloc_node", "kmalloc_node", ANY, ALLOC},
+	{"kfree", "kfree", ANY, FREE},
+	{"kfree", "kfree_nested", ANY, FREE_NESTED},
+	{"kmem_cache_alloc", "kmem_cache_alloc", CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc", "kmem_cache_alloc_old", NO_CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc_node", "kmem_cache_alloc_node", ANY, ALLOC},
+	{"kmem_cache_free", "kmem_cache_free", ANY, FREE},
+	{"kmem_cache_free", "kmem_cache_free_nested", ANY, FREE_NESTED},
+	{"mm_page_alloc", "mm_page_alloc", ANY, ALLOC},
+	{"mm_page_free", "mm_page_free", ANY, FREE},
+	{"mm_page_free", "mm_page_free_nested", ANY, FREE_NESTED},
+	{"mm_page_free_batched", "mm_page_free_batched", ANY, FREE},
+	{"mm_page_free_batched", "mm_page_free_batched_nested", ANY, FREE_NESTED},
+	{"percpu_alloc_percpu", "percpu_alloc_percpu", PCPU_CALLER, ALLOC},
+	{"percpu_alloc_percpu", "percpu_alloc_percpu_old", PCPU_NO_CALLER, ALLOC},
+	{"percpu_free_percpu", "percpu_free_percpu", ANY, FREE},
+	{"percpu_free_percpu", "percpu_free_percpu_nested", ANY, FREE_NESTED},
+	{"sched_process_exit", "proc_exit", ANY, EVENT},
 };
 
 /*
@@ -62,10 +80,23 @@ static const char *const nest_funcs[] = {
 	"pcpu_alloc_pages",
 };
 
+/* A BPF stack with what it allocates, and its interned id: a known stack costs no syscall. */
+struct kstack_id {
+	uint64_t stack; /* 0 with kind 0: empty slot */
+	uint64_t detail;
+	uint32_t kind;
+	uint32_t id;
+};
+
 struct kmode {
 	struct kalloc_bpf *skel;
 	struct ksyms *ksyms;
 	int nr_attached;
+	int nr_cpus;
+	struct kstack_id *ids;
+	size_t nr_ids, cap_ids; /* cap: a power of two */
+	uint64_t *uncertain;	/* stacks whose frees take untraced paths: read_uncertain */
+	size_t nr_uncertain, cap_uncertain;
 };
 
 static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
@@ -210,7 +241,13 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 		fprintf(stderr, "leaktrace: cannot open BPF object: %s\n", strerror(-err));
 		goto err_free;
 	}
+	km->nr_cpus = libbpf_num_possible_cpus();
+	if (km->nr_cpus < 0) {
+		err = km->nr_cpus;
+		goto err_free;
+	}
 	km->skel->rodata->target_pid = o->pid;
+	km->skel->rodata->sample_bytes = o->sample_bytes;
 	km->skel->rodata->self_pid = getpid();
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)
@@ -253,23 +290,239 @@ int kmode__ringbuf_fd(const struct kmode *km)
 	return bpf_map__fd(km->skel->maps.events);
 }
 
+static void add_percpu_stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
+{
+	__u64 v[km->nr_cpus];
+	__u32 i;
+	int c;
+
+	for (i = 0; i < LT_ST_MAX; i++) {
+		if (bpf_map__lookup_elem(km->skel->maps.kstats, &i, sizeof(i), v, sizeof(v), 0))
+			continue;
+		for (c = 0; c < km->nr_cpus; c++)
+			out[i] += v[c];
+	}
+}
+
 void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
 {
 	struct bpf_program *prog;
 	struct bpf_prog_info info;
+	uint64_t free_skips = 0;
 	__u32 len;
+	size_t i;
 
 	memcpy(out, (const void *)km->skel->bss->stats, LT_ST_MAX * sizeof(out[0]));
-	/* a kfree inside another BPF program's run (a map update freeing memory) skips ours */
-	bpf_object__for_each_program(prog, km->skel->obj)
-	{
-		if (bpf_program__fd(prog) < 0)
+	add_percpu_stats(km, out);
+	/* runs the kernel skipped because the same program was running on that CPU (a free in
+	 * an interrupt that landed in our program): for any process, so counted system-wide */
+	for (i = 0; i < sizeof(ktps) / sizeof(ktps[0]); i++) {
+		prog = bpf_object__find_program_by_name(km->skel->obj, ktps[i].prog);
+		if (!prog || bpf_program__fd(prog) < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		if (ktps[i].role == ALLOC)
+			out[LT_ST_KSKIP_ALLOC] += info.recursion_misses;
+		else if (ktps[i].role == FREE)
+			free_skips += info.recursion_misses;
+		else if (ktps[i].role == EVENT)
 			out[LT_ST_RINGBUF_DROP] += info.recursion_misses;
 	}
+	out[LT_ST_KFREE_UNSEEN] =
+		free_skips > out[LT_ST_KFREE_RESCUED] ? free_skips - out[LT_ST_KFREE_RESCUED] : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t id_slot(const struct kmode *km, uint64_t stack, uint32_t kind, uint64_t detail)
+{
+	uint64_t h = (stack ^ detail * 31 ^ kind) * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 20) & (km->cap_ids - 1);
+}
+
+static struct kstack_id *find_id(struct kmode *km, uint64_t stack, uint32_t kind, uint64_t detail)
+{
+	struct kstack_id *e;
+	size_t j;
+
+	for (j = id_slot(km, stack, kind, detail);; j = (j + 1) & (km->cap_ids - 1)) {
+		e = &km->ids[j];
+		if (!e->stack && !e->kind)
+			return e;
+		if (e->stack == stack && e->kind == kind && e->detail == detail)
+			return e;
+	}
+}
+
+static int grow_ids(struct kmode *km)
+{
+	struct kstack_id *old = km->ids, *e;
+	size_t i, n = km->cap_ids;
+
+	km->cap_ids = n ? n * 2 : 1024;
+	km->ids = calloc(km->cap_ids, sizeof(*km->ids));
+	if (!km->ids) {
+		km->ids = old;
+		km->cap_ids = n;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (!old[i].stack && !old[i].kind)
+			continue;
+		e = find_id(km, old[i].stack, old[i].kind, old[i].detail);
+		*e = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The frames of a BPF stack: from the stack map, or the spill map; 0 frames when gone. */
+static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
+{
+	struct lt_kstack st;
+	__u32 id = stack, n;
+
+	if (stack == LT_KSTACK_NONE)
+		return 0;
+	if (stack & LT_KSTACK_SPILLED) {
+		if (bpf_map__lookup_elem(km->skel->maps.kstacks_spill, &stack, sizeof(stack), &st,
+					 sizeof(st), 0))
+			return 0;
+		n = st.nr_frames < LT_MAX_FRAMES ? st.nr_frames : LT_MAX_FRAMES;
+		memcpy(frames, st.frames, n * sizeof(frames[0]));
+		return n;
+	}
+	memset(frames, 0, LT_MAX_FRAMES * sizeof(frames[0]));
+	if (bpf_map__lookup_elem(km->skel->maps.kstacks, &id, sizeof(id), frames,
+				 LT_MAX_FRAMES * sizeof(frames[0]), 0))
+		return 0;
+	for (n = 0; n < LT_MAX_FRAMES && frames[n]; n++)
+		;
+	return n;
+}
+
+#define KIND_UNCERTAIN 0x80000000U
+
+static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_klive *v,
+			   bool uncertain)
+{
+	uint64_t frames[LT_MAX_FRAMES];
+	struct kstack_id *e;
+	int64_t kind, id;
+	uint32_t n;
+	int err;
+
+	if ((km->nr_ids + 1) * 2 > km->cap_ids) {
+		err = grow_ids(km);
+		if (err)
+			return err;
+	}
+	e = find_id(km, v->stack, v->kind | (uncertain ? KIND_UNCERTAIN : 0), v->detail);
+	if (e->stack || e->kind)
+		return e->id;
+	kind = klabels__kind(p->klabels, v->kind, v->detail);
+	if (kind >= 0 && uncertain)
+		kind = klabels__uncertain(p->klabels, kind);
+	if (kind < 0)
+		return kind;
+	n = read_stack(km, v->stack, frames);
+	id = stacks__intern(p->stacks, frames, n, kind);
+	if (id < 0)
+		return id;
+	/* a slab cache not named yet (its name is on its way) is asked again next time */
+	if (kind == LT_K_SLAB && v->detail)
+		return id;
+	*e = (struct kstack_id){.stack = v->stack,
+				.kind = v->kind | (uncertain ? KIND_UNCERTAIN : 0),
+				.detail = v->detail,
+				.id = id};
+	/* the empty-slot test reads stack and kind: LT_K_MALLOC (0) never comes from BPF */
+	km->nr_ids++;
+	return id;
+}
+
+#define SYNC_BATCH 4096
+
+/* Read the stacks BPF found freed through untraced paths; sorted, for bsearch. */
+static int read_uncertain(struct kmode *km)
+{
+	int fd = bpf_map__fd(km->skel->maps.kuncertain);
+	__u64 key, next;
+	uint64_t *v;
+	int err = 0;
+
+	km->nr_uncertain = 0;
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		if (km->nr_uncertain == km->cap_uncertain) {
+			v = realloc(km->uncertain, (km->cap_uncertain * 2 + 64) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			km->uncertain = v;
+			km->cap_uncertain = km->cap_uncertain * 2 + 64;
+		}
+		km->uncertain[km->nr_uncertain++] = next;
+		key = next;
+	}
+	qsort(km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
+	return 0;
+}
+
+static bool is_uncertain(const struct kmode *km, uint64_t stack)
+{
+	return km->nr_uncertain &&
+	       bsearch(&stack, km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
+}
+
+int kmode__sync(struct kmode *km, struct proc *p)
+{
+	static __u64 keys[SYNC_BATCH];
+	static struct lt_klive vals[SYNC_BATCH];
+	uint64_t st[LT_ST_MAX] = {};
+	struct tracker_stats ts = {};
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = bpf_map__fd(km->skel->maps.live);
+	__u64 batch = 0;
+	bool first = true;
+	__u32 i, n;
+	int64_t id;
+	int err;
+
+	err = read_uncertain(km);
+	if (err)
+		return err;
+	tracker__reset(p->tracker);
+	do {
+		n = SYNC_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &n,
+					   &opts);
+		if (err && errno != ENOENT)
+			return -errno;
+		first = false;
+		for (i = 0; i < n; i++) {
+			id = stack_id_of(km, p, &vals[i], is_uncertain(km, vals[i].stack));
+			if (id < 0)
+				return id;
+			err = tracker__alloc(p->tracker, keys[i], vals[i].size, vals[i].ts_ns, id);
+			if (err)
+				return err;
+		}
+	} while (!err);
+	add_percpu_stats(km, st);
+	ts.allocs = st[LT_ST_KALLOCS];
+	ts.frees = st[LT_ST_KFREES];
+	ts.missed_frees = st[LT_ST_KREUSED];
+	tracker__set_stats(p->tracker, &ts);
+	return 0;
 }
 
 int kmode__nr_attached(const struct kmode *km)
@@ -322,5 +575,7 @@ void kmode__free(struct kmode *km)
 		return;
 	kalloc_bpf__destroy(km->skel);
 	ksyms__free(km->ksyms);
+	free(km->ids);
+	free(km->uncertain);
 	free(km);
 }

@@ -12,6 +12,7 @@ struct kmode_opts {
 	pid_t pid; /* allocations made in this process's context only; 0: the whole system */
 	unsigned int ringbuf_mb;
 	bool verbose;
+	uint64_t sample_bytes; /* record about one allocation per so many bytes (0: all) */
 };
 
 struct kmode;
@@ -21,6 +22,12 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o);
 int kmode__ringbuf_fd(const struct kmode *km);
 /* Loss counters (enum lt_stat); lost events include runs the kernel skipped (recursion). */
 void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX]);
+struct proc;
+/*
+ * Load p's tracker with the allocations outstanding in BPF now, and its counts with BPF's.
+ * 0 or negative errno.
+ */
+int kmode__sync(struct kmode *km, struct proc *p);
 /* Tracepoints attached. */
 int kmode__nr_attached(const struct kmode *km);
 /* Kernel stack addresses to "func+0xoff [module]" ([kernel] for vmlinux). */

@@ -79,8 +79,10 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 
 static int open_kernel(struct mode *m, const struct target *t, struct proc *p)
 {
-	struct kmode_opts ko = {
-		.pid = t->pid, .ringbuf_mb = env.ringbuf_mb, .verbose = env.verbose};
+	struct kmode_opts ko = {.pid = t->pid,
+				.ringbuf_mb = env.ringbuf_mb,
+				.verbose = env.verbose,
+				.sample_bytes = env.sample_bytes};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	int err;
 
@@ -119,6 +121,11 @@ int mode__open(struct mode **out, const struct target *t, struct proc *p,
 int mode__ringbuf_fd(const struct mode *m)
 {
 	return m->km ? kmode__ringbuf_fd(m->km) : umode__ringbuf_fd(m->um);
+}
+
+int mode__sync(struct mode *m, struct proc *p)
+{
+	return m->km ? kmode__sync(m->km, p) : 0;
 }
 
 void mode__stats(const struct mode *m, uint64_t out[LT_ST_MAX])

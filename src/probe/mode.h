@@ -26,6 +26,8 @@ int mode__open(struct mode **out, const struct target *t, struct proc *p,
 	       bool (*stop_requested)(void));
 int mode__ringbuf_fd(const struct mode *m);
 /* Loss counters (enum lt_stat). */
+/* Kernel mode: load p with what BPF holds outstanding now (before each report). */
+int mode__sync(struct mode *m, struct proc *p);
 void mode__stats(const struct mode *m, uint64_t out[LT_ST_MAX]);
 /* When BPF began to record (CLOCK_REALTIME); zero in kernel mode, which does not say. */
 struct timespec mode__counting_since(const struct mode *m);

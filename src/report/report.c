@@ -46,6 +46,15 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_PIDS_FULL] = "pids_full",
 	[LT_ST_HEALED] = "healed",
 	[LT_ST_CALLS] = "calls",
+	[LT_ST_KALLOCS] = "kallocs",
+	[LT_ST_KFREES] = "kfrees",
+	[LT_ST_KLIVE_FULL] = "klive_full",
+	[LT_ST_KREUSED] = "kreused",
+	[LT_ST_KSTACK_SPILL] = "kstack_spill",
+	[LT_ST_KSKIP_ALLOC] = "kskip_alloc",
+	[LT_ST_KFREE_RESCUED] = "kfree_rescued",
+	[LT_ST_KFREE_UNSEEN] = "kfree_unseen",
+	[LT_ST_KUNCERTAIN_FULL] = "kuncertain_full",
 };
 
 static const struct report_format formats[] = {

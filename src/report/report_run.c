@@ -84,6 +84,10 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	 * not through a parent's maps that a child shares (the parent may have exec'ed) */
 	if (p->syms && !p->syms_shared)
 		syms__refresh(p->syms);
+	/* kernel mode: the allocations outstanding in BPF, before their labels are taken */
+	err = mode__sync(rr->mode, p);
+	if (err)
+		return err;
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
 	mode__stats(rr->mode, r.bpf_stats);
@@ -109,6 +113,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	}
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && p->klabels)
+		klabels__mark_uncertain(p->klabels, &r);
 	if (!err)
 		report__reach_verdicts(&r);
 	if (!err && !output__wants(rr->out, last)) {

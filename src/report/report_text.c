@@ -189,6 +189,21 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
 			b[LT_ST_SAMPLED_FULL]);
+	if (r->kernel) {
+		fprintf(out,
+			"\tkernel: %" PRIu64 " allocations recorded, %" PRIu64 " of them freed; "
+			"%" PRIu64 " not recorded (live map full), %" PRIu64
+			" reallocated before their free was seen; system-wide: %" PRIu64
+			" allocation and %" PRIu64 " free tracepoint runs skipped by the kernel "
+			"(%" PRIu64 " more free runs recovered)\n",
+			b[LT_ST_KALLOCS], b[LT_ST_KFREES], b[LT_ST_KLIVE_FULL], b[LT_ST_KREUSED],
+			b[LT_ST_KSKIP_ALLOC], b[LT_ST_KFREE_UNSEEN], b[LT_ST_KFREE_RESCUED]);
+		if (b[LT_ST_KFREE_UNSEEN])
+			fprintf(out,
+				"\tuncertain: %" PRIu64 " frees were not seen: up to so many of "
+				"the allocations below may be freed already\n",
+				b[LT_ST_KFREE_UNSEEN]);
+	}
 	if (b[LT_ST_PIDS_FULL])
 		fprintf(out,
 			"\tfollow: %" PRIu64 " child processes not traced (process map full)\n",

@@ -6,6 +6,9 @@
 #include <string.h>
 #include "leaktrace.h"
 #include "klabels.h"
+#include "report.h"
+
+#define UNCERTAIN "uncertain "
 
 struct cache_name {
 	uint64_t cache;
@@ -97,6 +100,39 @@ int64_t klabels__kind(struct klabels *k, uint32_t kind, uint64_t detail)
 		return intern(k, label);
 	default:
 		return kind;
+	}
+}
+
+int64_t klabels__uncertain(struct klabels *k, int64_t kind)
+{
+	char label[LT_KCACHE_NAME + 32];
+	const char *name;
+
+	if (kind >= LT_K_MAX && kind - LT_K_MAX < k->nr)
+		name = k->names[kind - LT_K_MAX];
+	else if (kind >= 0 && kind < LT_K_MAX)
+		name = lt_kind_names[kind];
+	else
+		return -EINVAL;
+	if (!strncmp(name, UNCERTAIN, strlen(UNCERTAIN)))
+		return kind;
+	snprintf(label, sizeof(label), UNCERTAIN "%s", name);
+	return intern(k, label);
+}
+
+void klabels__mark_uncertain(const struct klabels *k, struct report *r)
+{
+	struct report_stack *rs;
+	uint32_t i;
+
+	for (i = 0; i < r->nr_stacks; i++) {
+		rs = &r->stacks[i];
+		if (rs->kind < LT_K_MAX || rs->kind - LT_K_MAX >= k->nr ||
+		    strncmp(k->names[rs->kind - LT_K_MAX], UNCERTAIN, strlen(UNCERTAIN)))
+			continue;
+		rs->internal = "frees untraced (kfree_rcu batch, bulk, sheaf), fate unknown";
+		if (rs->verdict == VERDICT_LEAK)
+			rs->verdict = VERDICT_GROWING;
 	}
 }
 

@@ -15,6 +15,14 @@ struct klabels *klabels__new(void);
 int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name);
 /* The kind id of an allocation of kind (enum lt_kind) with its event detail; negative errno. */
 int64_t klabels__kind(struct klabels *k, uint32_t kind, uint64_t detail);
+/*
+ * The kind id for allocations of kind (an id from klabels__kind) whose frees may take a path
+ * without tracepoint: labelled "uncertain slab:maple_node". Negative errno.
+ */
+int64_t klabels__uncertain(struct klabels *k, int64_t kind);
+struct report;
+/* Rank r's uncertain stacks last and never call them leaks: their fate is unknown. */
+void klabels__mark_uncertain(const struct klabels *k, struct report *r);
 /* Labels by id - LT_K_MAX, for struct report. */
 const char *const *klabels__names(const struct klabels *k, uint32_t *nr);
 void klabels__free(struct klabels *k);

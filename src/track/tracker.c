@@ -327,6 +327,11 @@ const struct tracker_stats *tracker__stats(const struct tracker *tr)
 	return &tr->stats;
 }
 
+void tracker__set_stats(struct tracker *tr, const struct tracker_stats *s)
+{
+	tr->stats = *s;
+}
+
 void tracker__free_all(struct tracker *tr)
 {
 	if (!tr)

@@ -34,7 +34,6 @@ test_bad_numbers_and_flags() {
 	expect_error "unknown option .--bogus." -p 1 --bogus
 	expect_error 'invalid --sort' -p 1 --sort weight
 	expect_error 'is for user-space tracing, not -k' -k -O /usr/bin/true
-	expect_error 'sampling is for user-space tracing, not -k' --sample-bytes 4096
 	expect_error 'larger than --max-size' -p 1 -z 10 -Z 5
 }
 
