@@ -30,6 +30,9 @@ enum {
 	OPT_SORT,
 	OPT_BASELINE,
 	OPT_FORMAT,
+	OPT_FDS,
+	OPT_THREADS,
+	OPT_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +61,9 @@ static const struct option long_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
+	{"fds", no_argument, NULL, OPT_FDS},
+	{"threads", no_argument, NULL, OPT_THREADS},
+	{"memory", no_argument, NULL, OPT_MEMORY},
 	{},
 };
 
@@ -96,6 +102,9 @@ static const char usage[] =
 	"      --debuginfod[=SECS] fetch debug files not found locally from DEBUGINFOD_URLS,\n"
 	"                         each query at most SECS seconds (default 10); off by default\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two up to 2048 (default 32)\n"
+	"      --fds              open file descriptors by the stack that created them\n"
+	"      --threads          live and exited-but-not-joined threads by creating stack\n"
+	"      --memory           memory too, beside --fds or --threads (alone: memory only)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -303,6 +312,15 @@ int options__parse(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case OPT_FDS:
+			env.fds = true;
+			break;
+		case OPT_THREADS:
+			env.threads = true;
+			break;
+		case OPT_MEMORY:
+			env.memory = true;
+			break;
 		case ':':
 			fprintf(stderr, "leaktrace: option '%s' needs a value (see --help)\n",
 				argv[optind - 1]);
@@ -333,6 +351,16 @@ int options__parse(int argc, char **argv)
 	env.probe_at_entry = getenv("LEAKTRACE_PROBE_AT_ENTRY") != NULL;
 	env.no_session = getenv("LEAKTRACE_NO_SESSION") != NULL;
 	env.no_multi = getenv("LEAKTRACE_NO_MULTI") != NULL;
+	if ((env.fds || env.threads) && (env.kernel || !(env.pid || env.command))) {
+		fprintf(stderr, "leaktrace: %s traces a process (-p PID or -- COMMAND), not -k\n",
+			env.fds ? "--fds" : "--threads");
+		return -EINVAL;
+	}
+	if (env.memory && !env.fds && !env.threads) {
+		fprintf(stderr, "leaktrace: --memory is for use beside --fds or --threads\n");
+		return -EINVAL;
+	}
+	env.memory = env.memory || !(env.fds || env.threads);
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;

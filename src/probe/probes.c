@@ -537,6 +537,8 @@ static int attach_served(struct probes *p, struct objs *o, const struct probes_o
 
 		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !opts->hold_exit))
 			continue;
+		if (opts->no_allocator && ap->where != AT_EXIT)
+			continue;
 		i = objs__server(o, ap->sym);
 		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))
 			continue;
@@ -575,6 +577,12 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 	if (!o)
 		return -ENOMEM;
 
+	if (opts->no_allocator) {
+		err = attach_served(p, o, opts);
+		if (!err)
+			err = attach_queued(p, obj, t->pid);
+		goto out;
+	}
 	snprintf(sym, sizeof(sym), "%smalloc", prefix);
 	i = opts->obj ? 0 : objs__server(o, sym);
 	if (i < 0) {

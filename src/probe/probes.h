@@ -57,6 +57,7 @@ struct probes_opts {
 	bool hold_exit;	    /* a launched command: stop it in exit() so its maps can be read */
 	bool verbose;
 	const struct probes *covered; /* -f: files these probe already (inherited): skipped */
+	bool no_allocator;	      /* --fds/--threads alone: only the exit hold */
 };
 
 /*

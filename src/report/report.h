@@ -97,6 +97,16 @@ struct report {
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 	const struct resolver *resolver; /* set by report__resolve */
+	/*
+	 * --fds: open descriptors by creating stack, in a model of their own (each counts 1 in
+	 * bytes and count; kinds are labels: "socket AF_INET STREAM"), shown after the memory
+	 * stacks; NULL without --fds. memory_off: no allocator was probed.
+	 */
+	struct report *fds;
+	bool memory_off;
+	uint32_t nr_before;	  /* descriptors open before tracing began, still open */
+	uint32_t *before_by_kind; /* ... by kind - LT_K_MAX */
+	uint64_t opens, closes, unknown_closes;
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
@@ -154,6 +164,11 @@ int report__svg(const struct report *r, FILE *out, const struct report_opts *o);
 void json__write_string(FILE *out, const char *s);
 /* Copy name into buf with ';', whitespace and control characters replaced by '_'. */
 const char *folded__sanitize(const char *name, char *buf, size_t size);
+
+/* The blocks of a descriptor or thread report (r->fds) in each format. */
+void report_text__resources(const struct report *r, FILE *out, const struct report_opts *o);
+void report_json__resources(const struct report *r, FILE *out);
+void report_folded__resources(const struct report *r, FILE *out);
 
 extern const char *const lt_kind_names[LT_K_MAX];
 extern const char *const lt_stat_names[LT_ST_MAX];

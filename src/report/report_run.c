@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "clock.h"
+#include "fds.h"
 #include "history.h"
 #include "klabels.h"
 #include "mode.h"
@@ -25,6 +30,47 @@ static int write_report(const struct report_run *rr, const struct proc *p, const
 	snprintf(path, sizeof(path), "%s.%d", rr->out->path, p->pid);
 	child.path = path;
 	return output__write(&child, r, ro);
+}
+
+/* --fds: the open descriptors as a report of their own, with their history and verdicts. */
+static int build_fds(struct proc *p, const struct report *r, struct report *fr,
+		     const struct resolver *res)
+{
+	static const struct report_filter all = {.max_size = UINT64_MAX};
+	struct report_filter f = all;
+	const struct fdtab_stats *st = fdtab__stats(p->fds);
+	int err;
+
+	f.older_ms = env.older_ms;
+	f.baseline_ms = env.baseline_s * 1000ULL;
+	f.start_ms = p->start_ms;
+	f.sort = env.sort;
+	*fr = (struct report){.wall = r->wall,
+			      .pid = r->pid,
+			      .ppid = r->ppid,
+			      .comm = r->comm,
+			      .final = r->final,
+			      .top = r->top};
+	memcpy(fr->bpf_stats, r->bpf_stats, sizeof(fr->bpf_stats));
+	fr->kind_labels = fdtab__labels(p->fds, &fr->nr_kind_labels);
+	fr->before_by_kind = calloc(fr->nr_kind_labels + 1, sizeof(*fr->before_by_kind));
+	if (!fr->before_by_kind)
+		return -ENOMEM;
+	fr->nr_before = fdtab__preexisting(p->fds, fr->before_by_kind, fr->nr_kind_labels);
+	fr->opens = st->opens;
+	fr->closes = st->closes;
+	fr->unknown_closes = st->unknown_closes;
+	err = report__build(fr, fdtab__tracker(p->fds), p->stacks, &f, r->now_ms);
+	if (!err)
+		err = history__apply(fdtab__history(p->fds), fr, p->stacks, res);
+	return err;
+}
+
+static void free_fds(struct report *fr)
+{
+	report__free(fr);
+	free(fr->before_by_kind);
+	fr->before_by_kind = NULL;
 }
 
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
@@ -54,7 +100,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.rss_anon_start = p->rss_anon_start,
 		.rss_anon_prev = p->rss_anon_prev,
 		.counting_since = mode__counting_since(rr->mode),
+		.memory_off = !env.memory,
 	};
+	struct report fr = {};
 	int err;
 
 	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too;
@@ -73,8 +121,13 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && p->fds) {
+		err = build_fds(p, &r, &fr, &res);
+		r.fds = &fr;
+	}
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
+		free_fds(&fr);
 		return 0;
 	}
 	if (!err) {
@@ -82,9 +135,15 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		err = report__resolve(&r, p->stacks, &res,
 				      env.format->all_stacks ? r.nr_stacks : r.top);
 	}
+	if (!err && r.fds) {
+		report__rank(&fr, env.sort);
+		err = report__resolve(&fr, p->stacks, &res,
+				      env.format->all_stacks ? fr.nr_stacks : fr.top);
+	}
 	if (!err)
 		err = write_report(rr, p, &r, &ro);
 	report__free(&r);
+	free_fds(&fr);
 	return err;
 }
 

@@ -24,6 +24,7 @@ struct events {
 	struct holds *holds;	    /* continues what BPF stopped */
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
+	bool fds;			   /* --fds: each process has its descriptor table */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fds.h"
 #include "history.h"
 #include "klabels.h"
 #include "proc.h"
@@ -57,6 +58,7 @@ void proc__free(struct proc *p)
 	syms__free(p->syms);
 	history__free(p->history);
 	klabels__free(p->klabels);
+	fdtab__free(p->fds);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
 	free(p);

@@ -13,6 +13,7 @@ struct syms;
 struct syms_opts;
 struct history;
 struct klabels;
+struct fdtab;
 
 struct proc {
 	pid_t pid;
@@ -32,7 +33,8 @@ struct proc {
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
-	uint64_t oom; /* events dropped because userspace ran out of memory */
+	uint64_t oom;	   /* events dropped because userspace ran out of memory */
+	struct fdtab *fds; /* --fds: its open descriptors; NULL without */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

@@ -32,7 +32,7 @@ test_every_counter_in_every_report() {
 	for f in "${pids[@]}"; do wait "$f" || die "a tracer failed"; done
 	every_report_has "$TDIR/text"
 	local names='["ringbuf_drop","stack_fail","inflight_full","nested","failed_alloc","sampled_out",
-		"free_unsampled","sampled_full","pids_full","healed","calls"]'
+		"free_unsampled","sampled_full","pids_full","healed","calls","fds_unread"]'
 	expect_eq "json reports" "$(wc -l < "$TDIR/json")" 3
 	jq -e --argjson n "$names" '(.losses.bpf | keys_unsorted) == $n and
 		(.losses.tracker | keys_unsorted) == ["allocs", "frees", "unknown_frees",
