@@ -167,7 +167,6 @@ const char *folded__sanitize(const char *name, char *buf, size_t size);
 
 /* The blocks of a descriptor or thread report (r->fds) in each format. */
 void report_text__resources(const struct report *r, FILE *out, const struct report_opts *o);
-void report_json__resources(const struct report *r, FILE *out);
 void report_folded__resources(const struct report *r, FILE *out);
 
 extern const char *const lt_kind_names[LT_K_MAX];

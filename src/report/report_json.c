@@ -203,6 +203,31 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 	jw_end(w, '}');
 }
 
+/* --fds: "descriptors", stacks as memory's (count and bytes: how many), kinds as labels. */
+static void write_descriptors(struct jw *w, const struct report *r, const struct report_opts *o)
+{
+	uint32_t i;
+
+	jw_object(w, "descriptors");
+	jw_u64(w, "open", (uint64_t)(r->total_count + 0.5));
+	jw_u64(w, "created", r->opens);
+	jw_u64(w, "closed", r->closes);
+	jw_u64(w, "unknown_closes", r->unknown_closes);
+	jw_object(w, "before_tracing");
+	jw_u64(w, "open", r->nr_before);
+	jw_object(w, "by_kind");
+	for (i = 0; i < r->nr_kind_labels; i++)
+		if (r->before_by_kind[i])
+			jw_u64(w, r->kind_labels[i], r->before_by_kind[i]);
+	jw_end(w, '}');
+	jw_end(w, '}');
+	jw_array(w, "stacks");
+	for (i = 0; i < r->nr_stacks; i++)
+		write_stack(w, r, &r->stacks[i], o);
+	jw_end(w, ']');
+	jw_end(w, '}');
+}
+
 int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	struct jw w = {.out = out};
@@ -281,6 +306,8 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	for (i = 0; i < r->nr_stacks; i++)
 		write_stack(&w, r, &r->stacks[i], o);
 	jw_end(&w, ']');
+	if (r->fds)
+		write_descriptors(&w, r->fds, o);
 	jw_end(&w, '}');
 	fputc('\n', out);
 	fflush(out);

@@ -167,3 +167,28 @@ test_fds_usage_errors() {
 	expect_eq "--memory alone" "$rc" 2
 	grep -q -- '--memory is for use beside' "$TDIR/err" || die "$(cat "$TDIR/err")"
 }
+
+test_fds_json_folded_pprof() {
+	local rc=0 f
+	for f in json folded pprof; do
+		PROGS_NO_WAIT=1 timeout 120 "$LT" --fds --format $f -w "$TDIR/fd.$f" -- \
+			"$OUTPUT/tests/fdleak" > "$TDIR/out.$f" 2> "$TDIR/err.$f" < /dev/null || rc=$?
+		expect_eq "--format $f exit status" "$rc" 0
+	done
+	# 34: fdleak's leaks (33) and its own /dev/null, opened after exec
+	expect_eq "json: open" "$(tail -n 1 "$TDIR/fd.json" | jq '.descriptors.open')" 34
+	expect_eq "json: leak_sockets" "$(tail -n 1 "$TDIR/fd.json" | jq '[.descriptors.stacks[] |
+		select([.frames[] | select(.module != "libc.so.6")][0].symbol == "leak_sockets") |
+		.count] | add')" 3
+	expect_eq "json: kind" "$(tail -n 1 "$TDIR/fd.json" | jq -r '[.descriptors.stacks[] |
+		select([.frames[] | select(.module != "libc.so.6")][0].symbol == "recv_fds")][0] |
+		.kind')" "device /dev/null"
+	expect_eq "folded: leak_fileptrs" "$(awk '/^descriptors;.*;leak_fileptrs;/ {n += $NF}
+		END {print n}' "$TDIR/fd.folded")" 5
+	expect_eq "folded: all" "$(awk '/^descriptors;/ {n += $NF} END {print n}' "$TDIR/fd.folded")" 34
+	command -v go > /dev/null || skip "go tool pprof not installed"
+	HOME=$TDIR command go tool pprof -sample_index=descriptors -top "$TDIR/fd.pprof" \
+		> "$TDIR/pprof.top" 2>&1 ||
+		die "go tool pprof: $(tail -n 2 "$TDIR/pprof.top")"
+	grep -q 'Total samples = 34' "$TDIR/pprof.top" || die "pprof: $(grep -m1 Total "$TDIR/pprof.top")"
+}
