@@ -71,7 +71,7 @@ struct {
 /* A function ends this far from its start at most, for this unwinder. */
 #define LT_FUNC_SIZE 8192
 /* stack words scanned for return addresses; frames found that way */
-#define LT_SCAN_WORDS 64
+#define LT_SCAN_WORDS 256
 
 /* The function a PLT stub at stub jumps to ("jmp *GOT(%rip)", after endbr64 / bnd), or 0. */
 static __always_inline __u64 stub_target(__u64 stub)
@@ -504,4 +504,134 @@ int BPF_PROG(fds_sys_exit, struct pt_regs *regs, long ret)
 			fd_open(ctx, regs, nr, ret);
 		return 0;
 	}
+}
+
+/*
+ * Threads (--threads): created (the creating thread's stack), exited, joined, detached.
+ * pthread_t is the thread's struct pthread, which glibc gives clone as its TLS pointer: the
+ * new task's fsbase. A thread created detached is known from its attributes, read at
+ * pthread_create's entry (glibc's struct pthread_attr: flags after two ints, bit 0 detached).
+ */
+#define ATTR_FLAG_DETACHSTATE 1
+#define SIGNAL_GROUP_EXIT     4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_DEFAULT_THREADS);
+	__type(key, __u32);
+	__type(value, __u32);
+} creating_detached SEC(".maps");
+
+static __always_inline bool thread_traced(__u32 pid)
+{
+	return counting && bpf_map_lookup_elem(&pids, &pid);
+}
+
+static __always_inline void thread_emit(__u32 kind, __u32 child, __u64 handle, __u32 detached)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct lt_thread *t;
+
+	t = bpf_ringbuf_reserve(&events, LT_THREAD_HDR_SIZE, 0);
+	if (!t) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return;
+	}
+	t->h.type = LT_EV_THREAD;
+	t->h.kind = kind;
+	t->h.pid = id >> 32;
+	t->h.tid = (__u32)id;
+	t->h.ts_ns = bpf_ktime_get_ns();
+	t->child = child;
+	t->detached = detached;
+	t->handle = handle;
+	t->caller = 0;
+	t->nr_frames = 0;
+	t->pad = 0;
+	bpf_ringbuf_submit(t, rb_flags());
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thread_create_enter, void *thread, void *attr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, flags = 0;
+
+	if (!thread_traced(id >> 32))
+		return 0;
+	if (attr)
+		bpf_probe_read_user(&flags, sizeof(flags), attr + 8);
+	flags &= ATTR_FLAG_DETACHSTATE;
+	bpf_map_update_elem(&creating_detached, &tid, &flags, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(threads_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, *detached, zero = 0;
+	struct lt_fd_open *e;
+	struct lt_thread *t;
+	long n;
+
+	if (child->pid == child->tgid || !thread_traced(child->tgid))
+		return 0;
+	e = bpf_map_lookup_elem(&fd_scratch, &zero);
+	if (!e)
+		return 0;
+	n = syscall_stack(e, BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, ip),
+			  BPF_CORE_READ(regs, bp));
+	if (n < 8 || n > sizeof(e->frames))
+		n = 8;
+	t = bpf_ringbuf_reserve(&events, sizeof(*t), 0);
+	if (!t) {
+		stat_inc(LT_ST_RINGBUF_DROP);
+		return 0;
+	}
+	t->h.type = LT_EV_THREAD;
+	t->h.kind = LT_TH_NEW;
+	t->h.pid = id >> 32;
+	t->h.tid = tid;
+	t->h.ts_ns = bpf_ktime_get_ns();
+	t->child = child->pid;
+	detached = bpf_map_lookup_elem(&creating_detached, &tid);
+	t->detached = detached ? *detached : 0;
+	t->handle = child->thread.fsbase;
+	t->caller = 0;
+	t->nr_frames = n / sizeof(e->frames[0]);
+	t->pad = 0;
+	bpf_probe_read_kernel(t->frames, sizeof(t->frames), e->frames);
+	bpf_ringbuf_submit(t, rb_flags());
+	if (detached)
+		bpf_map_delete_elem(&creating_detached, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(threads_exit, struct task_struct *p)
+{
+	/* the process ends (exit_group): its threads are not the ones that exited alone */
+	if (p->pid == p->tgid || !thread_traced(p->tgid))
+		return 0;
+	thread_emit(LT_TH_EXIT, p->pid, 0, !!(p->signal->flags & SIGNAL_GROUP_EXIT));
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thread_join_enter, __u64 handle)
+{
+	if (thread_traced(bpf_get_current_pid_tgid() >> 32))
+		thread_emit(LT_TH_JOIN, 0, handle, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thread_detach_enter, __u64 handle)
+{
+	if (thread_traced(bpf_get_current_pid_tgid() >> 32))
+		thread_emit(LT_TH_DETACH, 0, handle, 0);
+	return 0;
 }

@@ -203,8 +203,8 @@ struct lt_fd_close {
 
 struct lt_thread {
 	struct lt_rec_hdr h;
-	__u32 child; /* the thread */
-	__u32 detached;
+	__u32 child;	/* the thread */
+	__u32 detached; /* NEW: created detached; EXIT: the whole process is exiting */
 	__u64 handle; /* pthread_t */
 	__u64 caller;
 	__u32 nr_frames;

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "fds.h"
 #include "holds.h"
+#include "threads.h"
 #include "loop.h"
 #include "mode.h"
 #include "options.h"
@@ -103,6 +104,10 @@ int main(int argc, char **argv)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	if (env.threads && !(p->threads = threadtab__new(mono_ns()))) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -124,6 +129,8 @@ int main(int argc, char **argv)
 	tracker__set_start(p->tracker, mono_ns());
 	if (p->fds)
 		fdtab__set_start(p->fds, mono_ns());
+	if (p->threads)
+		threadtab__set_start(p->threads, mono_ns());
 	err = events__open(&ev, mode__ringbuf_fd(mode), &rr.procs);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
@@ -134,6 +141,7 @@ int main(int argc, char **argv)
 	ev.stop = &exiting;
 	ev.follow = env.follow;
 	ev.fds = env.fds;
+	ev.threads = env.threads;
 	ev.follow_exec = mode__follow(mode);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */

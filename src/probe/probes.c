@@ -26,6 +26,7 @@ enum probe_where {
 	IN_SERVER,    /* the first object in symbol resolution order that defines the symbol */
 	IN_NON_CXX,   /* the same, unless it is the C++ runtime (whose delete calls free) */
 	AT_EXIT,      /* a launched command only: hold it at exit so its maps can be read */
+	FOR_THREADS,  /* --threads: where the symbol is served */
 };
 
 struct alloc_probe {
@@ -86,6 +87,9 @@ static const struct alloc_probe probe_table[] = {
 	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
 	{"exit", "exit_enter", NULL, AT_EXIT, false},
 	{"_exit", "exit_enter", NULL, AT_EXIT, false},
+	{"pthread_create", "thread_create_enter", NULL, FOR_THREADS, false},
+	{"pthread_join", "thread_join_enter", NULL, FOR_THREADS, false},
+	{"pthread_detach", "thread_detach_enter", NULL, FOR_THREADS, false},
 };
 
 #define NR_PROBES (sizeof(probe_table) / sizeof(probe_table[0]))
@@ -537,7 +541,9 @@ static int attach_served(struct probes *p, struct objs *o, const struct probes_o
 
 		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !opts->hold_exit))
 			continue;
-		if (opts->no_allocator && ap->where != AT_EXIT)
+		if (ap->where == FOR_THREADS && !opts->threads)
+			continue;
+		if (opts->no_allocator && ap->where != AT_EXIT && ap->where != FOR_THREADS)
 			continue;
 		i = objs__server(o, ap->sym);
 		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))

@@ -58,6 +58,7 @@ struct probes_opts {
 	bool verbose;
 	const struct probes *covered; /* -f: files these probe already (inherited): skipped */
 	bool no_allocator;	      /* --fds/--threads alone: only the exit hold */
+	bool threads;		      /* --threads: pthread_create, pthread_join, pthread_detach */
 };
 
 /*

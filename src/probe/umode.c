@@ -33,10 +33,15 @@ static int set_autoload(struct ualloc_bpf *skel, const struct umode_opts *o)
 {
 	struct bpf_program *mem[] = {skel->progs.mmap_exit, skel->progs.munmap_exit,
 				     skel->progs.mremap_exit};
+	struct bpf_program *threads[] = {skel->progs.thread_create_enter, skel->progs.threads_fork,
+					 skel->progs.threads_exit, skel->progs.thread_join_enter,
+					 skel->progs.thread_detach_enter};
 	size_t i;
 	int err;
 
 	err = bpf_program__set_autoload(skel->progs.fds_sys_exit, o->fds);
+	for (i = 0; !err && !o->threads && i < sizeof(threads) / sizeof(threads[0]); i++)
+		err = bpf_program__set_autoload(threads[i], false);
 	for (i = 0; !err && !o->memory && i < sizeof(mem) / sizeof(mem[0]); i++)
 		err = bpf_program__set_autoload(mem[i], false);
 	return err;
@@ -117,6 +122,7 @@ int umode__open(struct umode **out, const struct target *t, const struct umode_o
 	}
 	po.hold_exit = t->launched;
 	po.no_allocator = !o->memory;
+	po.threads = o->threads;
 	err = probes__attach(&um->probes, um->skel->obj, t, &po);
 	if (err)
 		return err;

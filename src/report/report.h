@@ -107,6 +107,10 @@ struct report {
 	uint32_t nr_before;	  /* descriptors open before tracing began, still open */
 	uint32_t *before_by_kind; /* ... by kind - LT_K_MAX */
 	uint64_t opens, closes, unknown_closes;
+	/* --threads: threads by creating stack, the same way (kinds: "alive", "exited, not
+	 * joined"); threads_model marks that report itself (opens: created, closes: ended) */
+	struct report *threads;
+	bool threads_model;
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */

@@ -47,11 +47,14 @@ int report__folded(const struct report *r, FILE *out, const struct report_opts *
 	}
 	if (r->fds)
 		report_folded__resources(r->fds, out);
+	if (r->threads)
+		report_folded__resources(r->threads, out);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }
 
-/* --fds: "descriptors;KIND;root;...;leaf COUNT", apart from the memory stacks by their root. */
+/* --fds, --threads: "descriptors;KIND;root;...;leaf COUNT" ("threads;alive;..."), apart from
+ * the memory stacks by their root. */
 void report_folded__resources(const struct report *r, FILE *out)
 {
 	char name[NAME_MAX_LEN], clean[NAME_MAX_LEN];
@@ -60,7 +63,7 @@ void report_folded__resources(const struct report *r, FILE *out)
 	for (i = 0; i < r->nr_stacks; i++) {
 		const struct report_stack *rs = &r->stacks[i];
 
-		fprintf(out, "descriptors;%s;",
+		fprintf(out, "%s;%s;", r->threads_model ? "threads" : "descriptors",
 			folded__sanitize(report__kind_name(r, rs->kind), clean, sizeof(clean)));
 		if (!rs->nr_frames)
 			fputs("[stack_not_captured]", out);

@@ -308,8 +308,11 @@ static uint64_t lost_location(struct profile *p)
 /* r: the memory report, or its descriptors' (r->fds of the first): their own sample type */
 static void sample(struct profile *p, const struct report *r, const struct report_stack *rs)
 {
-	uint64_t values[3] = {(uint64_t)(rs->count + 0.5), rs->bytes, 0};
-	bool fd = r != p->r;
+	uint64_t values[4] = {(uint64_t)(rs->count + 0.5), rs->bytes, 0, 0};
+	int nvalues = 2 + !!p->r->fds + !!p->r->threads, own = -1;
+
+	if (r != p->r)
+		own = r == p->r->fds ? 2 : 2 + !!p->r->fds;
 	uint32_t i, j, n = 0;
 
 	/* frames of one address: inlined ones (innermost first), then the one that holds it */
@@ -323,11 +326,11 @@ static void sample(struct profile *p, const struct report *r, const struct repor
 	if (!n)
 		p->ids[n++] = lost_location(p);
 	pb__packed(&p->sub, SAMPLE_LOCATION_ID, p->ids, n);
-	if (fd) {
-		values[2] = values[0];
+	if (own >= 0) {
+		values[own] = values[0];
 		values[0] = values[1] = 0;
 	}
-	pb__packed(&p->sub, SAMPLE_VALUE, values, p->r->fds ? 3 : 2);
+	pb__packed(&p->sub, SAMPLE_VALUE, values, nvalues);
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "kind"));
 	pb__uint(&p->sub2, LABEL_STR, str_id(p, report__kind_name(r, rs->kind)));
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
@@ -376,6 +379,9 @@ static int encode(struct profile *p)
 	for (i = 0; r->fds && i < r->fds->nr_stacks; i++)
 		if (r->fds->stacks[i].nr_frames > max_frames)
 			max_frames = r->fds->stacks[i].nr_frames;
+	for (i = 0; r->threads && i < r->threads->nr_stacks; i++)
+		if (r->threads->stacks[i].nr_frames > max_frames)
+			max_frames = r->threads->stacks[i].nr_frames;
 	p->ids = calloc(max_frames, sizeof(*p->ids));
 	if (!p->ids || p->err)
 		return -ENOMEM;
@@ -395,15 +401,21 @@ static int encode(struct profile *p)
 	for (i = 0; i < r->nr_stacks; i++)
 		if (r->stacks[i].bytes)
 			sample(p, r, &r->stacks[i]);
+	if (r->threads)
+		value_type(p, PROFILE_SAMPLE_TYPE, "threads", "count");
 	for (i = 0; r->fds && i < r->fds->nr_stacks; i++)
 		sample(p, r->fds, &r->fds->stacks[i]);
+	for (i = 0; r->threads && i < r->threads->nr_stacks; i++)
+		sample(p, r->threads, &r->threads->stacks[i]);
 	pb__uint(&p->out, PROFILE_TIME_NANOS, (uint64_t)r->wall * 1000000000ULL);
 	pb__uint(&p->out, PROFILE_DURATION_NANOS, r->now_ms * 1000000ULL);
 	value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb__uint(&p->out, PROFILE_PERIOD, r->sample_bytes);
 	comments(p);
 	pb__uint(&p->out, PROFILE_DEFAULT_SAMPLE_TYPE,
-		 str_id(p, r->memory_off && r->fds ? "descriptors" : "inuse_space"));
+		 str_id(p, !r->memory_off ? "inuse_space"
+			   : r->fds	  ? "descriptors"
+					  : "threads"));
 	if (p->err)
 		return p->err;
 

@@ -16,6 +16,7 @@
 #include "report.h"
 #include "report_run.h"
 #include "syms.h"
+#include "threads.h"
 #include "tracker.h"
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -66,6 +67,34 @@ static int build_fds(struct proc *p, const struct report *r, struct report *fr,
 	return err;
 }
 
+/* --threads: live and unjoined threads as a report of their own, as build_fds. */
+static int build_threads(struct proc *p, const struct report *r, struct report *tr,
+			 const struct resolver *res)
+{
+	struct report_filter f = {.max_size = UINT64_MAX, .sort = env.sort};
+	const struct threadtab_stats *st = threadtab__stats(p->threads);
+	int err;
+
+	f.older_ms = env.older_ms;
+	f.baseline_ms = env.baseline_s * 1000ULL;
+	f.start_ms = p->start_ms;
+	*tr = (struct report){.wall = r->wall,
+			      .pid = r->pid,
+			      .ppid = r->ppid,
+			      .comm = r->comm,
+			      .final = r->final,
+			      .top = r->top,
+			      .threads_model = true};
+	memcpy(tr->bpf_stats, r->bpf_stats, sizeof(tr->bpf_stats));
+	tr->kind_labels = threadtab__labels(&tr->nr_kind_labels);
+	tr->opens = st->created;
+	tr->closes = st->ended;
+	err = report__build(tr, threadtab__tracker(p->threads), p->stacks, &f, r->now_ms);
+	if (!err)
+		err = history__apply(threadtab__history(p->threads), tr, p->stacks, res);
+	return err;
+}
+
 static void free_fds(struct report *fr)
 {
 	report__free(fr);
@@ -102,7 +131,7 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.counting_since = mode__counting_since(rr->mode),
 		.memory_off = !env.memory,
 	};
-	struct report fr = {};
+	struct report fr = {}, tr = {};
 	int err;
 
 	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too;
@@ -125,9 +154,14 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		err = build_fds(p, &r, &fr, &res);
 		r.fds = &fr;
 	}
+	if (!err && p->threads) {
+		err = build_threads(p, &r, &tr, &res);
+		r.threads = &tr;
+	}
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
 		free_fds(&fr);
+		report__free(&tr);
 		return 0;
 	}
 	if (!err) {
@@ -140,10 +174,16 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		err = report__resolve(&fr, p->stacks, &res,
 				      env.format->all_stacks ? fr.nr_stacks : fr.top);
 	}
+	if (!err && r.threads) {
+		report__rank(&tr, env.sort);
+		err = report__resolve(&tr, p->stacks, &res,
+				      env.format->all_stacks ? tr.nr_stacks : tr.top);
+	}
 	if (!err)
 		err = write_report(rr, p, &r, &ro);
 	report__free(&r);
 	free_fds(&fr);
+	report__free(&tr);
 	return err;
 }
 

@@ -193,6 +193,8 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	}
 	if (r->fds)
 		report_text__resources(r->fds, out, o);
+	if (r->threads)
+		report_text__resources(r->threads, out, o);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }
@@ -206,9 +208,9 @@ static void print_resource_line(FILE *out, const struct report *r, const struct 
 	if (rs->verdict != VERDICT_NEW)
 		fprintf(out, ": %+.1f/s over %.0fs, %+" PRId64 " since last", rs->rate,
 			rs->window_ms / 1000.0, rs->delta_bytes);
-	fprintf(out, "; oldest %.1fs, median %.1fs; %" PRIu64 " closed\n",
+	fprintf(out, "; oldest %.1fs, median %.1fs; %" PRIu64 " %s\n",
 		(r->now_ms - rs->oldest_ms) / 1000.0, (r->now_ms - rs->median_ms) / 1000.0,
-		rs->frees);
+		rs->frees, r->threads_model ? "ended" : "closed");
 }
 
 static void print_fd(const struct alloc_rec *rec, bool is_map, void *data)
@@ -224,7 +226,26 @@ void report_text__resources(const struct report *r, FILE *out, const struct repo
 {
 	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
 	char label[ESCAPE_SIZE(256)];
+	double alive = 0;
 
+	if (r->threads_model) {
+		for (i = 0; i < r->nr_stacks; i++)
+			if (r->stacks[i].kind == LT_K_MAX)
+				alive += r->stacks[i].count;
+		fprintf(out,
+			"Threads: %.0f alive, %.0f exited, not joined, from %u stacks; %" PRIu64
+			" created, %" PRIu64 " of them ended\n",
+			alive, r->total_count - alive, r->nr_stacks, r->opens, r->closes);
+		fprintf(out, "Top %u stacks with threads:\n", shown);
+		for (i = 0; i < shown; i++) {
+			print_resource_line(out, r, &r->stacks[i], "threads");
+			for (j = 0; j < r->stacks[i].nr_frames; j++)
+				print_frame(out, &r->stacks[i].frames[j]);
+			if (!r->stacks[i].nr_frames)
+				fputs("\t\t[stack not captured]\n", out);
+		}
+		return;
+	}
 	fprintf(out,
 		"Descriptors: %.0f open from %u stacks; %" PRIu64 " created, %" PRIu64
 		" of them closed; %" PRIu64 " closes of descriptors not seen open; %" PRIu64

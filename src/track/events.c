@@ -8,6 +8,7 @@
 #include "fds.h"
 #include "follow.h"
 #include "holds.h"
+#include "threads.h"
 #include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
@@ -165,6 +166,8 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 		return;
 	}
 	c->ppid = parent->pid;
+	if (ev->threads && !(c->threads = threadtab__new(e->ts_ns)))
+		parent->oom++;
 	if (ev->fds && parent->fds) {
 		c->fds = fdtab__new(e->ts_ns);
 		if (!c->fds || fdtab__inherit(c->fds, parent->fds))
@@ -184,6 +187,8 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 
 	if (p->fds)
 		fdtab__exec(p->fds);
+	if (p->threads)
+		threadtab__reset(p->threads);
 	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
 	if (!ev->follow) {
 		p->execed = true;

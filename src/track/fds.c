@@ -13,6 +13,7 @@
 #include "history.h"
 #include "stacks.h"
 #include "syms.h"
+#include "threads.h"
 #include "tracker.h"
 
 enum slot_state { SLOT_FREE, SLOT_TRACED, SLOT_BEFORE };
@@ -484,6 +485,23 @@ static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 	return fdtab__open(p->fds, e->fd, id, kind, e->h.ts_ns, e->flags & LT_FD_CLOEXEC);
 }
 
+static int apply_thread(struct proc *p, const struct lt_thread *e, size_t size)
+{
+	uint32_t nr = 0;
+
+	if (size < LT_THREAD_HDR_SIZE)
+		return 0;
+	if (e->h.kind == LT_TH_NEW) {
+		if (e->nr_frames > LT_MAX_FRAMES ||
+		    size < LT_THREAD_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
+			return 0;
+		nr = e->nr_frames;
+		if (p->syms && nr && !syms__is_exec(p->syms, e->frames[nr > 1]))
+			syms__refresh(p->syms);
+	}
+	return threadtab__apply(p->threads, p->stacks, e, (const uint64_t *)e->frames, nr);
+}
+
 int fds__apply(struct events *ev, const void *data, size_t size)
 {
 	const struct lt_rec_hdr *h = data;
@@ -492,7 +510,7 @@ int fds__apply(struct events *ev, const void *data, size_t size)
 	int err = 0;
 
 	p = procs__find(ev->procs, h->pid);
-	if (!p || !p->fds)
+	if (!p || !(h->type == LT_EV_THREAD ? (void *)p->threads : (void *)p->fds))
 		return 0;
 	/* a launched command's records before its exec are leaktrace's own */
 	if (ev->discard_until_exec && p == ev->target)
@@ -502,6 +520,9 @@ int fds__apply(struct events *ev, const void *data, size_t size)
 	case LT_EV_FD_OPEN:
 		if (size >= LT_FD_OPEN_HDR_SIZE)
 			err = apply_open(p, data, size);
+		break;
+	case LT_EV_THREAD:
+		err = apply_thread(p, data, size);
 		break;
 	case LT_EV_FD_CLOSE:
 		if (size < sizeof(*c))

@@ -51,7 +51,7 @@ const char *const *fdtab__labels(const struct fdtab *t, uint32_t *nr);
 /* Descriptors open before tracing began and still open, by kind id - LT_K_MAX (nr labels). */
 uint32_t fdtab__preexisting(const struct fdtab *t, uint32_t *by_label, uint32_t nr);
 
-/* Apply an LT_EV_FD_* record; 0 or negative errno. */
+/* Apply an LT_EV_FD_* or LT_EV_THREAD record; 0 or negative errno. */
 int fds__apply(struct events *ev, const void *data, size_t size);
 
 #endif /* __FDS_H */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fds.h"
 #include "history.h"
+#include "threads.h"
 #include "klabels.h"
 #include "proc.h"
 #include "procstat.h"
@@ -59,6 +60,7 @@ void proc__free(struct proc *p)
 	history__free(p->history);
 	klabels__free(p->klabels);
 	fdtab__free(p->fds);
+	threadtab__free(p->threads);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
 	free(p);

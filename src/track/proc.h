@@ -14,6 +14,7 @@ struct syms_opts;
 struct history;
 struct klabels;
 struct fdtab;
+struct threadtab;
 
 struct proc {
 	pid_t pid;
@@ -33,8 +34,9 @@ struct proc {
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
-	uint64_t oom;	   /* events dropped because userspace ran out of memory */
-	struct fdtab *fds; /* --fds: its open descriptors; NULL without */
+	uint64_t oom;		   /* events dropped because userspace ran out of memory */
+	struct fdtab *fds;	   /* --fds: its open descriptors; NULL without */
+	struct threadtab *threads; /* --threads: its threads; NULL without */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

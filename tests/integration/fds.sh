@@ -8,8 +8,8 @@ fd_site() {
 	local r
 	r=$(last_report "${2:-}") || return 1
 	awk -v fn="$1" '
-		/^\t[0-9]+ (descriptors|threads) from stack/ { c = $1; want = 1; next }
-		/^\t[0-9]+ bytes in / { want = 0; next }
+		/^\t[0-9]+ descriptors from stack/ { c = $1; want = 1; next }
+		/^\t[0-9]+ (bytes|threads) / { want = 0; next }
 		want && /^\t\t/ {
 			if ($0 ~ /\[libc\.so\.6\]/) next
 			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
@@ -23,7 +23,8 @@ fd_kinds() {
 	local r
 	r=$(last_report "${2:-}") || return 1
 	awk -v fn="$1" '
-		/^\t[0-9]+ (descriptors|threads) from stack/ {
+		/^\t[0-9]+ (bytes|threads) / { want = 0; next }
+		/^\t[0-9]+ descriptors from stack/ {
 			k = $0; sub(/^[^(]*\(/, "", k); sub(/\) [a-z]+[:;].*$/, "", k); want = 1; next }
 		want && /^\t\t/ {
 			if ($0 ~ /\[libc\.so\.6\]/) next
@@ -149,6 +150,8 @@ test_fds_off_not_loaded() {
 	grep -qx fds_sys_exit "$TDIR/progs.on" || die "--fds: no fds_sys_exit: $(cat "$TDIR/progs.on")"
 	grep -qx proc_exit "$TDIR/progs.off" || die "no programs seen: $(cat "$TDIR/progs.off")"
 	! grep -qx fds_sys_exit "$TDIR/progs.off" || die "fds_sys_exit loaded without --fds"
+	! grep -qx threads_fork "$TDIR/progs.off" || die "threads_fork loaded without --threads"
+	! grep -qx threads_fork "$TDIR/progs.on" || die "threads_fork loaded with --fds alone"
 	grep -qx mmap_exit "$TDIR/progs.off" || die "no mmap_exit: $(cat "$TDIR/progs.off")"
 	! grep -qx mmap_exit "$TDIR/progs.on" || die "--fds alone loaded the mmap tracepoints"
 }
@@ -191,4 +194,58 @@ test_fds_json_folded_pprof() {
 		> "$TDIR/pprof.top" 2>&1 ||
 		die "go tool pprof: $(tail -n 2 "$TDIR/pprof.top")"
 	grep -q 'Total samples = 34' "$TDIR/pprof.top" || die "pprof: $(grep -m1 Total "$TDIR/pprof.top")"
+}
+
+# th_site FUNC STATE [FILE]: threads in STATE ("alive", "exited, not joined") created by FUNC
+th_site() {
+	local r
+	r=$(last_report "${3:-}") || return 1
+	awk -v fn="$1" -v st="$2" '
+		/^\t[0-9]+ threads from stack/ {
+			k = $0; sub(/^[^(]*\(/, "", k); sub(/\) [a-z]+[:;].*$/, "", k)
+			c = $1; want = (k == st); next }
+		/^\t[0-9]+ (bytes|descriptors) / { want = 0; next }
+		want && /^\t\t/ {
+			if ($0 ~ /\[libc\.so\.6\]/) next
+			f = $1; sub(/\+0x[0-9a-f]+$/, "", f)
+			if (f == fn) n += c
+			want = 0 }
+		END { printf "%d\n", n }' <<< "$r"
+}
+
+expect_threads_truth() {
+	local f=${1:-}
+	expect_eq "pool_worker alive" "$(th_site pool_worker alive "$f")" 4
+	expect_eq "unjoined_thread: exited, not joined" \
+		"$(th_site unjoined_thread "exited, not joined" "$f")" 3
+	expect_eq "unjoined_thread alive" "$(th_site unjoined_thread alive "$f")" 0
+	expect_eq "joined_thread alive" "$(th_site joined_thread alive "$f")" 0
+	expect_eq "joined_thread unjoined" "$(th_site joined_thread "exited, not joined" "$f")" 0
+	expect_eq "detached_thread alive" "$(th_site detached_thread alive "$f")" 0
+	expect_eq "detached_thread unjoined" \
+		"$(th_site detached_thread "exited, not joined" "$f")" 0
+	grep -qE '^Threads: 4 alive, 3 exited, not joined, from [0-9]+ stacks; 14 created, 7 of them ended$' \
+		"${f:-$TDIR/lt.out}" || die "threads line: $(grep '^Threads' "${f:-$TDIR/lt.out}")"
+}
+
+test_threads_pid_exact_counts() {
+	start_prog fdleak --threads
+	start_tracer --threads -p "$PROG_PID" 1 -T 1000
+	go
+	stop_tracer
+	expect_eq "tracer exit status" "$LT_RC" 0
+	expect_threads_truth
+}
+
+test_threads_launch_beside_fds_and_memory() {
+	local rc=0
+	PROGS_NO_WAIT=1 timeout 120 "$LT" --threads --fds --memory -T 1000 -- \
+		"$OUTPUT/tests/fdleak" --threads > "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	expect_threads_truth
+	grep -q 'stacks with outstanding allocations' "$TDIR/lt.out" || die "no memory block"
+	grep -q 'stacks with open descriptors' "$TDIR/lt.out" || die "no descriptor block"
+	# threads are not descriptors: the only descriptor is fdleak's /dev/null
+	expect_eq "descriptors from main" "$(fd_site main)" 1
+	expect_eq "descriptors from pool_worker" "$(fd_site pool_worker)" 0
 }

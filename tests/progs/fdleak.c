@@ -287,11 +287,12 @@ static void *short_body(void *arg)
 	return arg;
 }
 
-static volatile pid_t unjoined_tids[3];
+/* the threads that exit on their own: 3 unjoined, then 2 detached */
+static volatile pid_t exiting_tids[5];
 
 static void *unjoined_body(void *arg)
 {
-	unjoined_tids[(long)arg] = gettid();
+	exiting_tids[(long)arg] = gettid();
 	return NULL;
 }
 
@@ -322,11 +323,11 @@ static NOINLINE void detached_thread(void)
 	pthread_attr_t a;
 	pthread_t t;
 
-	pthread_create(&t, NULL, short_body, NULL);
+	pthread_create(&t, NULL, unjoined_body, (void *)3L);
 	pthread_detach(t);
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_create(&t, &a, short_body, NULL);
+	pthread_create(&t, &a, unjoined_body, (void *)4L);
 	pthread_attr_destroy(&a);
 }
 
@@ -342,11 +343,11 @@ static void threads(void)
 	unjoined_thread(unjoined);
 	joined_thread();
 	detached_thread();
-	/* the unjoined ones have exited when their /proc/self/task entries are gone */
-	for (int i = 0; i < 3; i++) {
-		while (!unjoined_tids[i])
+	/* the unjoined and detached ones have exited when their /proc/self/task entries are gone */
+	for (int i = 0; i < 5; i++) {
+		while (!exiting_tids[i])
 			usleep(1000);
-		snprintf(task, sizeof(task), "/proc/self/task/%d", unjoined_tids[i]);
+		snprintf(task, sizeof(task), "/proc/self/task/%d", exiting_tids[i]);
 		while (!access(task, F_OK))
 			usleep(1000);
 	}
