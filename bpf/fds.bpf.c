@@ -247,8 +247,15 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 
 	e->frames[0] = ip;
 	c = bpf_map_lookup_elem(&fd_scan, &zero);
-	if (!c || bpf_probe_read_user(c->words, sizeof(c->words), (void *)sp))
+	if (!c)
 		return 8;
+	/* near the top of the stack (main's frame) a whole window is not mapped: less of it
+	 * (a failed read zeroes its destination) */
+	if (bpf_probe_read_user(c->words, sizeof(c->words), (void *)sp)) {
+		if (bpf_probe_read_user(c->words, 64 * 8, (void *)sp) &&
+		    bpf_probe_read_user(c->words, 16 * 8, (void *)sp))
+			return 8;
+	}
 	c->ip = ip;
 	c->sp = sp;
 	c->bp = bp;
@@ -311,10 +318,14 @@ __noinline int fd_record(__u64 nr, int fd, __u64 sp, __u64 ip, __u64 bp)
 	e->family = 0;
 	e->socktype = 0;
 	e->name[0] = '\0';
+	e->ino = 0;
+	e->dev = 0;
 	f = fd_file(t, fd, &cloexec);
 	e->flags = cloexec ? LT_FD_CLOEXEC : 0;
 	if (f) {
 		e->mode = BPF_CORE_READ(f, f_inode, i_mode);
+		e->ino = BPF_CORE_READ(f, f_inode, i_ino);
+		e->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 		name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
 		if ((e->mode & S_IFMT) == S_IFSOCK) {

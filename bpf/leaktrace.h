@@ -191,6 +191,8 @@ struct lt_fd_open {
 	__u64 caller;	/* return address into the syscall wrapper's caller, found on the stack */
 	__u64 nr;	/* the syscall */
 	char name[LT_FD_NAME]; /* the dentry's name: a file's last component, "[eventfd]" */
+	__u64 ino; /* the inode, on device dev: one label per file, whenever its path is read */
+	__u64 dev;
 	__u32 nr_frames;
 	__s32 pad;
 	__u64 frames[LT_MAX_FRAMES];
@@ -205,7 +207,7 @@ struct lt_thread {
 	struct lt_rec_hdr h;
 	__u32 child;	/* the thread */
 	__u32 detached; /* NEW: created detached; EXIT: the whole process is exiting */
-	__u64 handle; /* pthread_t */
+	__u64 handle;	/* pthread_t */
 	__u64 caller;
 	__u32 nr_frames;
 	__s32 pad;

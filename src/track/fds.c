@@ -25,7 +25,17 @@ struct fd_slot {
 	uint8_t cloexec;
 };
 
+/* A file's label, by inode: its path is read from /proc while some descriptor of it is open,
+ * which a descriptor closed at once never is; one read names them all. */
+struct file_kind {
+	uint64_t dev, ino;
+	uint32_t kind;
+	bool resolved;
+};
+
 struct fdtab {
+	struct file_kind *files;
+	uint32_t nr_files, cap_files;
 	struct tracker *tr;
 	struct history *hist;
 	struct fd_slot *slots; /* by descriptor */
@@ -61,6 +71,7 @@ void fdtab__free(struct fdtab *t)
 	for (i = 0; i < t->nr_labels; i++)
 		free(t->labels[i]);
 	free(t->labels);
+	free(t->files);
 	free(t->slots);
 	free(t);
 }
@@ -325,7 +336,7 @@ static const char *kind_of_anon(const char *name)
  * read at creation (the descriptor may have been closed and its number reused since), else
  * the name alone.
  */
-static void fd_path(pid_t pid, int fd, const char *name, char *out, size_t size)
+static bool fd_path(pid_t pid, int fd, const char *name, char *out, size_t size)
 {
 	char link[64], path[PATH_MAX];
 	const char *base;
@@ -341,58 +352,62 @@ static void fd_path(pid_t pid, int fd, const char *name, char *out, size_t size)
 		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 		if (!name[0] || !strcmp(base, name) || !strcmp(path, name)) {
 			snprintf(out, size, "%s", path);
-			return;
+			return true;
 		}
 	}
 	snprintf(out, size, "%s", name[0] ? name : "?");
+	return false;
 }
 
-static void label_of(pid_t pid, int fd, uint64_t nr, uint32_t mode, uint32_t family,
-		     uint32_t socktype, const char *name, char *out, size_t size)
+/* The kind of a descriptor; *by_path: it names a file by its path (resolved or not). */
+static bool label_of(pid_t pid, int fd, uint64_t nr, uint32_t mode, uint32_t family,
+		     uint32_t socktype, const char *name, char *out, size_t size, bool *by_path)
 {
 	char a[16], b[16], path[PATH_MAX];
 	const char *k = kind_of_syscall(nr);
+	bool ok;
 
+	*by_path = false;
 	if (k) {
 		snprintf(out, size, "%s", k);
-		return;
+		return true;
 	}
 	switch (mode & S_IFMT) {
 	case S_IFSOCK:
 		snprintf(out, size, "socket %s %s", family_name(family, a, sizeof(a)),
 			 socktype_name(socktype, b, sizeof(b)));
-		return;
+		return true;
 	case S_IFIFO:
 		if (!name[0] || !strncmp(name, "pipe:", 5)) {
 			snprintf(out, size, "pipe");
-			return;
+			return true;
 		}
-		fd_path(pid, fd, name, path, sizeof(path));
-		snprintf(out, size, "fifo %s", path);
-		return;
+		k = "fifo";
+		break;
 	case S_IFDIR:
-		fd_path(pid, fd, name, path, sizeof(path));
-		snprintf(out, size, "directory %s", path);
-		return;
+		k = "directory";
+		break;
 	case S_IFCHR:
 	case S_IFBLK:
-		fd_path(pid, fd, name, path, sizeof(path));
-		snprintf(out, size, "device %s", path);
-		return;
+		k = "device";
+		break;
 	default:
+		k = kind_of_anon(name);
+		if (k && (!(mode & S_IFMT) || !strncmp(name, "memfd:", 6) || name[0] == '[')) {
+			snprintf(out, size, "%s", k);
+			return true;
+		}
+		if (!(mode & S_IFMT) && !name[0]) {
+			snprintf(out, size, "unknown (closed before it was seen)");
+			return true;
+		}
+		k = (mode & S_IFMT) == S_IFREG ? "file" : "other";
 		break;
 	}
-	k = kind_of_anon(name);
-	if (k && (!(mode & S_IFMT) || !strncmp(name, "memfd:", 6) || name[0] == '[')) {
-		snprintf(out, size, "%s", k);
-		return;
-	}
-	if (!(mode & S_IFMT) && !name[0]) {
-		snprintf(out, size, "unknown (closed before it was seen)");
-		return;
-	}
-	fd_path(pid, fd, name, path, sizeof(path));
-	snprintf(out, size, "%s %s", (mode & S_IFMT) == S_IFREG ? "file" : "other", path);
+	*by_path = true;
+	ok = fd_path(pid, fd, name, path, sizeof(path));
+	snprintf(out, size, "%s %s", k, path);
+	return ok;
 }
 
 int fdtab__scan(struct fdtab *t, pid_t pid)
@@ -460,9 +475,51 @@ static uint32_t with_caller(struct proc *p, const struct lt_fd_open *e, uint64_t
 	return nr + 1;
 }
 
+static int64_t file_label(struct fdtab *t, uint64_t dev, uint64_t ino, const char *label,
+			  bool resolved)
+{
+	struct file_kind *f;
+	char *s, **l;
+	int64_t kind;
+	uint32_t i;
+
+	for (i = 0; i < t->nr_files; i++) {
+		f = &t->files[i];
+		if (f->dev != dev || f->ino != ino)
+			continue;
+		l = &t->labels[f->kind - LT_K_MAX];
+		if (resolved && !f->resolved && strcmp(*l, label) && (s = strdup(label))) {
+			free(*l);
+			*l = s;
+			f->resolved = true;
+		}
+		return f->kind;
+	}
+	/* a label of its own, even when another file's path reads the same */
+	kind = fdtab__label(t, "");
+	if (kind < 0)
+		return kind;
+	s = strdup(label);
+	if (t->nr_files == t->cap_files) {
+		t->cap_files = t->cap_files ? t->cap_files * 2 : 16;
+		f = realloc(t->files, t->cap_files * sizeof(*f));
+		if (f)
+			t->files = f;
+	}
+	if (!s || t->nr_files >= t->cap_files) {
+		free(s);
+		return -ENOMEM;
+	}
+	free(t->labels[kind - LT_K_MAX]);
+	t->labels[kind - LT_K_MAX] = s;
+	t->files[t->nr_files++] = (struct file_kind){dev, ino, kind, resolved};
+	return kind;
+}
+
 static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 {
 	char name[LT_FD_NAME + 1], label[PATH_MAX + 64];
+	bool resolved, by_path;
 	uint64_t frames[LT_MAX_FRAMES + 1];
 	int64_t kind, id;
 	uint32_t nr;
@@ -472,8 +529,12 @@ static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 		return 0;
 	memcpy(name, e->name, LT_FD_NAME);
 	name[LT_FD_NAME] = '\0';
-	label_of(p->pid, e->fd, e->nr, e->mode, e->family, e->socktype, name, label, sizeof(label));
-	kind = fdtab__label(p->fds, label);
+	resolved = label_of(p->pid, e->fd, e->nr, e->mode, e->family, e->socktype, name, label,
+			    sizeof(label), &by_path);
+	if (by_path && e->ino)
+		kind = file_label(p->fds, e->dev, e->ino, label, resolved);
+	else
+		kind = fdtab__label(p->fds, label);
 	if (kind < 0)
 		return kind;
 	if (p->syms && e->nr_frames && !syms__is_exec(p->syms, e->frames[0]))
