@@ -67,7 +67,7 @@ endif
 # BPF: one file per concern, compiled apart, then linked by bpftool into one object per mode
 # (one skeleton each). User mode: allocator probes (ualloc, which defines what the others
 # share), the mmap family, lifecycle and holds. Kernel mode: kalloc.
-BPF_PARTS_ualloc := ualloc mmap lifecycle
+BPF_PARTS_ualloc := ualloc mmap lifecycle fds
 BPF_PARTS_kalloc := kalloc
 BPF_OBJS := ualloc kalloc
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))

@@ -92,6 +92,7 @@ enum lt_stat {
 	LT_ST_KFREE_RESCUED, /* free runs skipped by the first program, handled by the second */
 	LT_ST_KFREE_UNSEEN,  /* free runs skipped by both: so many shown may be freed (uncertain) */
 	LT_ST_KUNCERTAIN_FULL, /* uncertain-stack map full: such a stack's objects look certain */
+	LT_ST_FDS_UNREAD,     /* --fds: descriptors received (SCM_RIGHTS) past those BPF reads */
 	LT_ST_MAX,
 };
 
@@ -176,5 +177,79 @@ static inline __u64 lt_sample_p32(__u64 size, __u64 mean)
 }
 
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
+
+/*
+ * Descriptors and threads (--fds, --threads): records with their own structs behind a common
+ * header whose first fields are struct lt_event's, so one ring carries both.
+ */
+enum lt_rec_type {
+	LT_EV_FD_OPEN = 32, /* struct lt_fd_open: a new descriptor */
+	LT_EV_FD_CLOSE,	    /* struct lt_fd_close: descriptors [lo, hi] closed, or flagged */
+	LT_EV_THREAD,	    /* struct lt_thread: a thread created, exited, joined or detached */
+};
+
+#define LT_FD_NAME 48
+
+/* kind of an LT_EV_FD_CLOSE */
+enum {
+	LT_FDC_CLOSE,	    /* closed */
+	LT_FDC_CLOEXEC_ON,  /* marked close-on-exec (fcntl F_SETFD, close_range) */
+	LT_FDC_CLOEXEC_OFF, /* close-on-exec cleared */
+};
+
+/* kind of an LT_EV_THREAD */
+enum {
+	LT_TH_NEW,    /* tid created; frames: the creating thread's stack */
+	LT_TH_EXIT,   /* tid exited */
+	LT_TH_HANDLE, /* tid's pthread_t is handle (pthread_create returned) */
+	LT_TH_JOIN,   /* the thread of pthread_t handle was joined */
+	LT_TH_DETACH, /* ... detached; created detached: LT_TH_HANDLE with detached set */
+};
+
+struct lt_rec_hdr {
+	__u32 type;
+	__u32 kind;
+	__u32 pid;
+	__u32 tid;
+	__u64 ts_ns;
+};
+
+#define LT_FD_CLOEXEC 1 /* flags: close-on-exec set at creation */
+
+struct lt_fd_open {
+	struct lt_rec_hdr h;
+	__s32 fd;
+	__u32 flags;
+	__u32 mode;	/* the inode's i_mode (S_IFMT: socket, fifo, regular...) */
+	__u16 family;	/* a socket's address family */
+	__u16 socktype; /* SOCK_STREAM... */
+	__u64 caller;	/* return address into the syscall wrapper's caller, found on the stack */
+	__u64 nr;	/* the syscall */
+	char name[LT_FD_NAME]; /* the dentry's name: a file's last component, "[eventfd]" */
+	__u64 ino; /* the inode, on device dev: one label per file, whenever its path is read */
+	__u64 dev;
+	__u32 nr_frames;
+	__s32 pad;
+	__u64 frames[LT_MAX_FRAMES];
+};
+
+struct lt_fd_close {
+	struct lt_rec_hdr h;
+	__u32 lo, hi;
+};
+
+struct lt_thread {
+	struct lt_rec_hdr h;
+	__u32 child;	/* the thread */
+	__u32 detached; /* NEW: created detached; EXIT: the whole process is exiting */
+	__u64 handle;	/* pthread_t */
+	__u64 caller;
+	__u32 nr_frames;
+	__s32 pad;
+	__u64 frames[LT_MAX_FRAMES];
+};
+
+#define LT_FD_OPEN_HDR_SIZE ((unsigned long)&((struct lt_fd_open *)0)->frames)
+#define LT_THREAD_HDR_SIZE  ((unsigned long)&((struct lt_thread *)0)->frames)
 
 #endif /* __LEAKTRACE_H */

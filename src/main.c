@@ -8,7 +8,9 @@
 #include "clock.h"
 #include "escape.h"
 #include "events.h"
+#include "fds.h"
 #include "holds.h"
+#include "threads.h"
 #include "loop.h"
 #include "mode.h"
 #include "options.h"
@@ -101,6 +103,17 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	snprintf(p->comm, sizeof(p->comm), "%s", t.comm);
+	/* -p: what is open before counting starts was made before tracing began */
+	if (env.fds &&
+	    (!(p->fds = fdtab__new(mono_ns())) || (env.pid && fdtab__scan(p->fds, t.pid)))) {
+		fprintf(stderr, "leaktrace: cannot read the descriptors of pid %d\n", t.pid);
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (env.threads && !(p->threads = threadtab__new(mono_ns()))) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -120,6 +133,10 @@ int main(int argc, char **argv)
 	}
 	/* times count from the moment the probes are in place (--older, --baseline) */
 	tracker__set_start(p->tracker, mono_ns());
+	if (p->fds)
+		fdtab__set_start(p->fds, mono_ns());
+	if (p->threads)
+		threadtab__set_start(p->threads, mono_ns());
 	err = events__open(&ev, mode__ringbuf_fd(mode), &rr.procs);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));
@@ -132,6 +149,8 @@ int main(int argc, char **argv)
 	ev.holds = &holds;
 	ev.stop = &exiting;
 	ev.follow = env.follow;
+	ev.fds = env.fds;
+	ev.threads = env.threads;
 	ev.follow_exec = mode__follow(mode);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */

@@ -31,6 +31,9 @@ enum {
 	OPT_BASELINE,
 	OPT_FORMAT,
 	OPT_REACHABLE,
+	OPT_FDS,
+	OPT_THREADS,
+	OPT_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +63,9 @@ static const struct option long_opts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
 	{"reachable", no_argument, NULL, OPT_REACHABLE},
+	{"fds", no_argument, NULL, OPT_FDS},
+	{"threads", no_argument, NULL, OPT_THREADS},
+	{"memory", no_argument, NULL, OPT_MEMORY},
 	{},
 };
 
@@ -101,6 +107,9 @@ static const char usage[] =
 	"      --reachable        at each report, stop the process briefly and scan its memory:\n"
 	"                         each stack's bytes split into unreachable (nothing points at\n"
 	"                         them: lost) and reachable (a cache, a table)\n"
+	"      --fds              open file descriptors by the stack that created them\n"
+	"      --threads          live and exited-but-not-joined threads by creating stack\n"
+	"      --memory           memory too, beside --fds or --threads (alone: memory only)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -314,6 +323,15 @@ int options__parse(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case OPT_FDS:
+			env.fds = true;
+			break;
+		case OPT_THREADS:
+			env.threads = true;
+			break;
+		case OPT_MEMORY:
+			env.memory = true;
+			break;
 		case ':':
 			fprintf(stderr, "leaktrace: option '%s' needs a value (see --help)\n",
 				argv[optind - 1]);
@@ -344,6 +362,16 @@ int options__parse(int argc, char **argv)
 	env.probe_at_entry = getenv("LEAKTRACE_PROBE_AT_ENTRY") != NULL;
 	env.no_session = getenv("LEAKTRACE_NO_SESSION") != NULL;
 	env.no_multi = getenv("LEAKTRACE_NO_MULTI") != NULL;
+	if ((env.fds || env.threads) && (env.kernel || !(env.pid || env.command))) {
+		fprintf(stderr, "leaktrace: %s traces a process (-p PID or -- COMMAND), not -k\n",
+			env.fds ? "--fds" : "--threads");
+		return -EINVAL;
+	}
+	if (env.memory && !env.fds && !env.threads) {
+		fprintf(stderr, "leaktrace: --memory is for use beside --fds or --threads\n");
+		return -EINVAL;
+	}
+	env.memory = env.memory || !(env.fds || env.threads);
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;

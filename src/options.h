@@ -46,6 +46,9 @@ struct options {
 	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
 	bool reachable;		 /* --reachable: scan the live process at each report */
+	bool fds;		 /* --fds: open descriptors by creating stack */
+	bool threads;		 /* --threads: live and unjoined threads by creating stack */
+	bool memory;		 /* memory is traced: without --fds/--threads, or --memory */
 };
 
 extern struct options env;

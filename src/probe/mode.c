@@ -38,6 +38,9 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 		.follow = env.follow,
 		.no_session = env.no_session,
 		.no_multi = env.no_multi,
+		.fds = env.fds,
+		.threads = env.threads,
+		.memory = env.memory,
 	};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	char obj[ESCAPE_SIZE(sizeof(((struct probes *)0)->alloc_obj))];
@@ -67,6 +70,15 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 		return err;
 	}
 	pr = umode__probes(m->um);
+	if (!env.memory) {
+		fprintf(stderr,
+			"leaktrace: tracing pid %d (%s)%s: %s%s%s (no allocator probed). "
+			"Ctrl-C to end.\n",
+			t->pid, escape__str(t->comm, comm, sizeof(comm)),
+			env.follow ? " and its children" : "", env.fds ? "descriptors" : "",
+			env.fds && env.threads ? " and " : "", env.threads ? "threads" : "");
+		return 0;
+	}
 	fprintf(stderr,
 		"leaktrace: tracing pid %d (%s)%s through %s: %d probes%s%s. Ctrl-C to end.\n",
 		t->pid, escape__str(t->comm, comm, sizeof(comm)),

@@ -26,6 +26,7 @@ enum probe_where {
 	IN_SERVER,    /* the first object in symbol resolution order that defines the symbol */
 	IN_NON_CXX,   /* the same, unless it is the C++ runtime (whose delete calls free) */
 	AT_EXIT,      /* a launched command only: hold it at exit so its maps can be read */
+	FOR_THREADS,  /* --threads: where the symbol is served */
 };
 
 struct alloc_probe {
@@ -86,6 +87,9 @@ static const struct alloc_probe probe_table[] = {
 	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
 	{"exit", "exit_enter", NULL, AT_EXIT, false},
 	{"_exit", "exit_enter", NULL, AT_EXIT, false},
+	{"pthread_create", "thread_create_enter", NULL, FOR_THREADS, false},
+	{"pthread_join", "thread_join_enter", NULL, FOR_THREADS, false},
+	{"pthread_detach", "thread_detach_enter", NULL, FOR_THREADS, false},
 };
 
 #define NR_PROBES (sizeof(probe_table) / sizeof(probe_table[0]))
@@ -537,6 +541,10 @@ static int attach_served(struct probes *p, struct objs *o, const struct probes_o
 
 		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !opts->hold_exit))
 			continue;
+		if (ap->where == FOR_THREADS && !opts->threads)
+			continue;
+		if (opts->no_allocator && ap->where != AT_EXIT && ap->where != FOR_THREADS)
+			continue;
 		i = objs__server(o, ap->sym);
 		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))
 			continue;
@@ -575,6 +583,12 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 	if (!o)
 		return -ENOMEM;
 
+	if (opts->no_allocator) {
+		err = attach_served(p, o, opts);
+		if (!err)
+			err = attach_queued(p, obj, t->pid);
+		goto out;
+	}
 	snprintf(sym, sizeof(sym), "%smalloc", prefix);
 	i = opts->obj ? 0 : objs__server(o, sym);
 	if (i < 0) {

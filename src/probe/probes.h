@@ -57,6 +57,8 @@ struct probes_opts {
 	bool hold_exit;	    /* a launched command: stop it in exit() so its maps can be read */
 	bool verbose;
 	const struct probes *covered; /* -f: files these probe already (inherited): skipped */
+	bool no_allocator;	      /* --fds/--threads alone: only the exit hold */
+	bool threads;		      /* --threads: pthread_create, pthread_join, pthread_detach */
 };
 
 /*

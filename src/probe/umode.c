@@ -28,6 +28,25 @@ struct umode {
 	struct timespec counting_since;
 };
 
+/* What is off is not loaded, so not attached: it costs nothing. */
+static int set_autoload(struct ualloc_bpf *skel, const struct umode_opts *o)
+{
+	struct bpf_program *mem[] = {skel->progs.mmap_exit, skel->progs.munmap_exit,
+				     skel->progs.mremap_exit};
+	struct bpf_program *threads[] = {skel->progs.thread_create_enter, skel->progs.threads_fork,
+					 skel->progs.threads_exit, skel->progs.thread_join_enter,
+					 skel->progs.thread_detach_enter};
+	size_t i;
+	int err;
+
+	err = bpf_program__set_autoload(skel->progs.fds_sys_exit, o->fds);
+	for (i = 0; !err && !o->threads && i < sizeof(threads) / sizeof(threads[0]); i++)
+		err = bpf_program__set_autoload(threads[i], false);
+	for (i = 0; !err && !o->memory && i < sizeof(mem) / sizeof(mem[0]); i++)
+		err = bpf_program__set_autoload(mem[i], false);
+	return err;
+}
+
 static int load(struct umode *um, const struct target *t, const struct umode_opts *o)
 {
 	struct ualloc_bpf *skel;
@@ -48,6 +67,9 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 	if (err)
 		return err;
 	err = bpf_map__set_max_entries(skel->maps.sampled, o->sample_bytes ? LT_SAMPLED_MAX : 1);
+	if (err)
+		return err;
+	err = set_autoload(skel, o);
 	if (err)
 		return err;
 	err = system__autoload_syscalls(skel->obj);
@@ -99,6 +121,8 @@ int umode__open(struct umode **out, const struct target *t, const struct umode_o
 		um->probes.inherit = &um->inherit;
 	}
 	po.hold_exit = t->launched;
+	po.no_allocator = !o->memory;
+	po.threads = o->threads;
 	err = probes__attach(&um->probes, um->skel->obj, t, &po);
 	if (err)
 		return err;

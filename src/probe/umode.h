@@ -24,6 +24,9 @@ struct umode_opts {
 	bool follow;	 /* -f: trace the children too */
 	bool no_session; /* classic return probes */
 	bool no_multi;	 /* a perf-event uprobe per site */
+	bool fds;	 /* --fds: descriptor syscalls traced */
+	bool threads;	 /* --threads: thread creation, exit, join traced */
+	bool memory; /* allocator probes and the mmap family; off: only what --fds, --threads ask */
 };
 
 struct umode;

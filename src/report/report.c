@@ -55,6 +55,7 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_KFREE_RESCUED] = "kfree_rescued",
 	[LT_ST_KFREE_UNSEEN] = "kfree_unseen",
 	[LT_ST_KUNCERTAIN_FULL] = "kuncertain_full",
+	[LT_ST_FDS_UNREAD] = "fds_unread",
 };
 
 static const struct report_format formats[] = {
@@ -98,7 +99,7 @@ const char *report__tracing_failed(const struct report *r, char *buf, size_t siz
 	int64_t rss_growth = r->rss_anon - r->rss_anon_start;
 	uint64_t calls = b[LT_ST_CALLS];
 
-	if (r->kernel || r->tstats.allocs)
+	if (r->kernel || r->tstats.allocs || r->memory_off)
 		return NULL;
 	if (r->run_recorded)
 		calls = 0; /* the run's calls were another process's */

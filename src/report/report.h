@@ -111,6 +111,20 @@ struct report {
 	double unreachable_count, possibly_count;
 	uint64_t reach_pause_ns, reach_scanned_bytes, reach_unreadable_bytes;
 	uint32_t reach_threads, reach_mappings;
+	/*
+	 * --fds: open descriptors by creating stack, in a model of their own (each counts 1 in
+	 * bytes and count; kinds are labels: "socket AF_INET STREAM"), shown after the memory
+	 * stacks; NULL without --fds. memory_off: no allocator was probed.
+	 */
+	struct report *fds;
+	bool memory_off;
+	uint32_t nr_before;	  /* descriptors open before tracing began, still open */
+	uint32_t *before_by_kind; /* ... by kind - LT_K_MAX */
+	uint64_t opens, closes, unknown_closes;
+	/* --threads: threads by creating stack, the same way (kinds: "alive", "exited, not
+	 * joined"); threads_model marks that report itself (opens: created, closes: ended) */
+	struct report *threads;
+	bool threads_model;
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
@@ -175,6 +189,10 @@ int report__svg(const struct report *r, FILE *out, const struct report_opts *o);
 void json__write_string(FILE *out, const char *s);
 /* Copy name into buf with ';', whitespace and control characters replaced by '_'. */
 const char *folded__sanitize(const char *name, char *buf, size_t size);
+
+/* The blocks of a descriptor or thread report (r->fds) in each format. */
+void report_text__resources(const struct report *r, FILE *out, const struct report_opts *o);
+void report_folded__resources(const struct report *r, FILE *out);
 
 extern const char *const lt_kind_names[LT_K_MAX];
 extern const char *const lt_stat_names[LT_ST_MAX];

@@ -45,6 +45,35 @@ int report__folded(const struct report *r, FILE *out, const struct report_opts *
 		}
 		fprintf(out, " %" PRIu64 "\n", rs->bytes);
 	}
+	if (r->fds)
+		report_folded__resources(r->fds, out);
+	if (r->threads)
+		report_folded__resources(r->threads, out);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* --fds, --threads: "descriptors;KIND;root;...;leaf COUNT" ("threads;alive;..."), apart from
+ * the memory stacks by their root. */
+void report_folded__resources(const struct report *r, FILE *out)
+{
+	char name[NAME_MAX_LEN], clean[NAME_MAX_LEN];
+	uint32_t i, j;
+
+	for (i = 0; i < r->nr_stacks; i++) {
+		const struct report_stack *rs = &r->stacks[i];
+
+		fprintf(out, "%s;%s;", r->threads_model ? "threads" : "descriptors",
+			folded__sanitize(report__kind_name(r, rs->kind), clean, sizeof(clean)));
+		if (!rs->nr_frames)
+			fputs("[stack_not_captured]", out);
+		for (j = rs->nr_frames; j-- > 0;) {
+			const char *fn = report__frame_name(&rs->frames[j], name, sizeof(name));
+
+			fputs(folded__sanitize(fn, clean, sizeof(clean)), out);
+			if (j)
+				fputc(';', out);
+		}
+		fprintf(out, " %.0f\n", rs->count);
+	}
 }

@@ -209,6 +209,52 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 	jw_end(w, '}');
 }
 
+/* --fds: "descriptors", stacks as memory's (count and bytes: how many), kinds as labels. */
+static void write_descriptors(struct jw *w, const struct report *r, const struct report_opts *o)
+{
+	uint32_t i;
+
+	jw_object(w, "descriptors");
+	jw_u64(w, "open", (uint64_t)(r->total_count + 0.5));
+	jw_u64(w, "created", r->opens);
+	jw_u64(w, "closed", r->closes);
+	jw_u64(w, "unknown_closes", r->unknown_closes);
+	jw_object(w, "before_tracing");
+	jw_u64(w, "open", r->nr_before);
+	jw_object(w, "by_kind");
+	for (i = 0; i < r->nr_kind_labels; i++)
+		if (r->before_by_kind[i])
+			jw_u64(w, r->kind_labels[i], r->before_by_kind[i]);
+	jw_end(w, '}');
+	jw_end(w, '}');
+	jw_array(w, "stacks");
+	for (i = 0; i < r->nr_stacks; i++)
+		write_stack(w, r, &r->stacks[i], o);
+	jw_end(w, ']');
+	jw_end(w, '}');
+}
+
+/* --threads: "threads", stacks as memory's, kind "alive" or "exited, not joined". */
+static void write_threads(struct jw *w, const struct report *r)
+{
+	uint64_t alive = 0;
+	uint32_t i;
+
+	for (i = 0; i < r->nr_stacks; i++)
+		if (r->stacks[i].kind == LT_K_MAX)
+			alive += (uint64_t)(r->stacks[i].count + 0.5);
+	jw_object(w, "threads");
+	jw_u64(w, "alive", alive);
+	jw_u64(w, "unjoined", (uint64_t)(r->total_count + 0.5) - alive);
+	jw_u64(w, "created", r->opens);
+	jw_u64(w, "ended", r->closes);
+	jw_array(w, "stacks");
+	for (i = 0; i < r->nr_stacks; i++)
+		write_stack(w, r, &r->stacks[i], NULL);
+	jw_end(w, ']');
+	jw_end(w, '}');
+}
+
 int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	struct jw w = {.out = out};
@@ -306,6 +352,10 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	for (i = 0; i < r->nr_stacks; i++)
 		write_stack(&w, r, &r->stacks[i], o);
 	jw_end(&w, ']');
+	if (r->fds)
+		write_descriptors(&w, r->fds, o);
+	if (r->threads)
+		write_threads(&w, r->threads);
 	jw_end(&w, '}');
 	fputc('\n', out);
 	fflush(out);

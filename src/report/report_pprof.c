@@ -305,10 +305,12 @@ static uint64_t lost_location(struct profile *p)
 	return p->lost_loc;
 }
 
+/* r: the memory report, or its descriptors' (r->fds of the first): their own sample type */
 static void sample(struct profile *p, const struct report *r, const struct report_stack *rs)
 {
-	uint64_t values[4] = {(uint64_t)(rs->count + 0.5), rs->bytes,
-			      (uint64_t)(rs->unreachable_count + 0.5), rs->unreachable_bytes};
+	uint64_t values[6] = {0};
+	int reach = p->r->reach_done ? 2 : 0;
+	int nvalues = 2 + reach + !!p->r->fds + !!p->r->threads;
 	uint32_t i, j, n = 0;
 
 	/* frames of one address: inlined ones (innermost first), then the one that holds it */
@@ -322,7 +324,18 @@ static void sample(struct profile *p, const struct report *r, const struct repor
 	if (!n)
 		p->ids[n++] = lost_location(p);
 	pb__packed(&p->sub, SAMPLE_LOCATION_ID, p->ids, n);
-	pb__packed(&p->sub, SAMPLE_VALUE, values, r->reach_done ? 4 : 2);
+	if (r == p->r) {
+		values[0] = (uint64_t)(rs->count + 0.5);
+		values[1] = rs->bytes;
+		if (reach) {
+			values[2] = (uint64_t)(rs->unreachable_count + 0.5);
+			values[3] = rs->unreachable_bytes;
+		}
+	} else { /* descriptors, then threads: their own sample types */
+		values[2 + reach + (r == p->r->fds ? 0 : !!p->r->fds)] =
+			(uint64_t)(rs->count + 0.5);
+	}
+	pb__packed(&p->sub, SAMPLE_VALUE, values, nvalues);
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "kind"));
 	pb__uint(&p->sub2, LABEL_STR, str_id(p, report__kind_name(r, rs->kind)));
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
@@ -368,6 +381,12 @@ static int encode(struct profile *p)
 	for (i = 0; i < r->nr_stacks; i++)
 		if (r->stacks[i].nr_frames > max_frames)
 			max_frames = r->stacks[i].nr_frames;
+	for (i = 0; r->fds && i < r->fds->nr_stacks; i++)
+		if (r->fds->stacks[i].nr_frames > max_frames)
+			max_frames = r->fds->stacks[i].nr_frames;
+	for (i = 0; r->threads && i < r->threads->nr_stacks; i++)
+		if (r->threads->stacks[i].nr_frames > max_frames)
+			max_frames = r->threads->stacks[i].nr_frames;
 	p->ids = calloc(max_frames, sizeof(*p->ids));
 	if (!p->ids || p->err)
 		return -ENOMEM;
@@ -386,15 +405,26 @@ static int encode(struct profile *p)
 		value_type(p, PROFILE_SAMPLE_TYPE, "unreachable_objects", "count");
 		value_type(p, PROFILE_SAMPLE_TYPE, "unreachable_space", "bytes");
 	}
+	if (r->fds)
+		value_type(p, PROFILE_SAMPLE_TYPE, "descriptors", "count");
 	for (i = 0; i < r->nr_stacks; i++)
 		if (r->stacks[i].bytes)
 			sample(p, r, &r->stacks[i]);
+	if (r->threads)
+		value_type(p, PROFILE_SAMPLE_TYPE, "threads", "count");
+	for (i = 0; r->fds && i < r->fds->nr_stacks; i++)
+		sample(p, r->fds, &r->fds->stacks[i]);
+	for (i = 0; r->threads && i < r->threads->nr_stacks; i++)
+		sample(p, r->threads, &r->threads->stacks[i]);
 	pb__uint(&p->out, PROFILE_TIME_NANOS, (uint64_t)r->wall * 1000000000ULL);
 	pb__uint(&p->out, PROFILE_DURATION_NANOS, r->now_ms * 1000000ULL);
 	value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb__uint(&p->out, PROFILE_PERIOD, r->sample_bytes);
 	comments(p);
-	pb__uint(&p->out, PROFILE_DEFAULT_SAMPLE_TYPE, str_id(p, "inuse_space"));
+	pb__uint(&p->out, PROFILE_DEFAULT_SAMPLE_TYPE,
+		 str_id(p, !r->memory_off ? "inuse_space"
+			   : r->fds	  ? "descriptors"
+					  : "threads"));
 	if (p->err)
 		return p->err;
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "clock.h"
+#include "fds.h"
 #include "history.h"
 #include "klabels.h"
 #include "mode.h"
@@ -14,6 +18,7 @@
 #include "report.h"
 #include "report_run.h"
 #include "syms.h"
+#include "threads.h"
 #include "tracker.h"
 
 /* -f: a child's one-profile formats go to FILE.PID. */
@@ -49,6 +54,75 @@ static void scan_reach(const struct report_run *rr, struct proc *p, struct reach
 			p->pid, scan->pause_ns / 1e6, scan->cpu_ns / 1e6, scan->scanned_bytes);
 }
 
+/* --fds: the open descriptors as a report of their own, with their history and verdicts. */
+static int build_fds(struct proc *p, const struct report *r, struct report *fr,
+		     const struct resolver *res)
+{
+	static const struct report_filter all = {.max_size = UINT64_MAX};
+	struct report_filter f = all;
+	const struct fdtab_stats *st = fdtab__stats(p->fds);
+	int err;
+
+	f.older_ms = env.older_ms;
+	f.baseline_ms = env.baseline_s * 1000ULL;
+	f.start_ms = p->start_ms;
+	f.sort = env.sort;
+	*fr = (struct report){.wall = r->wall,
+			      .pid = r->pid,
+			      .ppid = r->ppid,
+			      .comm = r->comm,
+			      .final = r->final,
+			      .top = r->top};
+	memcpy(fr->bpf_stats, r->bpf_stats, sizeof(fr->bpf_stats));
+	fr->kind_labels = fdtab__labels(p->fds, &fr->nr_kind_labels);
+	fr->before_by_kind = calloc(fr->nr_kind_labels + 1, sizeof(*fr->before_by_kind));
+	if (!fr->before_by_kind)
+		return -ENOMEM;
+	fr->nr_before = fdtab__preexisting(p->fds, fr->before_by_kind, fr->nr_kind_labels);
+	fr->opens = st->opens;
+	fr->closes = st->closes;
+	fr->unknown_closes = st->unknown_closes;
+	err = report__build(fr, fdtab__tracker(p->fds), p->stacks, &f, r->now_ms);
+	if (!err)
+		err = history__apply(fdtab__history(p->fds), fr, p->stacks, res);
+	return err;
+}
+
+/* --threads: live and unjoined threads as a report of their own, as build_fds. */
+static int build_threads(struct proc *p, const struct report *r, struct report *tr,
+			 const struct resolver *res)
+{
+	struct report_filter f = {.max_size = UINT64_MAX, .sort = env.sort};
+	const struct threadtab_stats *st = threadtab__stats(p->threads);
+	int err;
+
+	f.older_ms = env.older_ms;
+	f.baseline_ms = env.baseline_s * 1000ULL;
+	f.start_ms = p->start_ms;
+	*tr = (struct report){.wall = r->wall,
+			      .pid = r->pid,
+			      .ppid = r->ppid,
+			      .comm = r->comm,
+			      .final = r->final,
+			      .top = r->top,
+			      .threads_model = true};
+	memcpy(tr->bpf_stats, r->bpf_stats, sizeof(tr->bpf_stats));
+	tr->kind_labels = threadtab__labels(&tr->nr_kind_labels);
+	tr->opens = st->created;
+	tr->closes = st->ended;
+	err = report__build(tr, threadtab__tracker(p->threads), p->stacks, &f, r->now_ms);
+	if (!err)
+		err = history__apply(threadtab__history(p->threads), tr, p->stacks, res);
+	return err;
+}
+
+static void free_fds(struct report *fr)
+{
+	report__free(fr);
+	free(fr->before_by_kind);
+	fr->before_by_kind = NULL;
+}
+
 /* final: the report at exit; last: no other report follows (final, or the COUNT-th). */
 static int print_report(const struct report_run *rr, struct proc *p, bool final, bool last)
 {
@@ -77,7 +151,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.rss_anon_start = p->rss_anon_start,
 		.rss_anon_prev = p->rss_anon_prev,
 		.counting_since = mode__counting_since(rr->mode),
+		.memory_off = !env.memory,
 	};
+	struct report fr = {}, tr = {};
 	int err;
 
 	/* Code mapped since the last report (dlopen, JIT) must resolve, in the final one too;
@@ -117,9 +193,19 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		klabels__mark_uncertain(p->klabels, &r);
 	if (!err)
 		report__reach_verdicts(&r);
+	if (!err && p->fds) {
+		err = build_fds(p, &r, &fr, &res);
+		r.fds = &fr;
+	}
+	if (!err && p->threads) {
+		err = build_threads(p, &r, &tr, &res);
+		r.threads = &tr;
+	}
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
 		reach__free(&scan);
+		free_fds(&fr);
+		report__free(&tr);
 		return 0;
 	}
 	if (!err) {
@@ -127,10 +213,22 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		err = report__resolve(&r, p->stacks, &res,
 				      env.format->all_stacks ? r.nr_stacks : r.top);
 	}
+	if (!err && r.fds) {
+		report__rank(&fr, env.sort);
+		err = report__resolve(&fr, p->stacks, &res,
+				      env.format->all_stacks ? fr.nr_stacks : fr.top);
+	}
+	if (!err && r.threads) {
+		report__rank(&tr, env.sort);
+		err = report__resolve(&tr, p->stacks, &res,
+				      env.format->all_stacks ? tr.nr_stacks : tr.top);
+	}
 	if (!err)
 		err = write_report(rr, p, &r, &ro);
 	report__free(&r);
 	reach__free(&scan);
+	free_fds(&fr);
+	report__free(&tr);
 	return err;
 }
 

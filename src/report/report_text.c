@@ -211,12 +211,17 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	if (r->filter && r->filter->baseline_ms)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);
-	print_counting(out, r);
-	print_reach(out, r, o);
-	print_memory(out, r);
+	if (r->memory_off)
+		shown = 0;
+	if (!r->memory_off) {
+		print_counting(out, r);
+		print_reach(out, r, o);
+		print_memory(out, r);
+	}
 	if (report__tracing_failed(r, why, sizeof(why)))
 		fprintf(out, "\tnote: tracing failed: %s\n", why);
-	fprintf(out, "Top %u stacks with outstanding allocations:\n", shown);
+	if (!r->memory_off)
+		fprintf(out, "Top %u stacks with outstanding allocations:\n", shown);
 	for (i = 0; i < shown; i++) {
 		const struct report_stack *rs = &r->stacks[i];
 
@@ -231,6 +236,90 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			report__for_each_alloc(r, rs->stack_id, print_alloc, &c);
 		}
 	}
+	if (r->fds)
+		report_text__resources(r->fds, out, o);
+	if (r->threads)
+		report_text__resources(r->threads, out, o);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* --fds: "37 descriptors from stack (socket AF_INET STREAM)", as memory stacks are shown. */
+static void print_resource_line(FILE *out, const struct report *r, const struct report_stack *rs,
+				const char *what)
+{
+	fprintf(out, "\t%.0f %s from stack (%s) %s", rs->count, what,
+		report__kind_name(r, rs->kind), verdict_names[rs->verdict]);
+	if (rs->verdict != VERDICT_NEW)
+		fprintf(out, ": %+.1f/s over %.0fs, %+" PRId64 " since last", rs->rate,
+			rs->window_ms / 1000.0, rs->delta_bytes);
+	fprintf(out, "; oldest %.1fs, median %.1fs; %" PRIu64 " %s\n",
+		(r->now_ms - rs->oldest_ms) / 1000.0, (r->now_ms - rs->median_ms) / 1000.0,
+		rs->frees, r->threads_model ? "ended" : "closed");
+}
+
+static void print_fd(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct allocs_ctx *c = data;
+
+	(void)is_map;
+	fprintf(c->out, "\t\tfd = %" PRIu64 " age = %.1fs\n", rec->addr - 1,
+		(c->now_ms - rec->ts_ms) / 1000.0);
+}
+
+void report_text__resources(const struct report *r, FILE *out, const struct report_opts *o)
+{
+	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
+	char label[ESCAPE_SIZE(256)];
+	double alive = 0;
+
+	if (r->threads_model) {
+		for (i = 0; i < r->nr_stacks; i++)
+			if (r->stacks[i].kind == LT_K_MAX)
+				alive += r->stacks[i].count;
+		fprintf(out,
+			"Threads: %.0f alive, %.0f exited, not joined, from %u stacks; %" PRIu64
+			" created, %" PRIu64 " of them ended\n",
+			alive, r->total_count - alive, r->nr_stacks, r->opens, r->closes);
+		fprintf(out, "Top %u stacks with threads:\n", shown);
+		for (i = 0; i < shown; i++) {
+			print_resource_line(out, r, &r->stacks[i], "threads");
+			for (j = 0; j < r->stacks[i].nr_frames; j++)
+				print_frame(out, &r->stacks[i].frames[j]);
+			if (!r->stacks[i].nr_frames)
+				fputs("\t\t[stack not captured]\n", out);
+		}
+		return;
+	}
+	fprintf(out,
+		"Descriptors: %.0f open from %u stacks; %" PRIu64 " created, %" PRIu64
+		" of them closed; %" PRIu64 " closes of descriptors not seen open; %" PRIu64
+		" received, not read\n",
+		r->total_count, r->nr_stacks, r->opens, r->closes, r->unknown_closes,
+		r->bpf_stats[LT_ST_FDS_UNREAD]);
+	if (r->nr_before) {
+		fprintf(out, "\t%u open before tracing began:", r->nr_before);
+		for (i = 0, j = 0; i < r->nr_kind_labels; i++) {
+			if (!r->before_by_kind[i])
+				continue;
+			fprintf(out, "%s %u %s", j++ ? "," : "", r->before_by_kind[i],
+				escape__str(r->kind_labels[i], label, sizeof(label)));
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "Top %u stacks with open descriptors:\n", shown);
+	for (i = 0; i < shown; i++) {
+		const struct report_stack *rs = &r->stacks[i];
+
+		print_resource_line(out, r, rs, "descriptors");
+		if (!rs->nr_frames)
+			fputs("\t\t[stack not captured]\n", out);
+		for (j = 0; j < rs->nr_frames; j++)
+			print_frame(out, &rs->frames[j]);
+		if (o->show_allocs) {
+			struct allocs_ctx c = {out, r->now_ms};
+
+			report__for_each_alloc(r, rs->stack_id, print_fd, &c);
+		}
+	}
 }

@@ -6,8 +6,10 @@
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
+#include "fds.h"
 #include "follow.h"
 #include "holds.h"
+#include "threads.h"
 #include "klabels.h"
 #include "reach.h"
 #include "stacks.h"
@@ -166,6 +168,13 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 		return;
 	}
 	c->ppid = parent->pid;
+	if (ev->threads && !(c->threads = threadtab__new(e->ts_ns)))
+		parent->oom++;
+	if (ev->fds && parent->fds) {
+		c->fds = fdtab__new(e->ts_ns);
+		if (!c->fds || fdtab__inherit(c->fds, parent->fds))
+			parent->oom++;
+	}
 	memcpy(c->comm, parent->comm, sizeof(c->comm));
 	c->syms_opts = parent->syms_opts;
 	if (parent->syms) {
@@ -178,6 +187,10 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
 	bool held = e->kind == LT_EXEC_HELD;
 
+	if (p->fds)
+		fdtab__exec(p->fds);
+	if (p->threads)
+		threadtab__reset(p->threads);
 	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
 	if (!ev->follow) {
 		p->execed = true;
@@ -201,6 +214,9 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 	if (e->type == LT_EV_EXEC) {
 		ev->discard_until_exec = false;
 		tracker__reset(p->tracker);
+		/* what the command inherited is open before its tracing began */
+		if (p->fds && fdtab__scan(p->fds, p->pid))
+			p->oom++;
 		/* what was mapped before exec is not the command's */
 		syms__free(p->syms);
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
@@ -215,6 +231,8 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	struct proc *p;
 	int err = 0;
 
+	if (size >= sizeof(struct lt_rec_hdr) && e->type >= LT_EV_FD_OPEN)
+		return fds__apply(ev, data, size);
 	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
 		return 0;

@@ -25,6 +25,8 @@ struct events {
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
 	bool reach_at_exit;		   /* --reachable: scan a process BPF holds in exit() */
+	bool fds;			   /* --fds: each process has its descriptor table */
+	bool threads;			   /* --threads: each process has its thread table */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

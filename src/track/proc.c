@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fds.h"
 #include "history.h"
+#include "threads.h"
 #include "klabels.h"
 #include "proc.h"
 #include "procstat.h"
@@ -58,6 +60,8 @@ void proc__free(struct proc *p)
 	syms__free(p->syms);
 	history__free(p->history);
 	klabels__free(p->klabels);
+	fdtab__free(p->fds);
+	threadtab__free(p->threads);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
 	if (p->exit_scan)

@@ -13,6 +13,8 @@ struct syms;
 struct syms_opts;
 struct history;
 struct klabels;
+struct fdtab;
+struct threadtab;
 
 struct proc {
 	pid_t pid;
@@ -34,6 +36,8 @@ struct proc {
 	uint64_t nr_events;
 	uint64_t oom;		 /* events dropped because userspace ran out of memory */
 	struct reach *exit_scan; /* --reachable: the scan made while BPF held it in exit() */
+	struct fdtab *fds;	   /* --fds: its open descriptors; NULL without */
+	struct threadtab *threads; /* --threads: its threads; NULL without */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */
