@@ -56,6 +56,8 @@ SRC_DIRS := src src/lib src/target src/probe src/track src/syms src/report
 SRC_HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
 INCLUDES := -I$(OUTPUT) $(addprefix -I,$(SRC_DIRS)) -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) $(ELF_LIBS) -lstdc++
+# probe placement decodes x86 with capstone (libcapstone-dev; <capstone/capstone.h>)
+LDLIBS += $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null || echo -lcapstone)
 
 # Objects are rebuilt when the compiler or its flags change (also with an explicit OUTPUT).
 FLAGS_STAMP := $(OUTPUT)/.build-flags
