@@ -295,6 +295,16 @@ $(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
 
+# the same benchmark served by each allocator leaktrace places probes in (make bench's rows)
+BENCH_ALLOCS := $(OUTPUT)/bench/malloc_bench-jemalloc $(OUTPUT)/bench/malloc_bench-tcmalloc \
+	$(OUTPUT)/bench/malloc_bench-mimalloc
+
+$(OUTPUT)/bench/malloc_bench-%: tests/bench/malloc_bench.c tests/progs/progs.h
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ -lm $(LEAKER_LIBS_$*)
+
+bench: $(BENCH_ALLOCS)
 bench: $(LT_BIN) $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
