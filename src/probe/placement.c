@@ -171,8 +171,19 @@ static bool reentered(csh h, cs_insn *in, const uint8_t *code, size_t len, size_
 	return false;
 }
 
+/* The instruction as objdump prints it, a branch target relative to the function's entry. */
 static void describe(const cs_insn *in, struct placement *pl)
 {
+	const cs_x86 *x = &in->detail->x86;
+	int64_t t;
+
+	if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
+	    emulated(in->bytes, in->size)) {
+		t = x->operands[0].imm;
+		snprintf(pl->insn, sizeof(pl->insn), "%.15s %s0x%llx", in->mnemonic,
+			 t < 0 ? "entry-" : "entry+", (unsigned long long)(t < 0 ? -t : t));
+		return;
+	}
 	snprintf(pl->insn, sizeof(pl->insn), "%.15s%s%.31s", in->mnemonic, in->op_str[0] ? " " : "",
 		 in->op_str);
 }
