@@ -412,11 +412,16 @@ static unsigned int site_args(uint64_t site)
 	return 1;
 }
 
-/* The sites every program calls all the time: a single step there is a cost worth a word. */
-static bool hot_site(uint64_t site)
+/*
+ * The entry points every program calls all the time: a single step there is a cost worth a
+ * word. Not the nothrow new: libstdc++'s (sub $8,%rsp; call _Znwm) moves the stack pointer
+ * first, and programs seldom call it.
+ */
+static bool hot_site(uint64_t site, const char *sym)
 {
-	return site == LT_S_MALLOC || site == LT_S_NEW || site == LT_S_CALLOC ||
-	       site == LT_S_REALLOC || site == LT_S_FREE || site == LT_S_DELETE;
+	return (site == LT_S_MALLOC || site == LT_S_NEW || site == LT_S_CALLOC ||
+		site == LT_S_REALLOC || site == LT_S_FREE || site == LT_S_DELETE) &&
+	       !strstr(sym, "nothrow");
 }
 
 static const char *const reg_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -513,7 +518,7 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 			ESC(base_name(o->path[i])), (unsigned long long)fn->file_off, off,
 			pl.emulated ? "emulated" : "single-stepped", pl.insn,
 			moved_args(&pl, want, where, sizeof(where)));
-	else if (!pl.emulated && hot_site(site))
+	else if (!pl.emulated && hot_site(site, sym))
 		fprintf(stderr,
 			"leaktrace: %s in %s is single-stepped (no emulated instruction before its "
 			"arguments are lost: %s): each call costs a trap and a step\n",
