@@ -520,9 +520,11 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 			moved_args(&pl, want, where, sizeof(where)));
 	else if (!pl.emulated && hot_site(site, sym))
 		fprintf(stderr,
-			"leaktrace: %s in %s is single-stepped (no emulated instruction before its "
-			"arguments are lost: %s): each call costs a trap and a step\n",
-			sym, ESC(base_name(o->path[i])), pl.insn);
+			"leaktrace: %s in %s is single-stepped (probed at its entry, %s%s): each "
+			"call costs a trap and a step\n",
+			sym, ESC(base_name(o->path[i])), pl.insn,
+			moves ? ""
+			      : "; perf-event probes (-f) read arguments only where the ABI puts them");
 	err = file_index(p, path);
 	if (err < 0)
 		goto out;
