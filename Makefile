@@ -56,6 +56,8 @@ SRC_DIRS := src src/lib src/target src/probe src/track src/syms src/report
 SRC_HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
 INCLUDES := -I$(OUTPUT) $(addprefix -I,$(SRC_DIRS)) -Ibpf $(LIBBPF_CFLAGS)
 LDLIBS := $(LIBBPF_LIBS) $(ELF_LIBS) -lstdc++
+# probe placement decodes x86 with capstone (libcapstone-dev; <capstone/capstone.h>)
+LDLIBS += $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null || echo -lcapstone)
 
 # Objects are rebuilt when the compiler or its flags change (also with an explicit OUTPUT).
 FLAGS_STAMP := $(OUTPUT)/.build-flags
@@ -298,6 +300,16 @@ $(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
 
+# the same benchmark served by each allocator leaktrace places probes in (make bench's rows)
+BENCH_ALLOCS := $(OUTPUT)/bench/malloc_bench-jemalloc $(OUTPUT)/bench/malloc_bench-tcmalloc \
+	$(OUTPUT)/bench/malloc_bench-mimalloc
+
+$(OUTPUT)/bench/malloc_bench-%: tests/bench/malloc_bench.c tests/progs/progs.h
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ -lm $(LEAKER_LIBS_$*)
+
+bench: $(BENCH_ALLOCS)
 bench: $(LT_BIN) $(BENCH_BINS) $(OUTPUT)/tests/reachable
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 

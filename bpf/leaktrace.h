@@ -68,6 +68,16 @@ enum lt_site {
 	LT_S_DELETE,	     /* ptr */
 };
 
+/*
+ * A site's cookie: the lt_site in the low byte, then 5 bits per argument (LT_SITE_ARGS of
+ * them) saying where the probe finds it when it is placed past the entry (src/probe/placement.c):
+ * 0 in its ABI register, else 1 + the x86 register number (0 rax .. 15 r15).
+ */
+#define LT_SITE_ARGS	    3
+#define LT_SITE_MASK	    0xffULL
+#define LT_SITE_ARG_BITS    5
+#define LT_SITE_ARG_SHIFT(i) (8 + LT_SITE_ARG_BITS * (i))
+
 /* Loss and health counters kept in BPF .bss; every report prints them. */
 enum lt_stat {
 	LT_ST_RINGBUF_DROP,   /* event not delivered: ring buffer full */

@@ -287,11 +287,84 @@ int BPF_KPROBE(delete_enter, void *ptr)
 	return free_enter(LT_K_DELETE, (__u64)ptr);
 }
 
-static __always_inline int site_enter(struct pt_regs *ctx, __u64 site, bool session)
+/*
+ * x86 register n (0 rax .. 15 r15) of the probed context. Read through a helper: clang turns
+ * a switch of ctx->reg loads into one load at a computed ctx offset, which the verifier refuses.
+ */
+static __always_inline __u64 reg_of(struct pt_regs *ctx, __u32 n)
 {
-	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx);
+	__u64 v = 0;
+	__u32 off;
 
-	switch (site) {
+	switch (n) {
+	case 0:
+		off = offsetof(struct pt_regs, ax);
+		break;
+	case 1:
+		off = offsetof(struct pt_regs, cx);
+		break;
+	case 2:
+		off = offsetof(struct pt_regs, dx);
+		break;
+	case 3:
+		off = offsetof(struct pt_regs, bx);
+		break;
+	case 4:
+		off = offsetof(struct pt_regs, sp);
+		break;
+	case 5:
+		off = offsetof(struct pt_regs, bp);
+		break;
+	case 6:
+		off = offsetof(struct pt_regs, si);
+		break;
+	case 7:
+		off = offsetof(struct pt_regs, di);
+		break;
+	case 8:
+		off = offsetof(struct pt_regs, r8);
+		break;
+	case 9:
+		off = offsetof(struct pt_regs, r9);
+		break;
+	case 10:
+		off = offsetof(struct pt_regs, r10);
+		break;
+	case 11:
+		off = offsetof(struct pt_regs, r11);
+		break;
+	case 12:
+		off = offsetof(struct pt_regs, r12);
+		break;
+	case 13:
+		off = offsetof(struct pt_regs, r13);
+		break;
+	case 14:
+		off = offsetof(struct pt_regs, r14);
+		break;
+	default:
+		off = offsetof(struct pt_regs, r15);
+		break;
+	}
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + off);
+	return v;
+}
+
+/* Argument i where the cookie says the probe finds it (leaktrace.h), else abi. */
+static __always_inline __u64 site_arg(struct pt_regs *ctx, __u64 cookie, int i, __u64 abi)
+{
+	__u32 n = (cookie >> LT_SITE_ARG_SHIFT(i)) & ((1 << LT_SITE_ARG_BITS) - 1);
+
+	return n ? reg_of(ctx, n - 1) : abi;
+}
+
+static __always_inline int site_enter(struct pt_regs *ctx, __u64 cookie, bool session)
+{
+	__u64 a0 = site_arg(ctx, cookie, 0, PT_REGS_PARM1(ctx));
+	__u64 a1 = site_arg(ctx, cookie, 1, PT_REGS_PARM2(ctx));
+	__u64 a2 = site_arg(ctx, cookie, 2, PT_REGS_PARM3(ctx));
+
+	switch (cookie & LT_SITE_MASK) {
 	case LT_S_MALLOC:
 		return alloc_enter_mode(LT_K_MALLOC, a0, 0, session);
 	case LT_S_NEW:
@@ -336,11 +409,11 @@ static __always_inline int alloc_session(struct pt_regs *ctx, __u32 kind, __u64 
 SEC("uprobe")
 int BPF_KPROBE(site_session)
 {
-	__u64 site = bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (bpf_session_is_return())
 		return alloc_exit(ctx, PT_REGS_RC(ctx));
-	return site_enter(ctx, site, true);
+	return site_enter(ctx, cookie, true);
 }
 
 SEC("uprobe")

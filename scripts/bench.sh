@@ -238,6 +238,147 @@ END {
 echo
 echo "raw: mode threads cpu_ns wall_ns lost estimate truth sd wall_s"
 sort "$WORK/results"
+
+# --- allocator rows and the real-server row (issue 21) ---------------------------------------
+# malloc_bench linked against each allocator, one thread: full and sampled tracing against
+# their own trap floor (empty programs on the sites leaktrace -v names for that allocator);
+# then redis-server (Debian's, jemalloc) under redis-benchmark, traced / untraced.
+alloc_rows() {
+	local a bin saved=$BENCH r m
+	: > "$WORK/alloc_results"
+	for a in glibc jemalloc tcmalloc mimalloc; do
+		bin=$OUTPUT/bench/malloc_bench-$a
+		[ "$a" = glibc ] && bin=$saved
+		[ -x "$bin" ] || { echo "allocator rows: no $bin, $a skipped"; continue; }
+		BENCH=$bin
+		learn_sites
+		echo "$a floor sites: $FLOOR_ARGS"
+		for ((r = 1; r <= RUNS; r++)); do
+			for m in base floor_multi full floor_sampled sampled; do
+				run_one "$m" 1 > "$WORK/alloc_one" || exit 1
+				echo "$a $(cat "$WORK/alloc_one")" >> "$WORK/alloc_results"
+			done
+		done
+	done
+	BENCH=$saved
+	awk '
+	function median(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{ k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $4; if (!($1 in seen)) { seen[$1]; o[++na] = $1 } }
+	END {
+		printf "\n| allocator | base ns/op | full added | its floor added | full vs floor | sampled added | its floor added | sampled vs floor |\n"
+		printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+		for (i = 1; i <= na; i++) {
+			a = o[i]
+			split("base floor_multi full floor_sampled sampled", ms, " ")
+			for (j = 1; j <= 5; j++) {
+				k = a SUBSEP ms[j]; delete t
+				for (x = 1; x <= n[k]; x++) t[x] = v[k, x]
+				med[ms[j]] = median(t, n[k])
+			}
+			b = med["base"]
+			printf "| %s | %.0f | %.0f | %.0f | %.2fx | %.0f | %.0f | %.2fx |\n", a, b,
+				med["full"] - b, med["floor_multi"] - b,
+				(med["full"] - b) / (med["floor_multi"] - b), med["sampled"] - b,
+				med["floor_sampled"] - b,
+				(med["sampled"] - b) / (med["floor_sampled"] - b)
+		}
+	}' "$WORK/alloc_results"
+}
+
+# redis_rps PORT: "SET GET" requests per second from a short redis-benchmark run
+redis_rps() {
+	redis-benchmark -p "$1" -t set,get -c 20 -n "${REDIS_REQS:-100000}" -q 2> /dev/null |
+		tr '\r' '\n' | awk '/^SET:/ { s = $2 } /^GET:/ { g = $2 } END { print s + 0, g + 0 }'
+}
+
+# pid_sites PID: FLOOR_ARGS for a running process, as learn_sites finds them for malloc_bench
+pid_sites() {
+	local re='^leaktrace: probe (malloc|calloc|realloc|free) at (.*)\+(0x[0-9a-f]+) \(\+([0-9]+).*'
+	local sym obj off plus lib path
+	declare -A site
+	timeout 30 "$LT" -v -p "$1" 1 1 --no-lines > /dev/null 2> "$WORK/pid_sites.err"
+	while read -r sym obj off plus; do
+		site[$sym]=$(printf '0x%x' $((off + plus)))
+		lib=$obj
+	done < <(sed -nE "s/$re/\\1 \\2 \\3 \\4/p" "$WORK/pid_sites.err")
+	path=$(awk -v b="$lib" '{ n = split($6, p, "/") } n && p[n] == b { print $6; exit }' \
+		"/proc/$1/maps")
+	for sym in malloc calloc realloc free; do
+		[ -n "${site[$sym]:-}" ] || die "no $sym site for pid $1: $(cat "$WORK/pid_sites.err")"
+	done
+	FLOOR_ARGS="$path ${site[malloc]} ${site[calloc]} ${site[realloc]} ${site[free]}"
+}
+
+redis_row() {
+	local port rp tp d=$WORK/redis r mode args res
+	command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null ||
+		scripts/deps.sh redis-server redis-tools || { echo "redis row: no redis"; return; }
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$d"
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+		--dir "$d" > "$d/server.out" 2>&1 &
+	rp=$!
+	STARTED+=("$rp")
+	for _ in $(seq 100); do redis-cli -p "$port" ping 2> /dev/null | grep -q PONG && break; sleep 0.1; done
+	pid_sites "$rp"
+	echo "redis floor sites: $FLOOR_ARGS"
+	: > "$d/results"
+	for ((r = 1; r <= RUNS; r++)); do
+		for mode in untraced floor_multi full floor_sampled sampled; do
+			tp=0
+			if [[ $mode == floor_* ]]; then
+				: > "$d/f.out"
+				"$FLOOR" "${mode#floor_}" "$rp" $FLOOR_ARGS > "$d/f.out" 2> "$d/f.err" &
+				tp=$!
+				STARTED+=("$tp")
+				wait_line "$d/f.out" '^attached' 30 || die "floor: $(cat "$d/f.err")"
+			elif [ "$mode" != untraced ]; then
+				args=()
+				[ "$mode" = sampled ] && args=(--sample-bytes $SAMPLE)
+				: > "$d/t.err"
+				"$LT" -p "$rp" 3600 -T 5 --no-lines "${args[@]}" > "$d/t.out" 2> "$d/t.err" &
+				tp=$!
+				STARTED+=("$tp")
+				wait_line "$d/t.err" 'tracing pid|cannot|error' 120
+				grep -q 'tracing pid' "$d/t.err" || die "leaktrace on redis: $(cat "$d/t.err")"
+			fi
+			res=$(redis_rps "$port")
+			echo "$mode $res" >> "$d/results"
+			if [ "$tp" != 0 ]; then
+				kill -INT "$tp"
+				wait "$tp"
+			fi
+		done
+	done
+	stop "$rp"
+	awk -v reqs="${REDIS_REQS:-100000}" '
+	function median(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{ n[$1]++; s[$1, n[$1]] = $2; g[$1, n[$1]] = $3 }
+	END {
+		printf "\nredis-server (jemalloc) under redis-benchmark -t set,get -c 20 -n %d -q, medians:\n", reqs
+		printf "| mode | SET req/s | GET req/s | SET vs untraced | GET vs untraced |\n| --- | --- | --- | --- | --- |\n"
+		split("untraced floor_multi full floor_sampled sampled", ms, " ")
+		for (j = 1; j <= 5; j++) {
+			m = ms[j]; delete t; for (x = 1; x <= n[m]; x++) t[x] = s[m, x]; ms_[m] = median(t, n[m])
+			delete t; for (x = 1; x <= n[m]; x++) t[x] = g[m, x]; mg[m] = median(t, n[m])
+			printf "| %s | %.0f | %.0f | %.0f%% | %.0f%% |\n", m, ms_[m], mg[m],
+				100 * ms_[m] / ms_["untraced"], 100 * mg[m] / mg["untraced"]
+		}
+	}' "$d/results"
+}
+
+[ "${ALLOC_ROWS:-1}" = 1 ] && alloc_rows
+[ "${REDIS_ROW:-1}" = 1 ] && redis_row
+# --- end of allocator and real-server rows ----------------------------------------------------
+
 echo
 "$OUTPUT/bench/scale" 1000000
 echo "uprobe link types this kernel takes (leaktrace makes session links by hand when sampling):"

@@ -12,7 +12,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 for p in make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	 g++ golang-go jq libxml2-utils libc6-dbg libdebuginfod1 python3 libjemalloc-dev \
-	 libgoogle-perftools-dev libmimalloc-dev musl-tools "$@"; do
+	 libgoogle-perftools-dev libmimalloc-dev musl-tools libcapstone-dev redis-server \
+	 redis-tools "$@"; do
 	have_pkg "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
@@ -379,7 +380,7 @@ static uint64_t site_of(const char *prog)
  * program per kind of link, told by the cookie which site it is at: one link to detach each.
  */
 static int queue(struct probes *p, const char *entry, const char *ret, int file, uint64_t off,
-		 enum probe_req_kind kind, int order)
+		 uint64_t args, enum probe_req_kind kind, int order)
 {
 	uint64_t site = p->multi || kind == REQ_SESSION ? site_of(entry) : 0;
 	const char *prog = kind == REQ_RETURN ? ret : entry;
@@ -393,8 +394,97 @@ static int queue(struct probes *p, const char *entry, const char *ret, int file,
 		prog = kind == REQ_SESSION  ? "site_session"
 		       : kind == REQ_RETURN ? "site_return"
 					    : "site_enter_prog";
-	p->reqs[p->nr_reqs++] = (struct probe_req){prog, file, off, site, kind, order};
+	p->reqs[p->nr_reqs++] =
+		(struct probe_req){prog, file, off, site ? site | args : 0, kind, order};
 	return 0;
+}
+
+/* The arguments (bit i: argument i) the entry program of a site reads. */
+static unsigned int site_args(uint64_t site)
+{
+	switch (site) {
+	case LT_S_CALLOC:
+	case LT_S_REALLOC:
+		return 3;
+	case LT_S_REALLOCARRAY:
+		return 7;
+	case LT_S_MEMALIGN:
+		return 2;
+	case LT_S_POSIX_MEMALIGN:
+		return 5;
+	}
+	return 1;
+}
+
+/*
+ * The entry points every program calls all the time: a single step there is a cost worth a
+ * word. Not the nothrow new: libstdc++'s (sub $8,%rsp; call _Znwm) moves the stack pointer
+ * first, and programs seldom call it.
+ */
+static bool hot_site(uint64_t site, const char *sym)
+{
+	return (site == LT_S_MALLOC || site == LT_S_NEW || site == LT_S_CALLOC ||
+		site == LT_S_REALLOC || site == LT_S_FREE || site == LT_S_DELETE) &&
+	       !strstr(sym, "nothrow");
+}
+
+static const char *const reg_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					  "r8",	 "r9",	"r10", "r11", "r12", "r13", "r14", "r15"};
+
+/*
+ * Where in fn to probe (placement.c), from its code as the file holds it (the whole function,
+ * so that a branch back into the probed prefix is seen); its argument locations in *args as
+ * the cookie carries them. Arguments may move to other registers only where the program that
+ * runs there reads them through the cookie.
+ */
+static int place(const char *path, const struct elf_func *fn, unsigned int want, bool moves,
+		 struct placement *pl, uint64_t *args)
+{
+	size_t len = fn->size < 65536 ? fn->size : 65536;
+	uint8_t *code = NULL;
+	ssize_t n = -1;
+	int fd, i, err;
+
+	*args = 0;
+	if (len > fn->code_len) {
+		code = malloc(len);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (code && fd >= 0)
+			n = pread(fd, code, len, fn->file_off);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (n > 0)
+		err = placement__find(code, n, want, moves, pl);
+	else
+		err = placement__find(fn->code, fn->code_len, want, moves, pl);
+	free(code);
+	if (err)
+		return err;
+	if (env.probe_at_entry && pl->off) {
+		memset(pl, 0, sizeof(*pl));
+		for (i = 0; i < PLACEMENT_MAX_ARGS; i++)
+			pl->reg[i] = placement__abi_reg(i);
+		snprintf(pl->insn, sizeof(pl->insn), "entry");
+	}
+	for (i = 0; i < PLACEMENT_MAX_ARGS && i < LT_SITE_ARGS; i++)
+		if ((want & (1u << i)) && pl->reg[i] != placement__abi_reg(i))
+			*args |= (uint64_t)(pl->reg[i] + 1) << LT_SITE_ARG_SHIFT(i);
+	return 0;
+}
+
+/* " (arg1 in rsi, arg2 in rdx)": the arguments read elsewhere than their ABI registers */
+static const char *moved_args(const struct placement *pl, unsigned int want, char *buf, size_t size)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < PLACEMENT_MAX_ARGS; i++)
+		if ((want & (1u << i)) && pl->reg[i] != placement__abi_reg(i) && n < size)
+			n += snprintf(buf + n, size - n, "%sarg%d in %s", n ? ", " : "; ", i,
+				      reg_names[pl->reg[i] & 15]);
+	return buf;
 }
 
 /* Queue sym (found as fn in object i) unless that code is probed already. */
@@ -402,8 +492,11 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 		      const char *sym, const struct elf_func *fn, const struct probes_opts *opts)
 {
 	const struct probes *covered = opts->covered;
-	bool verbose = opts->verbose;
-	char path[4200];
+	uint64_t site = site_of(ap->entry), args;
+	bool moves = site && (p->multi || (p->session && ap->ret));
+	unsigned int want = site_args(site);
+	struct placement pl;
+	char path[4200], where[64];
 	size_t off;
 	int j, err, file;
 
@@ -418,26 +511,36 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 	p->sites[p->nr_sites].obj = i;
 	p->sites[p->nr_sites++].file_off = fn->file_off;
 
-	off = env.probe_at_entry ? 0 : placement__offset(fn->code, fn->code_len);
-	if (!placement__emulated(fn->code + off, fn->code_len - off))
+	err = place(path, fn, want, moves, &pl, &args);
+	if (err)
+		goto out;
+	off = pl.off;
+	if (!pl.emulated)
 		p->nr_single_step++;
-	if (verbose)
-		fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu%s)\n", sym,
+	if (opts->verbose)
+		fprintf(stderr, "leaktrace: probe %s at %s+0x%llx (+%zu, %s: %s%s)\n", sym,
 			ESC(base_name(o->path[i])), (unsigned long long)fn->file_off, off,
-			placement__emulated(fn->code + off, fn->code_len - off)
-				? ", emulated"
-				: ", single-stepped");
+			pl.emulated ? "emulated" : "single-stepped", pl.insn,
+			moved_args(&pl, want, where, sizeof(where)));
+	else if (!pl.emulated && hot_site(site, sym))
+		fprintf(stderr,
+			"leaktrace: %s in %s is single-stepped (probed at its entry, %s%s): each "
+			"call costs a trap and a step\n",
+			sym, ESC(base_name(o->path[i])), pl.insn,
+			moves ? ""
+			      : "; perf-event probes (-f) read arguments only where the ABI puts them");
 	err = file_index(p, path);
 	if (err < 0)
 		goto out;
 	file = err;
 	if (p->session && ap->ret) {
-		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_SESSION, 2);
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, args, REQ_SESSION, 2);
 	} else {
-		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_ENTRY,
+		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, args, REQ_ENTRY,
 			    ap->ret ? 2 : 0);
 		if (!err && ap->ret)
-			err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, REQ_RETURN, 1);
+			err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, args,
+				    REQ_RETURN, 1);
 	}
 out:
 	if (err)
