@@ -222,6 +222,34 @@ $(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
 
+# Unwinding ground truth built the distribution way: -O2, no frame pointers (calls stay calls:
+# their results are used after them), and a shared library built the same way.
+UW_CFLAGS := -O2 -fomit-frame-pointer -pthread
+UNWIND_PROGS := $(OUTPUT)/tests/libuwlib.so $(OUTPUT)/tests/uwchain $(OUTPUT)/tests/uwdlopen \
+	$(OUTPUT)/tests/uwcxx
+
+$(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
+	$(call msg,TESTLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) -shared -fPIC $< -o $@
+
+$(OUTPUT)/tests/uwchain: tests/progs/unwind/uwchain.c tests/progs/progs.h \
+			 $(OUTPUT)/tests/libuwlib.so
+	$(call msg,TESTPROG,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwlib -Wl,-rpath,'$$ORIGIN' -o $@
+
+$(OUTPUT)/tests/uwdlopen: tests/progs/unwind/uwdlopen.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -ldl -o $@
+
+$(OUTPUT)/tests/uwcxx: tests/progs/unwind/uwcxx.cc tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CXX) $(UW_CFLAGS) $< -o $@
+
+test: $(UNWIND_PROGS)
+
 # the bench programs are built (not run) so that an API change cannot break make bench unseen
 test: $(LT_BIN) $(TEST_PROGS) $(VARIANT_PROGS) $(OUTPUT)/tests/libleaklib.so $(UNIT_BINS) \
 	$(FUZZ_REPLAYS) $(BENCH_BINS)

@@ -56,6 +56,7 @@ struct report_stack {
 	const char *internal; /* allocator-internal holder (glibc thread stacks...), or NULL */
 	uint32_t nr_frames;
 	struct sym_frame *frames; /* resolved by report__resolve, innermost first */
+	bool truncated;		  /* the walk stopped at a return address outside code */
 };
 
 struct report_filter {
@@ -97,6 +98,7 @@ struct report {
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 	const struct resolver *resolver; /* set by report__resolve */
+	uint64_t truncated_stacks;	 /* allocations whose stack ended at a non-code address */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */

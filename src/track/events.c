@@ -94,8 +94,32 @@ static bool by_loader(struct proc *p, const uint64_t *frames, uint32_t nr)
 	return in_ld > 0;
 }
 
+/*
+ * A return address outside every executable mapping is not code: a frame walked with a rule
+ * that did not hold (a frame pointer in code built without one) read a heap pointer, text or 0.
+ * The stack ends before it, marked, so one call site never splits into junk stacks. Unknown
+ * code was looked up again just before (refresh_if_unknown), within its rate limit.
+ */
+static uint32_t cut_at_non_code(struct proc *p, const uint64_t *frames, uint32_t nr,
+				uint32_t *flags)
+{
+	uint32_t i;
+
+	if (!p->syms)
+		return nr;
+	for (i = 0; i < nr; i++)
+		if (!syms__is_exec(p->syms, frames[i]))
+			break;
+	if (i < nr) {
+		*flags |= STACK_TRUNCATED;
+		p->truncated_stacks++;
+	}
+	return i;
+}
+
 static int handle_alloc(struct proc *p, const struct lt_event *e)
 {
+	uint32_t flags = 0;
 	uint64_t frames[LT_MAX_FRAMES + 1];
 	uint32_t nr = e->nr_frames;
 	int64_t id;
@@ -108,7 +132,8 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 		nr = fix_syscall_stack(p, e, frames);
 	else
 		memcpy(frames, e->frames, nr * sizeof(frames[0]));
-	id = stacks__intern(p->stacks, frames, nr, e->kind);
+	nr = cut_at_non_code(p, frames, nr, &flags);
+	id = stacks__intern_flags(p->stacks, frames, nr, e->kind, flags);
 	if (id < 0)
 		return id;
 	if (e->kind == LT_K_MMAP)

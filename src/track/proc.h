@@ -32,7 +32,8 @@ struct proc {
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
-	uint64_t oom; /* events dropped because userspace ran out of memory */
+	uint64_t oom;		   /* events dropped because userspace ran out of memory */
+	uint64_t truncated_stacks; /* allocations whose stack met a return address not in code */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */
