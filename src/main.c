@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 	ev.stop = &exiting;
 	ev.follow = env.follow;
 	ev.follow_exec = mode__follow(mode);
+	ev.unwind = mode__unwind(mode);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);

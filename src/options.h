@@ -16,6 +16,14 @@ enum sort_key {
 
 struct report_format;
 
+/* --unwind: user stacks by CFI tables with frame pointers where an object has none (auto),
+ * by CFI tables only (cfi), or by frame pointers only (fp) */
+enum unwind_mode {
+	UNWIND_AUTO,
+	UNWIND_CFI,
+	UNWIND_FP,
+};
+
 struct options {
 	pid_t pid;
 	char **command; /* argv of a command to launch, NULL when tracing a PID */
@@ -44,6 +52,8 @@ struct options {
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
 	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+
+	enum unwind_mode unwind; /* --unwind */
 };
 
 extern struct options env;

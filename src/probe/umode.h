@@ -24,6 +24,8 @@ struct umode_opts {
 	bool follow;	 /* -f: trace the children too */
 	bool no_session; /* classic return probes */
 	bool no_multi;	 /* a perf-event uprobe per site */
+	int unwind;	 /* enum unwind_mode */
+	bool verbose;
 };
 
 struct umode;
@@ -44,6 +46,8 @@ void umode__stats(const struct umode *um, uint64_t out[LT_ST_MAX]);
 struct resolver umode__resolver(struct umode *um, struct proc *p);
 /* Probes attached, and how: for the "tracing" line. */
 const struct probes *umode__probes(const struct umode *um);
+/* CFI tables for the stack walk; NULL with --unwind fp. */
+struct unwind *umode__unwind(struct umode *um);
 /* -f: what attaches probes in children that exec; NULL without -f. */
 struct follow *umode__follow(struct umode *um);
 /* Fork the watchdog that continues held processes; before the ring is mapped. */

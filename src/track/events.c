@@ -11,6 +11,7 @@
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
+#include "unwind.h"
 
 /*
  * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper without
@@ -189,6 +190,7 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 		return;
 	}
 	c->ppid = parent->pid;
+	c->uw_stale = true;
 	memcpy(c->comm, parent->comm, sizeof(c->comm));
 	c->syms_opts = parent->syms_opts;
 	if (parent->syms) {
@@ -212,6 +214,9 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec && !ev->ending)
 		follow__exec(ev->follow_exec, p->pid, held);
+	/* in the callback, not later: a held image must have its tables before it runs */
+	if (ev->unwind)
+		unwind__update(ev->unwind, p->pid);
 	if (held)
 		holds__continue(ev->holds, p->pid);
 }
@@ -227,6 +232,8 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		/* what was mapped before exec is not the command's */
 		syms__free(p->syms);
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
+		if (ev->unwind)
+			unwind__update(ev->unwind, p->pid);
 		return true;
 	}
 	return e->type != LT_EV_EXIT;
@@ -321,6 +328,32 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 		return -errno;
 	return 0;
 }
+/*
+ * Outside the ring-buffer callback: tables for what traced processes mapped executable since
+ * the last look (dlopen), and for children; an exited process's list is taken back.
+ */
+static void update_unwind(struct events *ev)
+{
+	struct proc *p;
+	unsigned int i;
+
+	if (!ev->unwind)
+		return;
+	for (i = 0; i < ev->procs->n; i++) {
+		p = ev->procs->v[i];
+		if (p->exited || p->execed) {
+			if (!p->uw_gone)
+				unwind__forget(ev->unwind, p->pid);
+			p->uw_gone = true;
+			continue;
+		}
+		if (unwind__changed(ev->unwind, p->pid, &p->uw_gen) || p->uw_stale) {
+			p->uw_stale = false;
+			unwind__update(ev->unwind, p->pid);
+		}
+	}
+}
+
 int events__poll(struct events *ev, int timeout_ms)
 {
 	int err;
@@ -331,6 +364,7 @@ int events__poll(struct events *ev, int timeout_ms)
 	if (err < 0)
 		return err;
 	err = ring_buffer__consume(ev->rb);
+	update_unwind(ev);
 	return err < 0 && err != -ECANCELED ? err : 0;
 }
 

@@ -24,6 +24,7 @@ struct events {
 	struct holds *holds;	    /* continues what BPF stopped */
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
+	struct unwind *unwind; /* CFI tables for BPF's stack walk; NULL: frame pointers */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

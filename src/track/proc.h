@@ -34,6 +34,9 @@ struct proc {
 	uint64_t nr_events;
 	uint64_t oom;		   /* events dropped because userspace ran out of memory */
 	uint64_t truncated_stacks; /* allocations whose stack met a return address not in code */
+	uint64_t uw_gen; /* executable mappings BPF had counted at the last table update */
+	bool uw_stale;	 /* its CFI tables must be given to BPF again (fork, exec) */
+	bool uw_gone;	 /* its tables were taken back (exit) */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

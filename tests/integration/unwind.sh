@@ -28,10 +28,66 @@ no_junk_frames() {
 # The FP walk reads text and heap words as return addresses in libstdc++; each site stays one
 # stack, cut and marked where the walk left code.
 test_unwind_cxx_fp_no_junk_frames() {
-	uw_traced uwcxx --
+	uw_traced uwcxx -- --unwind fp
 	no_junk_frames
 	expect_eq "bytes" "$(header_stat bytes)" 36450
 	expect_eq "stacks (one per site)" "$(header_stat stacks)" 6
 	last_report | grep -q '^		\[truncated\]$' || die "no stack marked truncated: $(last_report)"
 	last_report | grep -qE '^	unwind: [1-9][0-9]* stacks cut' || die "no count of cut stacks"
+}
+
+# stack_of FRAME: the frames (function names) of the last report's stack holding FRAME, one a
+# line, preceded by its bytes
+stack_of() {
+	last_report | awk -v fn="$1" '
+		function flush() { if (hit) printf "%s", buf; hit = 0; buf = "" }
+		/^\t[0-9]+ bytes in/ { flush(); buf = $1 "\n"; next }
+		/^\t\t/ { f = $0; sub(/^\t\t/, "", f); sub(/ \[.*$/, "", f); sub(/\+0x[0-9a-f]+$/, "", f)
+			buf = buf f "\n"; hit = hit || f == fn }
+		END { flush() }'
+}
+
+# The chain main -> ... built without frame pointers, through an FP-less shared library that
+# leaves text in rbp, inside a thread: every function in order down to start_thread.
+test_unwind_c_chain_in_thread_through_fpless_lib() {
+	local want got
+	uw_traced uwchain -- -v
+	no_junk_frames
+	want=$(printf '%s\n' 480 uw_lib_inner uw_lib_alloc chain_c chain_b chain_a worker start_thread)
+	got=$(stack_of chain_b | sed -n '1,8p')
+	expect_eq "stack through chain_b" "$got" "$want"
+	last_report | grep -q '\[truncated\]' && die "a stack was cut: $(last_report)"
+	grep -qE 'unwind: CFI tables for [0-9]+ objects .* [1-9][0-9]* frames by CFI' "$TDIR/lt.err" ||
+		die "no -v unwind line: $(cat "$TDIR/lt.err")"
+}
+
+# C++ through libstdc++ (FP-less): each leak named at the user's method, with exact bytes.
+test_unwind_cxx_through_libstdcxx() {
+	uw_traced uwcxx
+	no_junk_frames
+	expect_eq "bytes" "$(header_stat bytes)" 36450
+	expect_eq "stacks (one per site)" "$(header_stat stacks)" 6
+	expect_eq "string::reserve under keep_name" "$(stack_of app::Store::keep_name\(int\) |
+		awk '/^[0-9]+$/ {b = $1} /basic_string.*::reserve/ {getline n; if (n == "app::Store::keep_name(int)") s += b} END {print s + 0}')" 10050
+	expect_eq "keep_list" "$(site_stat 'app::Store::keep_list(int)' bytes)" 21200
+	expect_eq "new in a constructor" "$(stack_of 'app::Record::Record(int)' | sed -n '1,3p' | tr '\n' ' ')" \
+		"3200 app::Record::Record(int) app::Store::keep_record(int) "
+	last_report | grep -q '\[truncated\]' && die "a stack was cut: $(last_report)"
+	last_report | grep -qE '^		main\+0x[0-9a-f]+ \[uwcxx\]$' || die "main not reached: $(last_report)"
+}
+
+# A library dlopen'ed after tracing began gets its table when it is mapped, before it is used.
+test_unwind_dlopen_fpless_lib() {
+	local want
+	start_prog uwdlopen "$OUTPUT/tests/libuwlib.so"
+	start_tracer -p "$PROG_PID" -v
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^loaded'
+	wait_for "$TDIR/lt.err" 'unwind: .*libuwlib\.so: [0-9]+ rows'
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	want=$(printf '%s\n' 512 uw_lib_inner uw_lib_alloc dl_b dl_a main)
+	expect_eq "stack through dl_a" "$(stack_of dl_a | sed -n '1,6p')" "$want"
+	no_junk_frames
 }

@@ -2,7 +2,8 @@
 /*
  * Ground truth for a library loaded after tracing began, built -O2 without frame pointers:
  * main -> dl_a -> dl_b -> uw_lib_alloc (libuwlib.so, dlopen'ed after "go") -> malloc,
- * 4 x 128 B outstanding.
+ * 4 x 128 B outstanding. After the dlopen it says "loaded" and waits for a second SIGUSR1,
+ * so the test can let it allocate once the tracer has the library's table.
  */
 #include <dlfcn.h>
 #include "../progs.h"
@@ -38,6 +39,16 @@ int main(int argc, char **argv)
 	f = h ? (alloc_fn)dlsym(h, "uw_lib_alloc") : NULL;
 	if (!f)
 		return 1;
+	printf("loaded\n");
+	fflush(stdout);
+	if (!getenv("PROGS_NO_WAIT")) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigwait(&set, &sig);
+	}
 	for (i = 0; i < 4; i++)
 		hold(dl_a(f, 128));
 	done_and_wait();
