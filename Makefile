@@ -226,7 +226,7 @@ $(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
 # their results are used after them), and a shared library built the same way.
 UW_CFLAGS := -O2 -fomit-frame-pointer -pthread
 UNWIND_PROGS := $(OUTPUT)/tests/libuwlib.so $(OUTPUT)/tests/uwchain $(OUTPUT)/tests/uwdlopen \
-	$(OUTPUT)/tests/uwcxx
+	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal
 
 $(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
 	$(call msg,TESTLIB,$@)
@@ -242,6 +242,11 @@ $(OUTPUT)/tests/uwdlopen: tests/progs/unwind/uwdlopen.c tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(UW_CFLAGS) $< -ldl -o $@
+
+$(OUTPUT)/tests/uwsignal: tests/progs/unwind/uwsignal.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -o $@
 
 $(OUTPUT)/tests/uwcxx: tests/progs/unwind/uwcxx.cc tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
@@ -271,6 +276,7 @@ FUZZ_SRCS_elf := src/syms/elf_symtab.c src/syms/debuginfo.c src/syms/dwarf_lines
 FUZZ_SRCS_procmaps := src/syms/procmaps.c
 FUZZ_SRCS_ksyms := src/syms/ksyms.c
 FUZZ_SRCS_perfmap := src/syms/perfmap.c src/lib/guard.c
+FUZZ_SRCS_cfi := src/syms/cfi.c src/lib/guard.c
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:

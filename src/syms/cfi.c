@@ -263,6 +263,11 @@ int cfi__build(Elf *elf, struct cfi_table *t, uint64_t budget_ns, const char **w
 		limit = i + 1 < n ? starts[i + 1] : UINT64_MAX;
 		/* an FDE's rows, each a range; a bounded count guards against looping CFI */
 		for (int k = 0; pc < limit && k < 65536; k++) {
+			if (deadline && (k & 1023) == 1023 && guard__now_ns() > deadline) {
+				err = -E2BIG;
+				*why = "time budget";
+				goto out;
+			}
 			if (dwarf_cfi_addrframe(cfi, pc, &fr))
 				break;
 			if (dwarf_frame_info(fr, &s, &e, &signal) < 0) {

@@ -91,3 +91,16 @@ test_unwind_dlopen_fpless_lib() {
 	expect_eq "stack through dl_a" "$(stack_of dl_a | sed -n '1,6p')" "$want"
 	no_junk_frames
 }
+
+# An allocation in a signal handler: the stack goes through the kernel's signal frame
+# (__restore_rt) on into the interrupted code, down to main.
+test_unwind_signal_handler_continues_into_interrupted_code() {
+	local got
+	uw_traced uwsignal
+	no_junk_frames
+	got=$(stack_of on_signal)
+	expect_eq "bytes" "$(head -n 1 <<< "$got")" 216
+	expect_eq "handler frames" "$(sed -n '2,3p' <<< "$got" | tr '\n' ' ')" "sig_alloc on_signal "
+	grep -A4 -x raise <<< "$got" | grep -qx interrupted || die "no raise -> interrupted: $got"
+	grep -A1 -x interrupted <<< "$got" | grep -qx main || die "no interrupted -> main: $got"
+}
