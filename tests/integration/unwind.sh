@@ -104,3 +104,39 @@ test_unwind_signal_handler_continues_into_interrupted_code() {
 	grep -A4 -x raise <<< "$got" | grep -qx interrupted || die "no raise -> interrupted: $got"
 	grep -A1 -x interrupted <<< "$got" | grep -qx main || die "no interrupted -> main: $got"
 }
+
+# Debian's python3 (-O2, no frame pointers, LTO): a bytearray leak named from the allocator up
+# through the interpreter loop to _start. Its main tail-calls Py_BytesMain, so main itself is
+# not on the stack: Py_BytesMain is followed by libc's __libc_start_call_main.
+test_unwind_debian_python3_to_start() {
+	local got
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	cat > "$TDIR/leak.py" <<'PY'
+import os, signal
+keep = []
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+print("ready", os.getpid(), flush=True)
+signal.sigwait({signal.SIGUSR1})
+def leak():
+    for i in range(50):
+        keep.append(bytearray(100000))
+leak()
+print("done", flush=True)
+signal.sigwait({signal.SIGUSR1, signal.SIGTERM})
+PY
+	PROG_OUT=$TDIR/prog.out
+	/usr/bin/python3 "$TDIR/leak.py" > "$PROG_OUT" 2>&1 &
+	PROG_PID=$!
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	wait_for "$PROG_OUT" '^ready'
+	start_tracer -p "$PROG_PID"
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	no_junk_frames
+	got=$(stack_of _PyEval_EvalFrameDefault)
+	expect_eq "bytes of the bytearrays" "$(head -n 1 <<< "$got")" 5000050
+	grep -qx 'PyByteArray_Resize' <<< "$got" || die "no PyByteArray_Resize: $got"
+	expect_eq "the outermost frames" "$(tail -n 4 <<< "$got" | tr '\n' ' ')" \
+		"Py_BytesMain __libc_start_call_main __libc_start_main _start "
+}
