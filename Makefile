@@ -82,7 +82,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test demo bench fuzz stress format help
+.PHONY: all clean test demo bench fuzz stress format help bench-unwind
 
 all: $(LT_BIN)
 
@@ -327,7 +327,25 @@ $(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
 
-bench: $(LT_BIN) $(BENCH_BINS)
+# The unwinding benchmark: the same workload with and without frame pointers (scripts/bench-unwind.sh)
+UWBENCH_BINS := $(OUTPUT)/bench/uwbench-fp $(OUTPUT)/bench/uwbench-nofp
+UWBENCH_CFLAGS_fp := -O2 -fno-omit-frame-pointer
+UWBENCH_CFLAGS_nofp := -O2 -fomit-frame-pointer
+
+$(OUTPUT)/bench/libuwbench-%.so: tests/bench/unwind/uwbench_lib.c
+	$(call msg,BENCHLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UWBENCH_CFLAGS_$*) -shared -fPIC $< -o $@
+
+$(OUTPUT)/bench/uwbench-%: tests/bench/unwind/uwbench.c tests/progs/progs.h \
+			   $(OUTPUT)/bench/libuwbench-%.so
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(UWBENCH_CFLAGS_$*) $< -L$(OUTPUT)/bench -luwbench-$* -Wl,-rpath,'$$ORIGIN' -o $@
+
+bench-unwind: $(LT_BIN) $(UWBENCH_BINS)
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench-unwind.sh
+
+bench: $(LT_BIN) $(BENCH_BINS) $(UWBENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:

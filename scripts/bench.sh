@@ -238,3 +238,5 @@ echo "uprobe link types this kernel takes (leaktrace makes session links by hand
 "$OUTPUT/bench/uprobe_session" | sed 's/^/  /'
 echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-attach.sh
+echo
+OUTPUT=$OUTPUT LT=$LT scripts/bench-unwind.sh
