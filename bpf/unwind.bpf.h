@@ -59,6 +59,15 @@ static __always_inline void uw_exec_mapped(void)
 		bpf_map_update_elem(&uw_gen, &pid, &one, BPF_NOEXIST);
 }
 
+/* -f: a child starts with its parent's mappings, so with its parent's list. */
+static __always_inline void uw_fork(__u32 parent, __u32 child)
+{
+	struct lt_uw_proc *p = bpf_map_lookup_elem(&uw_procs, &parent);
+
+	if (p)
+		bpf_map_update_elem(&uw_procs, &child, p, BPF_ANY);
+}
+
 struct uw_state {
 	__u64 ip, sp, bp;
 	__u64 *frames;

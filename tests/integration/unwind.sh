@@ -140,3 +140,15 @@ PY
 	expect_eq "the outermost frames" "$(tail -n 4 <<< "$got" | tr '\n' ' ')" \
 		"Py_BytesMain __libc_start_call_main __libc_start_main _start "
 }
+
+# --unwind cfi walks by tables only and gives the same chain; fp and a bad mode are refused.
+test_unwind_modes() {
+	local want
+	uw_traced uwchain -- --unwind cfi
+	want=$(printf '%s\n' 480 uw_lib_inner uw_lib_alloc chain_c chain_b chain_a worker start_thread)
+	expect_eq "stack through chain_b" "$(stack_of chain_b | sed -n '1,8p')" "$want"
+	"$LT" --unwind sideways -p 1 > "$TDIR/bad.out" 2> "$TDIR/bad.err" && die "a bad --unwind was taken"
+	expect_eq "status of a bad --unwind" "$?" 2
+	grep -qx "leaktrace: --unwind must be auto, cfi or fp, not 'sideways'" "$TDIR/bad.err" ||
+		die "bad --unwind message: $(cat "$TDIR/bad.err")"
+}
