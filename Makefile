@@ -277,6 +277,7 @@ FUZZ_SRCS_procmaps := src/syms/procmaps.c
 FUZZ_SRCS_ksyms := src/syms/ksyms.c
 FUZZ_SRCS_perfmap := src/syms/perfmap.c src/lib/guard.c
 FUZZ_SRCS_cfi := src/syms/cfi.c src/lib/guard.c
+$(FUZZ_OUT)/fuzz_cfi: FUZZ_CFLAGS += -Ibpf
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:

@@ -152,3 +152,31 @@ test_unwind_modes() {
 	grep -qx "leaktrace: --unwind must be auto, cfi or fp, not 'sideways'" "$TDIR/bad.err" ||
 		die "bad --unwind message: $(cat "$TDIR/bad.err")"
 }
+
+# ht_stack FILE SITE: heaptrack_print's leak at SITE in FILE: its bytes, then its functions
+# from SITE outwards, one a line
+ht_stack() {
+	heaptrack_print -f "$1" --print-leaks 1 --print-peaks 0 --print-allocators 0 \
+		--print-temporary 0 2> /dev/null | awk -v site="$2" '
+		/^[0-9.]+[KMG]?B leaked over [0-9]+ calls from$/ { b = $1; getline f; on = f == site
+			if (on) print b "\n" f; next }
+		on && /^[0-9.]+[KMG]?B leaked over [0-9]+ calls from:$/ { next }
+		on && /^    [^ ]/ { sub(/^    /, ""); print; next }
+		on && /^$/ { exit }'
+}
+
+# heaptrack (libunwind) as a second oracle: the same chain for the same FP-less program.
+test_unwind_heaptrack_agrees_on_fpless_chain() {
+	local ours theirs f
+	command -v heaptrack > /dev/null || skip "heaptrack not installed"
+	PROGS_NO_WAIT=1 timeout 60 heaptrack -o "$TDIR/ht" "$OUTPUT/tests/uwchain" > "$TDIR/ht.log" 2>&1 ||
+		die "heaptrack failed: $(tail -n 3 "$TDIR/ht.log")"
+	f=$(ls "$TDIR"/ht.zst "$TDIR"/ht.gz 2> /dev/null | head -n 1)
+	[ -n "$f" ] || die "no heaptrack data: $(ls "$TDIR")"
+	theirs=$(ht_stack "$f" uw_lib_inner | sed -n '1,8p')
+	expect_eq "heaptrack's chain" "$theirs" "$(printf '%s\n' 480B uw_lib_inner uw_lib_alloc chain_c \
+		chain_b chain_a worker start_thread)"
+	uw_traced uwchain
+	ours=$(stack_of chain_b | sed -n '2,8p')
+	expect_eq "our chain against heaptrack's" "$ours" "$(sed -n '2,8p' <<< "$theirs")"
+}
