@@ -180,3 +180,20 @@ test_unwind_heaptrack_agrees_on_fpless_chain() {
 	ours=$(stack_of chain_b | sed -n '2,8p')
 	expect_eq "our chain against heaptrack's" "$ours" "$(sed -n '2,8p' <<< "$theirs")"
 }
+
+# A library whose .eh_frame_hdr is corrupt (its FDE table unsorted: ld.so does not care) gets
+# a -v line and the frame-pointer rule, and the run goes on with exact bytes.
+test_unwind_hostile_cfi_falls_back_to_fp() {
+	cp tests/fuzz/corpus/cfi/hdr-unsorted.so "$TDIR/libhostile.so"
+	start_prog uwdlopen "$TDIR/libhostile.so"
+	start_tracer -p "$PROG_PID" -v
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^loaded'
+	wait_for "$TDIR/lt.err" 'unwind: .*libhostile\.so: no CFI table \(.eh_frame_hdr: table not sorted\): frame pointers there'
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	no_junk_frames
+	expect_eq "bytes through the hostile library" "$(last_report | awk '
+		/^\t[0-9]+ bytes in/ {b = $1; next} /uw_lib_inner.*libhostile/ {s += b} END {print s + 0}')" 512
+}
