@@ -84,7 +84,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test demo bench fuzz stress format help
+.PHONY: all clean test demo bench fuzz stress format help bench-unwind
 
 all: $(LT_BIN)
 
@@ -102,7 +102,7 @@ $(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,VMLINUX,$<)
 	$(Q)cp $< $@
 
-$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h bpf/user.bpf.h \
+$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h bpf/user.bpf.h bpf/unwind.bpf.h \
 		  $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -224,6 +224,39 @@ $(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
 
+# Unwinding ground truth built the distribution way: -O2, no frame pointers (calls stay calls:
+# their results are used after them), and a shared library built the same way.
+UW_CFLAGS := -O2 -fomit-frame-pointer -pthread
+UNWIND_PROGS := $(OUTPUT)/tests/libuwlib.so $(OUTPUT)/tests/uwchain $(OUTPUT)/tests/uwdlopen \
+	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal
+
+$(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
+	$(call msg,TESTLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) -shared -fPIC $< -o $@
+
+$(OUTPUT)/tests/uwchain: tests/progs/unwind/uwchain.c tests/progs/progs.h \
+			 $(OUTPUT)/tests/libuwlib.so
+	$(call msg,TESTPROG,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwlib -Wl,-rpath,'$$ORIGIN' -o $@
+
+$(OUTPUT)/tests/uwdlopen: tests/progs/unwind/uwdlopen.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -ldl -o $@
+
+$(OUTPUT)/tests/uwsignal: tests/progs/unwind/uwsignal.c tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -o $@
+
+$(OUTPUT)/tests/uwcxx: tests/progs/unwind/uwcxx.cc tests/progs/progs.h
+	$(call msg,TESTPROG,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CXX) $(UW_CFLAGS) $< -o $@
+
+test: $(UNWIND_PROGS)
+
 # the bench programs are built (not run) so that an API change cannot break make bench unseen
 test: $(LT_BIN) $(TEST_PROGS) $(VARIANT_PROGS) $(OUTPUT)/tests/libleaklib.so $(UNIT_BINS) \
 	$(FUZZ_REPLAYS) $(BENCH_BINS)
@@ -245,6 +278,8 @@ FUZZ_SRCS_elf := src/syms/elf_symtab.c src/syms/debuginfo.c src/syms/dwarf_lines
 FUZZ_SRCS_procmaps := src/syms/procmaps.c
 FUZZ_SRCS_ksyms := src/syms/ksyms.c
 FUZZ_SRCS_perfmap := src/syms/perfmap.c src/lib/guard.c
+FUZZ_SRCS_cfi := src/syms/cfi.c src/lib/guard.c
+$(FUZZ_OUT)/fuzz_cfi: FUZZ_CFLAGS += -Ibpf
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 
 .SECONDEXPANSION:
@@ -310,7 +345,26 @@ $(OUTPUT)/bench/malloc_bench-%: tests/bench/malloc_bench.c tests/progs/progs.h
 	$(Q)$(CC) $(PROG_CFLAGS) $< -o $@ -lm $(LEAKER_LIBS_$*)
 
 bench: $(BENCH_ALLOCS)
-bench: $(LT_BIN) $(BENCH_BINS) $(OUTPUT)/tests/reachable
+
+# The unwinding benchmark: the same workload with and without frame pointers (scripts/bench-unwind.sh)
+UWBENCH_BINS := $(OUTPUT)/bench/uwbench-fp $(OUTPUT)/bench/uwbench-nofp
+UWBENCH_CFLAGS_fp := -O2 -fno-omit-frame-pointer
+UWBENCH_CFLAGS_nofp := -O2 -fomit-frame-pointer
+
+$(OUTPUT)/bench/libuwbench-%.so: tests/bench/unwind/uwbench_lib.c
+	$(call msg,BENCHLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UWBENCH_CFLAGS_$*) -shared -fPIC $< -o $@
+
+$(OUTPUT)/bench/uwbench-%: tests/bench/unwind/uwbench.c tests/progs/progs.h \
+			   $(OUTPUT)/bench/libuwbench-%.so
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(UWBENCH_CFLAGS_$*) $< -L$(OUTPUT)/bench -luwbench-$* -Wl,-rpath,'$$ORIGIN' -o $@
+
+bench-unwind: $(LT_BIN) $(UWBENCH_BINS)
+	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench-unwind.sh
+
+bench: $(LT_BIN) $(BENCH_BINS) $(UWBENCH_BINS) $(OUTPUT)/tests/reachable
 	$(Q)OUTPUT=$(OUTPUT) LT=$(abspath $(LT_BIN)) scripts/bench.sh
 
 format:

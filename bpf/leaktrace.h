@@ -186,6 +186,53 @@ static inline __u64 lt_sample_p32(__u64 size, __u64 mean)
 	return e >= one ? 1 : (one - e) << 2;
 }
 
+/*
+ * CFI unwinding of user stacks (issue 15). Userspace turns each mapped object's .eh_frame into
+ * rows sorted by PC (one array for every object: uw_rows) and gives BPF, per process, its
+ * executable mappings sorted by address (uw_procs), each with its object's rows and load bias.
+ */
+#define LT_UW_MAPS	   256	      /* executable mappings of a process given to BPF */
+#define LT_UW_ROWS_DEFAULT (1U << 20) /* rows of every object together (8 bytes each) */
+
+enum lt_uw_rule {
+	LT_UW_FP,     /* no CFI here: frame pointer rule */
+	LT_UW_RSP,    /* CFA = rsp + cfa_off */
+	LT_UW_RBP,    /* CFA = rbp + cfa_off */
+	LT_UW_PLT,    /* CFA = rsp + 8, + 8 when (rip & 15) >= cfa_off: the .plt expression */
+	LT_UW_SIGNAL, /* __restore_rt: the interrupted registers are in the ucontext at rsp */
+	LT_UW_END,    /* undefined return address: the outermost frame (_start, clone3) */
+	LT_UW_EXPR,   /* a CFA or rbp expression not run in BPF: frame pointer rule, counted */
+};
+
+struct lt_uw_row {
+	__u32 pc; /* offset from the object's load bias */
+	__u16 cfa_off;
+	__u8 rule;     /* enum lt_uw_rule */
+	__u8 rbp_slot; /* rbp saved at CFA - 8 * rbp_slot; 0: unchanged */
+};
+
+struct lt_uw_map {
+	__u64 start, end;
+	__u64 bias;  /* row pc = address - bias */
+	__u32 first; /* index of the object's first row in uw_rows */
+	__u32 nrows; /* 0: no table (yet): frame pointer rule, counted */
+};
+
+struct lt_uw_proc {
+	__u32 n;
+	__u32 pad;
+	struct lt_uw_map maps[LT_UW_MAPS];
+};
+
+enum lt_uw_stat {
+	LT_UW_ST_STACKS,   /* stacks walked with CFI tables */
+	LT_UW_ST_FRAMES,   /* frames found by a CFI row */
+	LT_UW_ST_FP,	   /* frames walked by frame pointer: the object has no table (yet) */
+	LT_UW_ST_EXPR,	   /* frames walked by frame pointer: a CFI expression */
+	LT_UW_ST_UNMAPPED, /* frames outside every mapping BPF knows: frame pointer rule */
+	LT_UW_ST_MAX,
+};
+
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
 
 /*

@@ -133,6 +133,8 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	/* before the child first runs: its syscalls are traced from its first one */
 	if (follow && bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
 		stat_inc(LT_ST_PIDS_FULL);
+	if (follow)
+		uw_fork(pid, cpid);
 	emit_header(LT_EV_FORK, 0, cpid, 0, 0, 0);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "user.bpf.h"
 
 #define MAP_ANONYMOUS 0x20
+#define PROT_EXEC     0x4
 #define MAP_NORESERVE 0x4000
 
 /*
@@ -140,6 +141,11 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 		return 0;
 	if (ret < 0 && ret > -4096) {
 		stat_inc(LT_ST_FAILED_ALLOC);
+		return 0;
+	}
+	/* a file mapped executable (dlopen): userspace gives BPF its CFI table */
+	if ((a.a2 & PROT_EXEC) && !(a.a3 & MAP_ANONYMOUS) && ret >= 0) {
+		uw_exec_mapped();
 		return 0;
 	}
 	/*

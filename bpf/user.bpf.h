@@ -129,6 +129,8 @@ static __always_inline bool in_call(struct inflight *in, __u64 sp)
  * (make bench: floor_stack vs floor_stack_fp). The user registers come from the task, so
  * the same walk serves uprobes, return probes and syscall tracepoints. Returns bytes stored.
  */
+#include "unwind.bpf.h"
+
 static __always_inline long user_stack(__u64 *frames)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -136,8 +138,11 @@ static __always_inline long user_stack(__u64 *frames)
 		__u64 next, ret;
 	} fr;
 	__u64 fp = BPF_CORE_READ(regs, bp);
+	__u32 nr;
 	int n;
 
+	if (uw_walk(frames, &nr))
+		return (nr > LT_MAX_FRAMES ? LT_MAX_FRAMES : nr) * sizeof(frames[0]);
 	frames[0] = BPF_CORE_READ(regs, ip);
 	for (n = 1; n < LT_MAX_FRAMES; n++) {
 		if (!fp || (fp & 7))

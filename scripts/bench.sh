@@ -387,5 +387,8 @@ echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-attach.sh
 echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-reach.sh
+echo
+OUTPUT=$OUTPUT LT=$LT scripts/bench-unwind.sh
 [[ " $PARTS " == *" kernel "* ]] && . scripts/bench-kernel.sh
 exit 0
+

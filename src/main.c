@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 	ev.fds = env.fds;
 	ev.threads = env.threads;
 	ev.follow_exec = mode__follow(mode);
+	ev.unwind = mode__unwind(mode);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);

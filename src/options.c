@@ -34,6 +34,7 @@ enum {
 	OPT_FDS,
 	OPT_THREADS,
 	OPT_MEMORY,
+	OPT_UNWIND = 0x180,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +60,7 @@ static const struct option long_opts[] = {
 	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	{"debuginfod", optional_argument, NULL, OPT_DEBUGINFOD},
 	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF},
+	{"unwind", required_argument, NULL, OPT_UNWIND},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
@@ -110,6 +112,8 @@ static const char usage[] =
 	"      --fds              open file descriptors by the stack that created them\n"
 	"      --threads          live and exited-but-not-joined threads by creating stack\n"
 	"      --memory           memory too, beside --fds or --threads (alone: memory only)\n"
+	"      --unwind MODE      user stacks: auto (CFI tables, frame pointers where an object\n"
+	"                         has none; default), cfi (CFI tables only), fp (frame pointers)\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -308,6 +312,20 @@ int options__parse(int argc, char **argv)
 			err = parse_uint("--ringbuf-mb", optarg, 1, 2048, &env.ringbuf_mb);
 			if (!err && (env.ringbuf_mb & (env.ringbuf_mb - 1))) {
 				fprintf(stderr, "leaktrace: --ringbuf-mb must be a power of two\n");
+				err = -EINVAL;
+			}
+			break;
+		case OPT_UNWIND:
+			if (!strcmp(optarg, "auto"))
+				env.unwind = UNWIND_AUTO;
+			else if (!strcmp(optarg, "cfi"))
+				env.unwind = UNWIND_CFI;
+			else if (!strcmp(optarg, "fp"))
+				env.unwind = UNWIND_FP;
+			else {
+				fprintf(stderr,
+					"leaktrace: --unwind must be auto, cfi or fp, not '%s'\n",
+					optarg);
 				err = -EINVAL;
 			}
 			break;

@@ -17,6 +17,14 @@ enum sort_key {
 
 struct report_format;
 
+/* --unwind: user stacks by CFI tables with frame pointers where an object has none (auto),
+ * by CFI tables only (cfi), or by frame pointers only (fp) */
+enum unwind_mode {
+	UNWIND_AUTO,
+	UNWIND_CFI,
+	UNWIND_FP,
+};
+
 struct options {
 	pid_t pid;
 	char **command; /* argv of a command to launch, NULL when tracing a PID */
@@ -49,6 +57,8 @@ struct options {
 	bool fds;		 /* --fds: open descriptors by creating stack */
 	bool threads;		 /* --threads: live and unjoined threads by creating stack */
 	bool memory;		 /* memory is traced: without --fds/--threads, or --memory */
+
+	enum unwind_mode unwind; /* --unwind */
 };
 
 extern struct options env;

@@ -41,6 +41,8 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 		.fds = env.fds,
 		.threads = env.threads,
 		.memory = env.memory,
+		.unwind = env.unwind,
+		.verbose = env.verbose,
 	};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	char obj[ESCAPE_SIZE(sizeof(((struct probes *)0)->alloc_obj))];
@@ -195,4 +197,9 @@ void mode__free(struct mode *m)
 	umode__free(m->um);
 	kmode__free(m->km);
 	free(m);
+}
+
+struct unwind *mode__unwind(struct mode *m)
+{
+	return m->um ? umode__unwind(m->um) : NULL;
 }

@@ -12,6 +12,7 @@
 #include "report.h"
 
 struct follow;
+struct unwind;
 struct holds;
 struct mode;
 struct proc;
@@ -34,6 +35,8 @@ struct timespec mode__counting_since(const struct mode *m);
 struct resolver mode__resolver(struct mode *m, struct proc *p);
 /* -f in user mode: what attaches probes in children that exec; else NULL. */
 struct follow *mode__follow(struct mode *m);
+/* User mode's CFI tables for the stack walk; NULL in kernel mode or with --unwind fp. */
+struct unwind *mode__unwind(struct mode *m);
 /* A launched command is held by BPF: fork the watchdog, before the ring is mapped. */
 int mode__start_holds(struct mode *m, struct holds *h);
 /*

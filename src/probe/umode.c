@@ -16,6 +16,8 @@
 #include "umode.h"
 #include "uprobe_inherit.h"
 #include "uprobe_session.h"
+#include "unwind.h"
+#include "options.h"
 
 struct umode {
 	struct ualloc_bpf *skel;
@@ -26,6 +28,8 @@ struct umode {
 	pthread_t threads[2];
 	int started; /* threads running: bit 0 probes, bit 1 tracepoints; 4: joined */
 	struct timespec counting_since;
+	struct unwind *unwind;
+	bool verbose;
 };
 
 /* What is off is not loaded, so not attached: it costs nothing. */
@@ -45,6 +49,32 @@ static int set_autoload(struct ualloc_bpf *skel, const struct umode_opts *o)
 	for (i = 0; !err && !o->memory && i < sizeof(mem) / sizeof(mem[0]); i++)
 		err = bpf_program__set_autoload(mem[i], false);
 	return err;
+}
+
+/* The tables of a traced pid are given before counting starts; a launched command's at exec. */
+static int open_unwind(struct umode *um, const struct target *t, const struct umode_opts *o)
+{
+	struct unwind_fds fds = {
+		.rows = bpf_map__fd(um->skel->maps.uw_rows),
+		.procs = bpf_map__fd(um->skel->maps.uw_procs),
+		.gen = bpf_map__fd(um->skel->maps.uw_gen),
+		.max_rows = LT_UW_ROWS_DEFAULT,
+	};
+	int err;
+
+	um->verbose = o->verbose;
+	if (o->unwind == UNWIND_FP)
+		return 0;
+	um->unwind = unwind__new(&fds, o->verbose);
+	if (!um->unwind)
+		return -ENOMEM;
+	if (t->launched)
+		return 0;
+	err = unwind__update(um->unwind, t->pid);
+	if (err && o->verbose)
+		fprintf(stderr, "leaktrace: unwind: pid %d: %s: frame pointers\n", t->pid,
+			strerror(-err));
+	return 0;
 }
 
 static int load(struct umode *um, const struct target *t, const struct umode_opts *o)
@@ -75,6 +105,11 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 	err = system__autoload_syscalls(skel->obj);
 	if (err)
 		return err;
+	skel->rodata->uw_fp_fallback = o->unwind != UNWIND_CFI;
+	err = bpf_map__set_max_entries(skel->maps.uw_rows,
+				       o->unwind == UNWIND_FP ? 1 : LT_UW_ROWS_DEFAULT);
+	if (err)
+		return err;
 	/* only sampling gains from sessions: unsampled calls then skip their return trap; a
 	 * session link filters on one process, so -f uses inherited classic probes */
 	um->probes.session = o->sample_bytes && !o->no_session && !o->follow &&
@@ -92,6 +127,9 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 		return err;
 	}
 	err = bpf_map__update_elem(skel->maps.pids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+	if (err)
+		return err;
+	err = open_unwind(um, t, o);
 	if (err)
 		return err;
 	err = ualloc_bpf__attach(skel);
@@ -246,7 +284,15 @@ void umode__free(struct umode *um)
 	if (!um)
 		return;
 	follow__free(um->follow);
+	if (um->unwind && um->verbose)
+		unwind__print(um->unwind, (const uint64_t *)um->skel->bss->uw_stats, stderr);
+	unwind__free(um->unwind);
 	probes__detach(&um->probes);
 	ualloc_bpf__destroy(um->skel);
 	free(um);
+}
+
+struct unwind *umode__unwind(struct umode *um)
+{
+	return um->unwind;
 }

@@ -27,6 +27,8 @@ struct umode_opts {
 	bool fds;	 /* --fds: descriptor syscalls traced */
 	bool threads;	 /* --threads: thread creation, exit, join traced */
 	bool memory; /* allocator probes and the mmap family; off: only what --fds, --threads ask */
+	int unwind;	 /* enum unwind_mode */
+	bool verbose;
 };
 
 struct umode;
@@ -47,6 +49,8 @@ void umode__stats(const struct umode *um, uint64_t out[LT_ST_MAX]);
 struct resolver umode__resolver(struct umode *um, struct proc *p);
 /* Probes attached, and how: for the "tracing" line. */
 const struct probes *umode__probes(const struct umode *um);
+/* CFI tables for the stack walk; NULL with --unwind fp. */
+struct unwind *umode__unwind(struct umode *um);
 /* -f: what attaches probes in children that exec; NULL without -f. */
 struct follow *umode__follow(struct umode *um);
 /* Fork the watchdog that continues held processes; before the ring is mapped. */

@@ -338,6 +338,7 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 			continue;
 		c.by_id[i].stack_id = i;
 		c.by_id[i].kind = stacks__get(st, i)->kind;
+		c.by_id[i].truncated = stacks__get(st, i)->flags & STACK_TRUNCATED;
 		c.by_id[i].frees = tracker__stack_frees(tr, i);
 		r->total_bytes += c.by_id[i].bytes;
 		r->total_count += c.by_id[i].count;

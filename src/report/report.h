@@ -62,6 +62,7 @@ struct report_stack {
 	double unreachable_count;
 	uint64_t possibly_bytes;
 	double possibly_count;
+	bool truncated;		  /* the walk stopped at a return address outside code */
 };
 
 struct report_filter {
@@ -125,6 +126,7 @@ struct report {
 	 * joined"); threads_model marks that report itself (opens: created, closes: ended) */
 	struct report *threads;
 	bool threads_model;
+	uint64_t truncated_stacks;	 /* allocations whose stack ended at a non-code address */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */

@@ -195,6 +195,7 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 		jw_u64(w, "possibly_count", (uint64_t)(rs->possibly_count + 0.5));
 	}
 	jw_bool(w, "captured", rs->nr_frames > 0);
+	jw_bool(w, "truncated", rs->truncated);
 	jw_array(w, "frames");
 	for (j = 0; j < rs->nr_frames; j++)
 		write_frame(w, &rs->frames[j]);
@@ -298,6 +299,7 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	jw_u64(&w, "untracked_unmaps", r->tstats.untracked_unmaps);
 	jw_end(&w, '}');
 	jw_u64(&w, "oom", r->oom);
+	jw_u64(&w, "truncated_stacks", r->truncated_stacks);
 	jw_end(&w, '}');
 
 	if (r->rss_anon) {

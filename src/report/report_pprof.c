@@ -364,6 +364,8 @@ static void comments(struct profile *p)
 		 r->tstats.unknown_frees, r->tstats.missed_frees, r->oom,
 		 r->tstats.untracked_unmaps);
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
+	snprintf(buf, sizeof(buf), "truncated stacks: %" PRIu64, r->truncated_stacks);
+	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 }
 
 static int encode(struct profile *p)

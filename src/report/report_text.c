@@ -208,6 +208,11 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 		fprintf(out,
 			"\tfollow: %" PRIu64 " child processes not traced (process map full)\n",
 			b[LT_ST_PIDS_FULL]);
+	if (r->truncated_stacks)
+		fprintf(out,
+			"\tunwind: %" PRIu64 " stacks cut at a return address outside code "
+			"(marked [truncated])\n",
+			r->truncated_stacks);
 	if (r->filter && r->filter->baseline_ms)
 		fprintf(out, "\tbaseline: allocations of the first %.1fs are not shown\n",
 			r->filter->baseline_ms / 1000.0);
@@ -230,6 +235,8 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			fputs("\t\t[stack not captured]\n", out);
 		for (j = 0; j < rs->nr_frames; j++)
 			print_frame(out, &rs->frames[j]);
+		if (rs->truncated)
+			fputs("\t\t[truncated]\n", out);
 		if (o->show_allocs) {
 			struct allocs_ctx c = {out, r->now_ms};
 

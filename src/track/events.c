@@ -15,6 +15,7 @@
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
+#include "unwind.h"
 
 /*
  * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper without
@@ -98,8 +99,32 @@ static bool by_loader(struct proc *p, const uint64_t *frames, uint32_t nr)
 	return in_ld > 0;
 }
 
+/*
+ * A return address outside every executable mapping is not code: a frame walked with a rule
+ * that did not hold (a frame pointer in code built without one) read a heap pointer, text or 0.
+ * The stack ends before it, marked, so one call site never splits into junk stacks. Unknown
+ * code was looked up again just before (refresh_if_unknown), within its rate limit.
+ */
+static uint32_t cut_at_non_code(struct proc *p, const uint64_t *frames, uint32_t nr,
+				uint32_t *flags)
+{
+	uint32_t i;
+
+	if (!p->syms)
+		return nr;
+	for (i = 0; i < nr; i++)
+		if (!syms__is_exec(p->syms, frames[i]))
+			break;
+	if (i < nr) {
+		*flags |= STACK_TRUNCATED;
+		p->truncated_stacks++;
+	}
+	return i;
+}
+
 static int handle_alloc(struct proc *p, const struct lt_event *e)
 {
+	uint32_t flags = 0;
 	uint64_t frames[LT_MAX_FRAMES + 1];
 	uint32_t nr = e->nr_frames;
 	int64_t id;
@@ -112,7 +137,8 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 		nr = fix_syscall_stack(p, e, frames);
 	else
 		memcpy(frames, e->frames, nr * sizeof(frames[0]));
-	id = stacks__intern(p->stacks, frames, nr, e->kind);
+	nr = cut_at_non_code(p, frames, nr, &flags);
+	id = stacks__intern_flags(p->stacks, frames, nr, e->kind, flags);
 	if (id < 0)
 		return id;
 	if (e->kind == LT_K_MMAP)
@@ -175,6 +201,7 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 		if (!c->fds || fdtab__inherit(c->fds, parent->fds))
 			parent->oom++;
 	}
+	c->uw_stale = true;
 	memcpy(c->comm, parent->comm, sizeof(c->comm));
 	c->syms_opts = parent->syms_opts;
 	if (parent->syms) {
@@ -202,6 +229,9 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec && !ev->ending)
 		follow__exec(ev->follow_exec, p->pid, held);
+	/* in the callback, not later: a held image must have its tables before it runs */
+	if (ev->unwind)
+		unwind__update(ev->unwind, p->pid);
 	if (held)
 		holds__continue(ev->holds, p->pid);
 }
@@ -220,6 +250,8 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		/* what was mapped before exec is not the command's */
 		syms__free(p->syms);
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
+		if (ev->unwind)
+			unwind__update(ev->unwind, p->pid);
 		return true;
 	}
 	return e->type != LT_EV_EXIT;
@@ -323,6 +355,32 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 		return -errno;
 	return 0;
 }
+/*
+ * Outside the ring-buffer callback: tables for what traced processes mapped executable since
+ * the last look (dlopen), and for children; an exited process's list is taken back.
+ */
+static void update_unwind(struct events *ev)
+{
+	struct proc *p;
+	unsigned int i;
+
+	if (!ev->unwind)
+		return;
+	for (i = 0; i < ev->procs->n; i++) {
+		p = ev->procs->v[i];
+		if (p->exited || p->execed) {
+			if (!p->uw_gone)
+				unwind__forget(ev->unwind, p->pid);
+			p->uw_gone = true;
+			continue;
+		}
+		if (unwind__changed(ev->unwind, p->pid, &p->uw_gen) || p->uw_stale) {
+			p->uw_stale = false;
+			unwind__update(ev->unwind, p->pid);
+		}
+	}
+}
+
 int events__poll(struct events *ev, int timeout_ms)
 {
 	int err;
@@ -333,6 +391,7 @@ int events__poll(struct events *ev, int timeout_ms)
 	if (err < 0)
 		return err;
 	err = ring_buffer__consume(ev->rb);
+	update_unwind(ev);
 	return err < 0 && err != -ECANCELED ? err : 0;
 }
 

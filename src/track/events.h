@@ -27,6 +27,7 @@ struct events {
 	bool reach_at_exit;		   /* --reachable: scan a process BPF holds in exit() */
 	bool fds;			   /* --fds: each process has its descriptor table */
 	bool threads;			   /* --threads: each process has its thread table */
+	struct unwind *unwind; /* CFI tables for BPF's stack walk; NULL: frame pointers */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -38,6 +38,10 @@ struct proc {
 	struct reach *exit_scan; /* --reachable: the scan made while BPF held it in exit() */
 	struct fdtab *fds;	   /* --fds: its open descriptors; NULL without */
 	struct threadtab *threads; /* --threads: its threads; NULL without */
+	uint64_t truncated_stacks; /* allocations whose stack met a return address not in code */
+	uint64_t uw_gen; /* executable mappings BPF had counted at the last table update */
+	bool uw_stale;	 /* its CFI tables must be given to BPF again (fork, exec) */
+	bool uw_gone;	 /* its tables were taken back (exit) */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

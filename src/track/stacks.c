@@ -25,7 +25,8 @@ static uint64_t hash_frames(const uint64_t *f, uint32_t nr, uint32_t kind)
 	return h;
 }
 
-static struct stack *stack_new(const uint64_t *frames, uint32_t nr, uint64_t hash, uint32_t kind)
+static struct stack *stack_new(const uint64_t *frames, uint32_t nr, uint64_t hash, uint32_t kind,
+			       uint32_t flags)
 {
 	struct stack *st = malloc(sizeof(*st) + nr * sizeof(frames[0]));
 
@@ -34,6 +35,7 @@ static struct stack *stack_new(const uint64_t *frames, uint32_t nr, uint64_t has
 	st->hash = hash;
 	st->nr_frames = nr;
 	st->kind = kind;
+	st->flags = flags;
 	if (nr) /* the empty stack has no frames array to copy from */
 		memcpy(st->frames, frames, nr * sizeof(frames[0]));
 	return st;
@@ -51,7 +53,7 @@ struct stacks *stacks__new(void)
 	s->slots = calloc(s->nr_slots, sizeof(*s->slots));
 	if (!s->by_id || !s->slots)
 		goto err;
-	s->by_id[0] = stack_new(NULL, 0, 0, 0);
+	s->by_id[0] = stack_new(NULL, 0, 0, 0, 0);
 	if (!s->by_id[0])
 		goto err;
 	s->nr = 1;
@@ -82,6 +84,12 @@ static int grow_slots(struct stacks *s)
 
 int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind)
 {
+	return stacks__intern_flags(s, frames, nr, kind, 0);
+}
+
+int64_t stacks__intern_flags(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind,
+			     uint32_t flags)
+{
 	uint64_t h;
 	uint32_t j, id;
 	struct stack *st, **by_id;
@@ -90,11 +98,11 @@ int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, ui
 		return STACK_NONE;
 	if ((s->nr + 1) * 2 > s->nr_slots && grow_slots(s))
 		return -ENOMEM;
-	h = hash_frames(frames, nr, kind);
+	h = hash_frames(frames, nr, kind) ^ flags;
 	for (j = h & (s->nr_slots - 1); s->slots[j]; j = (j + 1) & (s->nr_slots - 1)) {
 		st = s->by_id[s->slots[j] - 1];
 		if (st->hash == h && st->nr_frames == nr && st->kind == kind &&
-		    !memcmp(st->frames, frames, nr * sizeof(frames[0])))
+		    st->flags == flags && !memcmp(st->frames, frames, nr * sizeof(frames[0])))
 			return s->slots[j] - 1;
 	}
 	if (s->nr == UINT32_MAX - 1)
@@ -106,7 +114,7 @@ int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, ui
 		s->by_id = by_id;
 		s->cap *= 2;
 	}
-	st = stack_new(frames, nr, h, kind);
+	st = stack_new(frames, nr, h, kind, flags);
 	if (!st)
 		return -ENOMEM;
 	id = s->nr++;

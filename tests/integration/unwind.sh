@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# User stacks of programs built the distribution way (-O2, no frame pointers; the progs in
+# tests/progs/unwind): walked by CFI, never printing a frame that is not code.
+
+# uw_traced PROG [PROG ARGS...] [-- LEAKTRACE ARGS...]: trace PROG to a final report
+uw_traced() {
+	local prog=$1 pargs=() largs=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do pargs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	largs=("$@")
+	start_prog "$prog" "${pargs[@]}"
+	start_tracer -p "$PROG_PID" "${largs[@]}"
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	grep -q ' final: ' "$TDIR/lt.out" || die "no final report: $(cat "$TDIR/lt.err")"
+}
+
+# no_junk_frames: no frame of the last report is an address outside code (heap, stack, text
+# read as an address, 0): every printed frame is named or lies in a mapped object
+no_junk_frames() {
+	local junk
+	junk=$(last_report | grep -E '^		(0x[0-9a-f]+ \[(heap|stack|anon|unknown)[^]]*\]|0x0 )' || true)
+	[ -z "$junk" ] || die "frames that are not code: $junk"
+}
+
+# The FP walk reads text and heap words as return addresses in libstdc++; each site stays one
+# stack, cut and marked where the walk left code.
+test_unwind_cxx_fp_no_junk_frames() {
+	uw_traced uwcxx -- --unwind fp
+	no_junk_frames
+	expect_eq "bytes" "$(header_stat bytes)" 36450
+	expect_eq "stacks (one per site)" "$(header_stat stacks)" 6
+	last_report | grep -q '^		\[truncated\]$' || die "no stack marked truncated: $(last_report)"
+	last_report | grep -qE '^	unwind: [1-9][0-9]* stacks cut' || die "no count of cut stacks"
+}
+
+# stack_of FRAME: the frames (function names) of the last report's stack holding FRAME, one a
+# line, preceded by its bytes
+stack_of() {
+	last_report | awk -v fn="$1" '
+		function flush() { if (hit) printf "%s", buf; hit = 0; buf = "" }
+		/^\t[0-9]+ bytes in/ { flush(); buf = $1 "\n"; next }
+		/^\t\t/ { f = $0; sub(/^\t\t/, "", f); sub(/ \[.*$/, "", f); sub(/\+0x[0-9a-f]+$/, "", f)
+			buf = buf f "\n"; hit = hit || f == fn }
+		END { flush() }'
+}
+
+# The chain main -> ... built without frame pointers, through an FP-less shared library that
+# leaves text in rbp, inside a thread: every function in order down to start_thread.
+test_unwind_c_chain_in_thread_through_fpless_lib() {
+	local want got
+	uw_traced uwchain -- -v
+	no_junk_frames
+	want=$(printf '%s\n' 480 uw_lib_inner uw_lib_alloc chain_c chain_b chain_a worker start_thread)
+	got=$(stack_of chain_b | sed -n '1,8p')
+	expect_eq "stack through chain_b" "$got" "$want"
+	last_report | grep -q '\[truncated\]' && die "a stack was cut: $(last_report)"
+	grep -qE 'unwind: CFI tables for [0-9]+ objects .* [1-9][0-9]* frames by CFI' "$TDIR/lt.err" ||
+		die "no -v unwind line: $(cat "$TDIR/lt.err")"
+}
+
+# C++ through libstdc++ (FP-less): each leak named at the user's method, with exact bytes.
+test_unwind_cxx_through_libstdcxx() {
+	uw_traced uwcxx
+	no_junk_frames
+	expect_eq "bytes" "$(header_stat bytes)" 36450
+	expect_eq "stacks (one per site)" "$(header_stat stacks)" 6
+	expect_eq "string::reserve under keep_name" "$(stack_of app::Store::keep_name\(int\) |
+		awk '/^[0-9]+$/ {b = $1} /basic_string.*::reserve/ {getline n; if (n == "app::Store::keep_name(int)") s += b} END {print s + 0}')" 10050
+	expect_eq "keep_list" "$(site_stat 'app::Store::keep_list(int)' bytes)" 21200
+	expect_eq "new in a constructor" "$(stack_of 'app::Record::Record(int)' | sed -n '1,3p' | tr '\n' ' ')" \
+		"3200 app::Record::Record(int) app::Store::keep_record(int) "
+	last_report | grep -q '\[truncated\]' && die "a stack was cut: $(last_report)"
+	last_report | grep -qE '^		main\+0x[0-9a-f]+ \[uwcxx\]$' || die "main not reached: $(last_report)"
+}
+
+# A library dlopen'ed after tracing began gets its table when it is mapped, before it is used.
+test_unwind_dlopen_fpless_lib() {
+	local want
+	start_prog uwdlopen "$OUTPUT/tests/libuwlib.so"
+	start_tracer -p "$PROG_PID" -v
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^loaded'
+	wait_for "$TDIR/lt.err" 'unwind: .*libuwlib\.so: [0-9]+ rows'
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	want=$(printf '%s\n' 512 uw_lib_inner uw_lib_alloc dl_b dl_a main)
+	expect_eq "stack through dl_a" "$(stack_of dl_a | sed -n '1,6p')" "$want"
+	no_junk_frames
+}
+
+# An allocation in a signal handler: the stack goes through the kernel's signal frame
+# (__restore_rt) on into the interrupted code, down to main.
+test_unwind_signal_handler_continues_into_interrupted_code() {
+	local got
+	uw_traced uwsignal
+	no_junk_frames
+	got=$(stack_of on_signal)
+	expect_eq "bytes" "$(head -n 1 <<< "$got")" 216
+	expect_eq "handler frames" "$(sed -n '2,3p' <<< "$got" | tr '\n' ' ')" "sig_alloc on_signal "
+	grep -A4 -x raise <<< "$got" | grep -qx interrupted || die "no raise -> interrupted: $got"
+	grep -A1 -x interrupted <<< "$got" | grep -qx main || die "no interrupted -> main: $got"
+}
+
+# Debian's python3 (-O2, no frame pointers, LTO): a bytearray leak named from the allocator up
+# through the interpreter loop to _start. Its main tail-calls Py_BytesMain, so main itself is
+# not on the stack: Py_BytesMain is followed by libc's __libc_start_call_main.
+test_unwind_debian_python3_to_start() {
+	local got
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	cat > "$TDIR/leak.py" <<'PY'
+import os, signal
+keep = []
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+print("ready", os.getpid(), flush=True)
+signal.sigwait({signal.SIGUSR1})
+def leak():
+    for i in range(50):
+        keep.append(bytearray(100000))
+leak()
+print("done", flush=True)
+signal.sigwait({signal.SIGUSR1, signal.SIGTERM})
+PY
+	PROG_OUT=$TDIR/prog.out
+	/usr/bin/python3 "$TDIR/leak.py" > "$PROG_OUT" 2>&1 &
+	PROG_PID=$!
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	wait_for "$PROG_OUT" '^ready'
+	start_tracer -p "$PROG_PID"
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	no_junk_frames
+	got=$(stack_of _PyEval_EvalFrameDefault)
+	expect_eq "bytes of the bytearrays" "$(head -n 1 <<< "$got")" 5000050
+	grep -qx 'PyByteArray_Resize' <<< "$got" || die "no PyByteArray_Resize: $got"
+	expect_eq "the outermost frames" "$(tail -n 4 <<< "$got" | tr '\n' ' ')" \
+		"Py_BytesMain __libc_start_call_main __libc_start_main _start "
+}
+
+# --unwind cfi walks by tables only and gives the same chain; fp and a bad mode are refused.
+test_unwind_modes() {
+	local want
+	uw_traced uwchain -- --unwind cfi
+	want=$(printf '%s\n' 480 uw_lib_inner uw_lib_alloc chain_c chain_b chain_a worker start_thread)
+	expect_eq "stack through chain_b" "$(stack_of chain_b | sed -n '1,8p')" "$want"
+	"$LT" --unwind sideways -p 1 > "$TDIR/bad.out" 2> "$TDIR/bad.err" && die "a bad --unwind was taken"
+	expect_eq "status of a bad --unwind" "$?" 2
+	grep -qx "leaktrace: --unwind must be auto, cfi or fp, not 'sideways'" "$TDIR/bad.err" ||
+		die "bad --unwind message: $(cat "$TDIR/bad.err")"
+}
+
+# ht_stack FILE SITE: heaptrack_print's leak at SITE in FILE: its bytes, then its functions
+# from SITE outwards, one a line
+ht_stack() {
+	heaptrack_print -f "$1" --print-leaks 1 --print-peaks 0 --print-allocators 0 \
+		--print-temporary 0 2> /dev/null | awk -v site="$2" '
+		/^[0-9.]+[KMG]?B leaked over [0-9]+ calls from$/ { b = $1; getline f; on = f == site
+			if (on) print b "\n" f; next }
+		on && /^[0-9.]+[KMG]?B leaked over [0-9]+ calls from:$/ { next }
+		on && /^    [^ ]/ { sub(/^    /, ""); print; next }
+		on && /^$/ { exit }'
+}
+
+# heaptrack (libunwind) as a second oracle: the same chain for the same FP-less program.
+test_unwind_heaptrack_agrees_on_fpless_chain() {
+	local ours theirs f
+	command -v heaptrack > /dev/null || skip "heaptrack not installed"
+	PROGS_NO_WAIT=1 timeout 60 heaptrack -o "$TDIR/ht" "$OUTPUT/tests/uwchain" > "$TDIR/ht.log" 2>&1 ||
+		die "heaptrack failed: $(tail -n 3 "$TDIR/ht.log")"
+	f=$(ls "$TDIR"/ht.zst "$TDIR"/ht.gz 2> /dev/null | head -n 1)
+	[ -n "$f" ] || die "no heaptrack data: $(ls "$TDIR")"
+	theirs=$(ht_stack "$f" uw_lib_inner | sed -n '1,8p')
+	expect_eq "heaptrack's chain" "$theirs" "$(printf '%s\n' 480B uw_lib_inner uw_lib_alloc chain_c \
+		chain_b chain_a worker start_thread)"
+	uw_traced uwchain
+	ours=$(stack_of chain_b | sed -n '2,8p')
+	expect_eq "our chain against heaptrack's" "$ours" "$(sed -n '2,8p' <<< "$theirs")"
+}
+
+# A library whose .eh_frame_hdr is corrupt (its FDE table unsorted: ld.so does not care) gets
+# a -v line and the frame-pointer rule, and the run goes on with exact bytes.
+test_unwind_hostile_cfi_falls_back_to_fp() {
+	cp tests/fuzz/corpus/cfi/hdr-unsorted.so "$TDIR/libhostile.so"
+	start_prog uwdlopen "$TDIR/libhostile.so"
+	start_tracer -p "$PROG_PID" -v
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^loaded'
+	wait_for "$TDIR/lt.err" 'unwind: .*libhostile\.so: no CFI table \(.eh_frame_hdr: table not sorted\): frame pointers there'
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	no_junk_frames
+	expect_eq "bytes through the hostile library" "$(last_report | awk '
+		/^\t[0-9]+ bytes in/ {b = $1; next} /uw_lib_inner.*libhostile/ {s += b} END {print s + 0}')" 512
+}
