@@ -480,7 +480,7 @@ static int place(const char *path, const struct elf_func *fn, unsigned int want,
 	return 0;
 }
 
-/* " (arg1 in rsi, arg2 in rdx)": the arguments read elsewhere than their ABI registers */
+/* "; arg1 in rsi, arg2 in rdx": the arguments read elsewhere than their ABI registers */
 static const char *moved_args(const struct placement *pl, unsigned int want, char *buf, size_t size)
 {
 	size_t n = 0;
