@@ -201,9 +201,9 @@ enum probe_req_kind {
 };
 
 static int attach_perf(struct probes *p, struct bpf_program *prog, const char *path, uint64_t off,
-		       bool retprobe, pid_t pid)
+		       uint64_t cookie, bool retprobe, pid_t pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
 	struct bpf_link *link;
 
 	if (p->nr_links == PROBES_MAX_LINKS)
@@ -253,7 +253,8 @@ static int attach_group(struct probes *p, struct bpf_object *obj, const struct p
 		return -ENOENT;
 	if (r->kind != REQ_SESSION && !p->multi) {
 		for (i = 0; i < cnt && !err; i++)
-			err = attach_perf(p, prog, path, offs[i], r->kind == REQ_RETURN, pid);
+			err = attach_perf(p, prog, path, offs[i], cookies ? cookies[i] : 0,
+					  r->kind == REQ_RETURN, pid);
 		return err;
 	}
 	if (p->nr_fds == PROBES_MAX_LINKS)
@@ -376,13 +377,23 @@ static uint64_t site_of(const char *prog)
 }
 
 /*
+ * Whether entry and return probes can carry cookies: uprobe_multi links do, and so do
+ * perf-event uprobes attached by libbpf (no uprobe_multi: before Linux 6.6, or
+ * LEAKTRACE_NO_MULTI); -f's inherited tracefs events do not.
+ */
+static bool cookies_ok(const struct probes *p)
+{
+	return p->multi || !p->inherit;
+}
+
+/*
  * With uprobe_multi (and with session links), every allocator site of a file is served by one
  * program per kind of link, told by the cookie which site it is at: one link to detach each.
  */
 static int queue(struct probes *p, const char *entry, const char *ret, int file, uint64_t off,
 		 uint64_t args, enum probe_req_kind kind, int order)
 {
-	uint64_t site = p->multi || kind == REQ_SESSION ? site_of(entry) : 0;
+	uint64_t site = cookies_ok(p) || kind == REQ_SESSION ? site_of(entry) : 0;
 	const char *prog = kind == REQ_RETURN ? ret : entry;
 
 	if (p->nr_reqs == 2 * PROBES_MAX_LINKS)
@@ -473,7 +484,7 @@ static int place(const char *path, const struct elf_func *fn, unsigned int want,
 	return 0;
 }
 
-/* " (arg1 in rsi, arg2 in rdx)": the arguments read elsewhere than their ABI registers */
+/* "; arg1 in rsi, arg2 in rdx": the arguments read elsewhere than their ABI registers */
 static const char *moved_args(const struct placement *pl, unsigned int want, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -493,7 +504,7 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 {
 	const struct probes *covered = opts->covered;
 	uint64_t site = site_of(ap->entry), args;
-	bool moves = site && (p->multi || (p->session && ap->ret));
+	bool moves = site && (cookies_ok(p) || (p->session && ap->ret));
 	unsigned int want = site_args(site);
 	struct placement pl;
 	char path[4200], where[64];
@@ -528,7 +539,7 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 			"call costs a trap and a step\n",
 			sym, ESC(base_name(o->path[i])), pl.insn,
 			moves ? ""
-			      : "; perf-event probes (-f) read arguments only where the ABI puts them");
+			      : "; -f's inherited probes read arguments only where the ABI puts them");
 	err = file_index(p, path);
 	if (err < 0)
 		goto out;

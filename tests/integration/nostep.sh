@@ -96,3 +96,14 @@ test_nostep_single_step_said_once_without_v() {
 	expect_eq "single-stepped lines with placement" \
 		"$(grep -c ' is single-stepped' "$TDIR/lt.err")" 0
 }
+
+test_nostep_mimalloc_perf_event_uprobes() {
+	# a perf-event uprobe per site (kernels before uprobe_multi): cookies carry the moves too
+	LEAKTRACE_NO_MULTI=1 launch leaker-mimalloc -v
+	expect_eq "exit status" "$LT_RC" 0
+	expect_emulated malloc calloc realloc free
+	grep -qE '^leaktrace: probe malloc at .*; arg0 in rsi' "$TDIR/lt.err" ||
+		die "malloc's size not read from rsi: $(grep '^leaktrace: probe malloc' "$TDIR/lt.err")"
+	expect_leaker_truth
+	expect_eq "unknown frees" "$(header_stat unknown_frees)" 0
+}
