@@ -124,6 +124,9 @@ int main(int argc, char **argv)
 	ev.stop = &exiting;
 	ev.follow = env.follow;
 	ev.follow_exec = mode__follow(mode);
+	ev.pyprocs_fd = mode__pyprocs_fd(mode);
+	if (!t.launched)
+		events__python(&ev, p);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);

@@ -32,6 +32,8 @@ struct timespec mode__counting_since(const struct mode *m);
 struct resolver mode__resolver(struct mode *m, struct proc *p);
 /* -f in user mode: what attaches probes in children that exec; else NULL. */
 struct follow *mode__follow(struct mode *m);
+/* User mode: BPF's map of the processes running CPython, told where their frames are; else -1. */
+int mode__pyprocs_fd(const struct mode *m);
 /* A launched command is held by BPF: fork the watchdog, before the ring is mapped. */
 int mode__start_holds(struct mode *m, struct holds *h);
 /*

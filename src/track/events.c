@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
 #include "follow.h"
 #include "holds.h"
 #include "klabels.h"
+#include "python.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -96,7 +99,7 @@ static bool by_loader(struct proc *p, const uint64_t *frames, uint32_t nr)
 
 static int handle_alloc(struct proc *p, const struct lt_event *e)
 {
-	uint64_t frames[LT_MAX_FRAMES + 1];
+	uint64_t frames[2 * LT_MAX_FRAMES];
 	uint32_t nr = e->nr_frames;
 	int64_t id;
 	int err;
@@ -107,7 +110,8 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 	if (e->kind == LT_K_MMAP)
 		nr = fix_syscall_stack(p, e, frames);
 	else
-		memcpy(frames, e->frames, nr * sizeof(frames[0]));
+		nr = python__join(p->py, e, (const uint64_t *)e->frames, nr, frames,
+				  sizeof(frames) / sizeof(frames[0]));
 	id = stacks__intern(p->stacks, frames, nr, e->kind);
 	if (id < 0)
 		return id;
@@ -191,6 +195,42 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 		holds__continue(ev->holds, p->pid);
 }
 
+/*
+ * The first allocation of an image: if it runs a supported CPython, BPF is told where its
+ * frames are (from then on, its allocations carry them). An image replaced or gone is forgotten.
+ */
+static int python_attach(struct events *ev, struct proc *p)
+{
+	struct lt_py_proc cfg;
+	__u32 pid = p->pid;
+	int err;
+
+	p->py_checked = true;
+	if (ev->pyprocs_fd <= 0 || ev->any_pid)
+		return 0;
+	err = python__open(&p->py, p->pid, &cfg, false);
+	if (!err && bpf_map_update_elem(ev->pyprocs_fd, &pid, &cfg, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr, "leaktrace: pid %d: cannot trace Python frames: %s\n", p->pid,
+			strerror(-err));
+	}
+	return err;
+}
+
+void events__python(struct events *ev, struct proc *p)
+{
+	python_attach(ev, p);
+}
+
+static void python_forget(struct events *ev, struct proc *p)
+{
+	__u32 pid = p->pid;
+
+	p->py_checked = false;
+	if (ev->pyprocs_fd > 0 && p->py)
+		bpf_map_delete_elem(ev->pyprocs_fd, &pid);
+}
+
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
 static bool before_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
@@ -202,6 +242,9 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		/* what was mapped before exec is not the command's */
 		syms__free(p->syms);
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
+		/* a python executable is mapped already; a libpython is looked for again later */
+		if (python_attach(ev, p) == -ENOENT)
+			p->py_checked = false;
 		return true;
 	}
 	return e->type != LT_EV_EXIT;
@@ -233,7 +276,12 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	if (before_exec(ev, p, e))
 		return 0;
 	p->nr_events++;
+	if (e->type == LT_EV_ALLOC && !p->py_checked)
+		python_attach(ev, p);
 	switch (e->type) {
+	case LT_EV_PYFRAMES:
+		python__pending(p->py, e);
+		break;
 	case LT_EV_ALLOC:
 		if (e->kind >= LT_K_KMALLOC && p->klabels)
 			err = handle_kalloc(p, e);
@@ -256,9 +304,11 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		add_child(ev, p, e);
 		break;
 	case LT_EV_EXEC:
+		python_forget(ev, p);
 		on_exec(ev, p, e);
 		break;
 	case LT_EV_EXIT:
+		python_forget(ev, p);
 		p->exited = true;
 		break;
 	default:
@@ -291,6 +341,7 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 	memset(ev, 0, sizeof(*ev));
 	ev->procs = procs;
 	ev->target = procs->v[0];
+	ev->pyprocs_fd = -1;
 	ev->rb = ring_buffer__new(ringbuf_fd, handle_event, ev, NULL);
 	if (!ev->rb)
 		return -errno;

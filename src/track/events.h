@@ -24,9 +24,12 @@ struct events {
 	struct holds *holds;	    /* continues what BPF stopped */
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
+	int pyprocs_fd; /* user mode: BPF's map of CPython processes (bpf/python.bpf.h); else -1 */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);
+/* A running process (-p): if it runs CPython, its allocations carry Python frames from now. */
+void events__python(struct events *ev, struct proc *p);
 /* Wait up to timeout_ms for events, then drain everything available. 0 or negative errno. */
 int events__poll(struct events *ev, int timeout_ms);
 void events__close(struct events *ev);

@@ -6,6 +6,7 @@
 #include "klabels.h"
 #include "proc.h"
 #include "procstat.h"
+#include "python.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -57,6 +58,7 @@ void proc__free(struct proc *p)
 	syms__free(p->syms);
 	history__free(p->history);
 	klabels__free(p->klabels);
+	python__free(p->py);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
 	free(p);

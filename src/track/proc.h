@@ -13,6 +13,7 @@ struct syms;
 struct syms_opts;
 struct history;
 struct klabels;
+struct python;
 
 struct proc {
 	pid_t pid;
@@ -32,7 +33,9 @@ struct proc {
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
-	uint64_t oom; /* events dropped because userspace ran out of memory */
+	uint64_t oom;	   /* events dropped because userspace ran out of memory */
+	struct python *py; /* CPython frames: its code objects and the frames named so far */
+	bool py_checked;   /* the current image was looked at for CPython */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */
