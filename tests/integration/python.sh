@@ -177,3 +177,42 @@ test_python_launched_gets_pythonmalloc() {
 	expect_eq "bytes under native_leak" \
 		"$(py_stat "native_leak ($PYLEAK:$(line_of 'libc.malloc(777)'))" bytes)" $((777 * 50))
 }
+
+# lt_bg NAME ARGS...: another tracer in the background, output in $TDIR/NAME.{out,err}
+lt_bg() {
+	"$LT" "${@:2}" > "$TDIR/$1.out" 2> "$TDIR/$1.err" &
+	echo "$!" >> "$(PIDS_FILE)"
+	echo "$!" > "$TDIR/$1.pid"
+	wait_for "$TDIR/$1.err" "CPython 3.11: Python frames on" 15
+}
+
+lt_bg_stop() {
+	local pid
+	pid=$(cat "$TDIR/$1.pid")
+	kill -INT "$pid"
+	wait "$pid" || die "$1 tracer failed: $(cat "$TDIR/$1.err")"
+}
+
+test_python_frames_in_json_folded_pprof() {
+	local line total top
+	start_py ctypes 200
+	line=$(line_of 'libc.malloc(777)')
+	lt_bg pprof -p "$PROG_PID" --format pprof -w "$TDIR/out.pprof"
+	lt_bg folded -p "$PROG_PID" --format folded
+	lt_bg json -p "$PROG_PID" --format json
+	go
+	lt_bg_stop pprof
+	lt_bg_stop folded
+	lt_bg_stop json
+	total=$(tail -n 1 "$TDIR/json.out" | jq --arg f "$PYLEAK" --argjson l "$line" '
+		[.stacks[] | select(any(.frames[]; .symbol == "native_leak" and .file == $f and
+			.line == $l and .offset == null)) | .bytes] | add // 0')
+	expect_eq "json bytes under native_leak ($line)" "$total" $((777 * 200))
+	total=$(awk '/(^|;)native_leak(;| )/ { s += $NF } END { print s + 0 }' "$TDIR/folded.out")
+	expect_eq "folded bytes under native_leak" "$total" $((777 * 200))
+	type -P go > /dev/null || skip "go missing: scripts/deps.sh installs golang-go"
+	top=$(HOME=$TDIR command go tool pprof -top -cum -lines -nodefraction=0 -nodecount=1000 -unit=B \
+		-sample_index=inuse_space "$TDIR/out.pprof" 2>&1) || die "go tool pprof failed: $top"
+	grep -qE "^ +[0-9.]+B? +[0-9.]+% +[0-9.]+% +155400B +[0-9.]+% +native_leak $PYLEAK:$line\$" \
+		<<< "$top" || die "pprof: no native_leak at $PYLEAK:$line with 155400B: $top"
+}
