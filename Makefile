@@ -102,7 +102,7 @@ $(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,VMLINUX,$<)
 	$(Q)cp $< $@
 
-$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h bpf/user.bpf.h bpf/unwind.bpf.h \
+$(OUTPUT)/bpf/%.o: bpf/%.bpf.c bpf/leaktrace.h bpf/events.bpf.h bpf/user.bpf.h bpf/unwind.bpf.h bpf/python.bpf.h \
 		  $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)

@@ -24,6 +24,7 @@ enum lt_event_type {
 	LT_EV_FORK,	 /* pid forked child addr */
 	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string) */
 	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
+	LT_EV_PYFRAMES,	 /* the Python frames of tid's next ALLOC at addr: struct lt_py_frame[] */
 };
 
 /* kind of an LT_EV_EXEC */
@@ -231,6 +232,39 @@ enum lt_uw_stat {
 	LT_UW_ST_EXPR,	   /* frames walked by frame pointer: a CFI expression */
 	LT_UW_ST_UNMAPPED, /* frames outside every mapping BPF knows: frame pointer rule */
 	LT_UW_ST_MAX,
+};
+
+/*
+ * CPython: where a traced process keeps its thread states and frames, given to BPF per pid
+ * (src/syms/python.c has the table per version). Offsets in bytes.
+ */
+#define LT_PY_MAX_FRAMES  32 /* two words each: fits frames[] */
+#define LT_PY_MAX_THREADS 32
+
+struct lt_py_proc {
+	__u64 runtime;		/* address of _PyRuntime */
+	__u16 tstate_current;	/* _PyRuntime.gilstate.tstate_current */
+	__u16 interp_head;	/* _PyRuntime.interpreters.head */
+	__u16 threads_head;	/* PyInterpreterState.threads.head */
+	__u16 ts_next;		/* PyThreadState.next */
+	__u16 ts_native_tid;	/* PyThreadState.native_thread_id */
+	__u16 ts_cframe;	/* PyThreadState.cframe */
+	__u16 cf_current_frame; /* _PyCFrame.current_frame */
+	__u16 fr_code;		/* _PyInterpreterFrame.f_code */
+	__u16 fr_previous;	/* _PyInterpreterFrame.previous */
+	__u16 fr_prev_instr;	/* _PyInterpreterFrame.prev_instr */
+	__u16 fr_is_entry;	/* _PyInterpreterFrame.is_entry (a byte) */
+	__u16 co_filename; /* PyCodeObject.co_filename, then co_name, co_qualname, co_linetable */
+	__u16 co_code_adaptive; /* PyCodeObject.co_code_adaptive: the first instruction */
+	__u16 pad[3];
+};
+
+/* One Python frame as BPF sees it: the code object and what identifies it cheaply. */
+struct lt_py_frame {
+	__u64 code;
+	__s32 lasti;		/* instruction index (2-byte units) last run; -1 not started */
+	__u32 fingerprint : 31; /* fold of co_filename, co_name, co_linetable pointers */
+	__u32 is_entry : 1;	/* the first frame of one C-level _PyEval_EvalFrameDefault */
 };
 
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)

@@ -11,6 +11,7 @@
 #include "leaktrace.h"
 #include "events.bpf.h"
 #include "user.bpf.h"
+#include "python.bpf.h"
 
 /* Sampling: addresses of sampled allocations still outstanding (sized from userspace). */
 struct {
@@ -152,6 +153,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	e = event_init(LT_EV_ALLOC, cur.kind);
 	if (!e)
 		return 0;
+	python_frames(addr);
 	e->addr = addr;
 	e->size = cur.size;
 	submit(ctx, e, true);

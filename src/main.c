@@ -153,6 +153,9 @@ int main(int argc, char **argv)
 	ev.threads = env.threads;
 	ev.follow_exec = mode__follow(mode);
 	ev.unwind = mode__unwind(mode);
+	ev.pyprocs_fd = mode__pyprocs_fd(mode);
+	if (!t.launched)
+		events__python(&ev, p);
 	ev.discard_until_exec = t.launched;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);

@@ -165,6 +165,11 @@ struct follow *mode__follow(struct mode *m)
 	return m->um ? umode__follow(m->um) : NULL;
 }
 
+int mode__pyprocs_fd(const struct mode *m)
+{
+	return m->um ? umode__pyprocs_fd(m->um) : -1;
+}
+
 int mode__start_holds(struct mode *m, struct holds *h)
 {
 	return m->um ? umode__start_holds(m->um, h) : 0;

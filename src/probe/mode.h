@@ -37,6 +37,8 @@ struct resolver mode__resolver(struct mode *m, struct proc *p);
 struct follow *mode__follow(struct mode *m);
 /* User mode's CFI tables for the stack walk; NULL in kernel mode or with --unwind fp. */
 struct unwind *mode__unwind(struct mode *m);
+/* User mode: BPF's map of the processes running CPython, told where their frames are; else -1. */
+int mode__pyprocs_fd(const struct mode *m);
 /* A launched command is held by BPF: fork the watchdog, before the ring is mapped. */
 int mode__start_holds(struct mode *m, struct holds *h);
 /*

@@ -10,6 +10,7 @@
 #include "follow.h"
 #include "holds.h"
 #include "proc.h"
+#include "python.h"
 #include "syms.h"
 #include "system.h"
 #include "target.h"
@@ -199,6 +200,8 @@ static int resolve_user(void *ctx, uint64_t addr, struct sym_frame *out, int max
 {
 	struct proc *p = ctx;
 
+	if (python__is_frame(addr))
+		return python__resolve(p->py, addr, out);
 	if (!p->syms) {
 		out[0] = (struct sym_frame){.addr = addr};
 		return 1;
@@ -217,6 +220,11 @@ struct resolver umode__resolver(struct umode *um, struct proc *p)
 {
 	(void)um;
 	return (struct resolver){resolve_user, user_mapping, p};
+}
+
+int umode__pyprocs_fd(const struct umode *um)
+{
+	return bpf_map__fd(um->skel->maps.pyprocs);
 }
 
 const struct probes *umode__probes(const struct umode *um)

@@ -53,6 +53,8 @@ const struct probes *umode__probes(const struct umode *um);
 struct unwind *umode__unwind(struct umode *um);
 /* -f: what attaches probes in children that exec; NULL without -f. */
 struct follow *umode__follow(struct umode *um);
+/* BPF's map of CPython processes (bpf/python.bpf.h). */
+int umode__pyprocs_fd(const struct umode *um);
 /* Fork the watchdog that continues held processes; before the ring is mapped. */
 int umode__start_holds(struct umode *um, struct holds *h);
 /*

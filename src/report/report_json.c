@@ -134,7 +134,7 @@ static void write_frame(struct jw *w, const struct sym_frame *fr)
 	jw_object(w, NULL);
 	jw_hex(w, "address", fr->addr);
 	jw_str(w, "symbol", fr->name);
-	if (fr->name)
+	if (fr->name && !fr->script)
 		jw_u64(w, "offset", fr->offset);
 	else
 		jw_null(w, "offset");

@@ -9,6 +9,14 @@
 static void print_frame(FILE *out, const struct sym_frame *fr)
 {
 	fputs("\t\t", out);
+	if (fr->script) {
+		/* func (file.py:line): the form Python's own tracebacks make familiar */
+		escape__fputs(fr->name ? fr->name : "[python]", out);
+		fputs(" (", out);
+		escape__fputs(fr->file ? fr->file : "?", out);
+		fprintf(out, ":%d)\n", fr->line);
+		return;
+	}
 	if (fr->name)
 		escape__fputs(fr->name, out);
 	if (fr->name && !fr->inlined)

@@ -31,6 +31,7 @@ struct sym_frame {
 	const char *file;   /* source file, NULL when unknown */
 	int line;	    /* source line, 0 when unknown */
 	bool inlined;	    /* an inlined call site expanded from the frame that follows it */
+	bool script;	    /* an interpreter's frame (Python): name, file and line, no offset */
 };
 
 /* The mapping that holds an address. Strings are owned by the struct syms. */

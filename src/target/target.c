@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
+#include "python.h"
 #include "procstat.h"
 #include "target.h"
 
@@ -329,6 +330,7 @@ int target__launch(struct target *t, char **argv)
 	err = list_objs(t, argv[0], environ);
 	if (err)
 		return err;
+	python__launch_env(t->objs, t->nr_objs);
 	err = pipe_fork(pfd, &pid);
 	if (err)
 		return err;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
 #include "events.h"
@@ -12,6 +14,7 @@
 #include "threads.h"
 #include "klabels.h"
 #include "reach.h"
+#include "python.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -124,8 +127,9 @@ static uint32_t cut_at_non_code(struct proc *p, const uint64_t *frames, uint32_t
 
 static int handle_alloc(struct proc *p, const struct lt_event *e)
 {
+	uint64_t native[LT_MAX_FRAMES + 1];
+	uint64_t frames[2 * LT_MAX_FRAMES];
 	uint32_t flags = 0;
-	uint64_t frames[LT_MAX_FRAMES + 1];
 	uint32_t nr = e->nr_frames;
 	int64_t id;
 	int err;
@@ -133,11 +137,15 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 	refresh_if_unknown(p, (const uint64_t *)e->frames, e->nr_frames);
 	if (e->kind == LT_K_MMAP && by_loader(p, (const uint64_t *)e->frames, e->nr_frames))
 		return 0;
-	if (e->kind == LT_K_MMAP)
+	if (e->kind == LT_K_MMAP) {
 		nr = fix_syscall_stack(p, e, frames);
-	else
-		memcpy(frames, e->frames, nr * sizeof(frames[0]));
-	nr = cut_at_non_code(p, frames, nr, &flags);
+		nr = cut_at_non_code(p, frames, nr, &flags);
+	} else {
+		/* native frames are cut at the first non-code one before Python's join them */
+		memcpy(native, e->frames, nr * sizeof(native[0]));
+		nr = cut_at_non_code(p, native, nr, &flags);
+		nr = python__join(p->py, e, native, nr, frames, sizeof(frames) / sizeof(frames[0]));
+	}
 	id = stacks__intern_flags(p->stacks, frames, nr, e->kind, flags);
 	if (id < 0)
 		return id;
@@ -236,6 +244,42 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 		holds__continue(ev->holds, p->pid);
 }
 
+/*
+ * The first allocation of an image: if it runs a supported CPython, BPF is told where its
+ * frames are (from then on, its allocations carry them). An image replaced or gone is forgotten.
+ */
+static int python_attach(struct events *ev, struct proc *p)
+{
+	struct lt_py_proc cfg;
+	__u32 pid = p->pid;
+	int err;
+
+	p->py_checked = true;
+	if (ev->pyprocs_fd <= 0 || ev->any_pid)
+		return 0;
+	err = python__open(&p->py, p->pid, &cfg, false);
+	if (!err && bpf_map_update_elem(ev->pyprocs_fd, &pid, &cfg, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr, "leaktrace: pid %d: cannot trace Python frames: %s\n", p->pid,
+			strerror(-err));
+	}
+	return err;
+}
+
+void events__python(struct events *ev, struct proc *p)
+{
+	python_attach(ev, p);
+}
+
+static void python_forget(struct events *ev, struct proc *p)
+{
+	__u32 pid = p->pid;
+
+	p->py_checked = false;
+	if (ev->pyprocs_fd > 0 && p->py)
+		bpf_map_delete_elem(ev->pyprocs_fd, &pid);
+}
+
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
 static bool before_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
@@ -252,6 +296,9 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
 		if (ev->unwind)
 			unwind__update(ev->unwind, p->pid);
+		/* a python executable is mapped already; a libpython is looked for again later */
+		if (python_attach(ev, p) == -ENOENT)
+			p->py_checked = false;
 		return true;
 	}
 	return e->type != LT_EV_EXIT;
@@ -292,7 +339,12 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	if (before_exec(ev, p, e))
 		return 0;
 	p->nr_events++;
+	if (e->type == LT_EV_ALLOC && !p->py_checked)
+		python_attach(ev, p);
 	switch (e->type) {
+	case LT_EV_PYFRAMES:
+		python__pending(p->py, e);
+		break;
 	case LT_EV_ALLOC:
 		if (e->kind >= LT_K_KMALLOC && p->klabels)
 			err = handle_kalloc(p, e);
@@ -315,9 +367,11 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		add_child(ev, p, e);
 		break;
 	case LT_EV_EXEC:
+		python_forget(ev, p);
 		on_exec(ev, p, e);
 		break;
 	case LT_EV_EXIT:
+		python_forget(ev, p);
 		p->exited = true;
 		break;
 	default:
@@ -350,6 +404,7 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 	memset(ev, 0, sizeof(*ev));
 	ev->procs = procs;
 	ev->target = procs->v[0];
+	ev->pyprocs_fd = -1;
 	ev->rb = ring_buffer__new(ringbuf_fd, handle_event, ev, NULL);
 	if (!ev->rb)
 		return -errno;

@@ -28,9 +28,12 @@ struct events {
 	bool fds;			   /* --fds: each process has its descriptor table */
 	bool threads;			   /* --threads: each process has its thread table */
 	struct unwind *unwind; /* CFI tables for BPF's stack walk; NULL: frame pointers */
+	int pyprocs_fd; /* user mode: BPF's map of CPython processes (bpf/python.bpf.h); else -1 */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);
+/* A running process (-p): if it runs CPython, its allocations carry Python frames from now. */
+void events__python(struct events *ev, struct proc *p);
 /* Wait up to timeout_ms for events, then drain everything available. 0 or negative errno. */
 int events__poll(struct events *ev, int timeout_ms);
 void events__close(struct events *ev);

@@ -9,6 +9,7 @@
 #include "proc.h"
 #include "procstat.h"
 #include "reach.h"
+#include "python.h"
 #include "stacks.h"
 #include "syms.h"
 #include "tracker.h"
@@ -62,6 +63,7 @@ void proc__free(struct proc *p)
 	klabels__free(p->klabels);
 	fdtab__free(p->fds);
 	threadtab__free(p->threads);
+	python__free(p->py);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
 	if (p->exit_scan)

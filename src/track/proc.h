@@ -15,6 +15,7 @@ struct history;
 struct klabels;
 struct fdtab;
 struct threadtab;
+struct python;
 
 struct proc {
 	pid_t pid;
@@ -42,6 +43,8 @@ struct proc {
 	uint64_t uw_gen; /* executable mappings BPF had counted at the last table update */
 	bool uw_stale;	 /* its CFI tables must be given to BPF again (fork, exec) */
 	bool uw_gone;	 /* its tables were taken back (exit) */
+	struct python *py; /* CPython frames: its code objects and the frames named so far */
+	bool py_checked;   /* the current image was looked at for CPython */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

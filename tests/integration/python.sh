@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Python programs: allocations named by the Python frames that made them (function, file,
+# line), with counts checked against what tests/progs/pyleak.py is known to allocate. Debian's
+# /usr/bin/python3.11 (not whatever python3 is first on PATH).
+
+PY=/usr/bin/python3.11
+PYLEAK=$PWD/tests/progs/pyleak.py
+
+# line_of TEXT: the line of pyleak.py that holds TEXT
+line_of() {
+	grep -nF "$1" "$PYLEAK" | head -1 | cut -d: -f1
+}
+
+# start_py MODE N [PYTHON]: pyleak.py under PYTHONMALLOC=malloc, waiting for SIGUSR1
+start_py() {
+	[ -x "$PY" ] || skip "no $PY"
+	PROG_OUT=$TDIR/prog.out
+	PYTHONMALLOC=malloc "${3:-$PY}" "$PYLEAK" "$1" "$2" > "$PROG_OUT" 2>&1 &
+	PROG_PID=$!
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	wait_for "$PROG_OUT" '^ready'
+}
+
+# py_stat FRAME bytes|count: sum over the last report's stacks with a frame line containing
+# FRAME (e.g. "handle_request (/path/pyleak.py:26)")
+py_stat() {
+	local r
+	r=$(last_report) || return 1
+	awk -v fr="$1" -v what="$2" '
+		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ { b = $1; c = $4; hit = 0; next }
+		/^\t\t/ && !hit && index($0, fr) { hit = 1; bytes += b; count += c }
+		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }' <<< "$r"
+}
+
+# within_2pct WHAT GOT WANT
+within_2pct() {
+	[ "$2" -ge $(($3 * 98 / 100)) ] && [ "$2" -le $(($3 * 102 / 100)) ] ||
+		die "$1: got $2, want $3 +-2%: $(last_report | head -40)"
+}
+
+start_py_tracer() {
+	start_tracer -p "$PROG_PID" -T 100 "$@"
+	wait_for "$TDIR/lt.err" "pid $PROG_PID: CPython 3.11: Python frames on"
+}
+
+test_python_dict_per_request_named_with_line() {
+	local n=3000 fr
+	start_py requests $n
+	start_py_tracer
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	fr="handle_request ($PYLEAK:$(line_of '"id": i'))"
+	# a dict and its keys table per request, and the list's item array
+	within_2pct "allocations under $fr" "$(py_stat "$fr" count)" $((2 * n + 1))
+	expect_eq "churn outstanding" "$(py_stat "churn ($PYLEAK" count)" 0
+	grep -q "main ($PYLEAK:$(line_of '    run(mode, n)'))" "$TDIR/lt.out" ||
+		die "no caller frames: $(last_report | head -20)"
+	grep -q 'pymalloc serves' "$TDIR/lt.err" && die "pymalloc note under PYTHONMALLOC=malloc"
+	return 0
+}
+
+test_python_handler_per_job() {
+	local jobs=300 fr
+	start_py jobs $jobs
+	start_py_tracer
+	go
+	stop_tracer
+	fr="JobHandler.__init__ ($PYLEAK:$(line_of 'bytearray(4096)'))"
+	# a bytearray object (56 bytes) and its 4097-byte buffer per handler
+	within_2pct "allocations under $fr" "$(py_stat "$fr" count)" $((2 * jobs))
+	within_2pct "bytes under $fr" "$(py_stat "$fr" bytes)" $(((56 + 4097) * jobs))
+	[ "$(py_stat "add_handler ($PYLEAK:$(line_of 'log.addHandler'))" count)" -ge $((2 * jobs)) ] ||
+		die "add_handler not above the handler's frames: $(last_report | head -30)"
+}
+
+test_python_growth_sort_puts_handler_leak_first() {
+	start_py grow 300
+	start_py_tracer 1 --sort growth
+	go
+	stop_tracer
+	local first
+	first=$(last_report | awk '/allocations from stack/{want = 1; next}
+		want && /\(.*pyleak\.py:[0-9]+\)$/ {print; exit}')
+	[[ $first == *"JobHandler.__init__ ($PYLEAK:"* ]] ||
+		die "--sort growth ranks first: '$first': $(last_report | head -20)"
+	last_report | awk '/allocations from stack/{print; exit}' | grep -q ') leak' ||
+		die "first stack not called a leak: $(last_report | head -5)"
+}
+
+test_python_ctypes_malloc_under_python_frames() {
+	local fr
+	start_py ctypes 200
+	start_py_tracer
+	go
+	stop_tracer
+	fr="native_leak ($PYLEAK:$(line_of 'libc.malloc(777)'))"
+	expect_eq "bytes under $fr" "$(py_stat "$fr" bytes)" $((777 * 200))
+	expect_eq "allocations under $fr" "$(py_stat "$fr" count)" 200
+	# the native frames first: malloc's caller in libffi, then the Python ones
+	last_report | awk -v fr="$fr" '/allocations from stack/{n = 0; next}
+		/^\t\t/ { n++; if (index($0, fr)) { print n; exit } }' | grep -qv '^1$' ||
+		die "no native frames below the Python ones"
+}
+
+test_python_threads() {
+	local n=400 fr
+	start_py threads $n
+	start_py_tracer
+	go
+	stop_tracer
+	fr="thread_leak ($PYLEAK:$(line_of 'bytearray(2000)'))"
+	# 4 threads, each n bytearrays of 56 + 2001 bytes (and the growth of its list)
+	within_2pct "allocations under $fr" "$(py_stat "$fr" count)" $((4 * n * 2))
+	within_2pct "bytes under $fr" "$(py_stat "$fr" bytes)" $((4 * n * (56 + 2001)))
+}
+
+# A CPython whose Py_Version says 3.10: the 3.11 binary copied, that one word changed
+test_python_unsupported_version_notes_and_keeps_native_frames() {
+	[ -x "$PY" ] || skip "no $PY"
+	local fake=$TDIR/python3.11-fake off
+	off=$("$PY" - "$PY" <<- 'EOF'
+		import subprocess, sys
+		out = subprocess.run(["readelf", "-Ws", "--dyn-syms", sys.argv[1]], capture_output=True,
+		                     text=True).stdout
+		addr = next(int(l.split()[1], 16) for l in out.splitlines() if l.endswith(" Py_Version"))
+		segs = subprocess.run(["readelf", "-lW", sys.argv[1]], capture_output=True,
+		                      text=True).stdout
+		for l in segs.splitlines():
+		    f = l.split()
+		    if f and f[0] == "LOAD":
+		        o, v, sz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
+		        if v <= addr < v + sz:
+		            print(addr - v + o)
+		EOF
+	)
+	[ -n "$off" ] || die "Py_Version not found in $PY"
+	cp "$PY" "$fake"
+	printf '\xf0\x00\x0a\x03' | dd of="$fake" bs=1 seek="$off" conv=notrunc status=none
+	start_py requests 500 "$fake"
+	start_tracer -p "$PROG_PID" -T 100
+	wait_for "$TDIR/lt.err" "pid $PROG_PID: CPython 3.10 at .* is not supported \(3.11 is\): native frames only"
+	go
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	grep -q 'pyleak\.py:' "$TDIR/lt.out" && die "Python frames from an unsupported version"
+	grep -q '_PyObject_GC_New' "$TDIR/lt.out" || die "no native frames: $(last_report | head)"
+	return 0
+}
+
+# A launched command runs with PYTHONMALLOC=malloc, and its frames are on from its exec. Its
+# report is taken while it lives: code objects freed at exit are not named (never misnamed).
+test_python_launched_gets_pythonmalloc() {
+	[ -x "$PY" ] || skip "no $PY"
+	: > "$TDIR/lt.out"
+	: > "$TDIR/lt.err"
+	env -u PYTHONMALLOC "$LT" -T 100 -- "$PY" "$PYLEAK" ctypes 50 > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" &
+	LT_PID=$!
+	echo "$LT_PID" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/lt.out" '^ready'
+	grep -q '^ready PYTHONMALLOC=malloc$' "$TDIR/lt.out" ||
+		die "PYTHONMALLOC not set for the command: $(head -3 "$TDIR/lt.out")"
+	grep -q 'CPython: PYTHONMALLOC=malloc' "$TDIR/lt.err" || die "no note: $(cat "$TDIR/lt.err")"
+	PROG_PID=$(sed -nE 's/.*tracing pid ([0-9]+).*/\1/p' "$TDIR/lt.err")
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	grep -q "pid $PROG_PID: CPython 3.11: Python frames on" "$TDIR/lt.err" ||
+		die "frames not on at exec: $(cat "$TDIR/lt.err")"
+	kill -USR1 "$PROG_PID"
+	wait_for "$TDIR/lt.out" '^done'
+	kill -INT "$LT_PID"
+	wait_for "$TDIR/lt.out" "pid $PROG_PID \\(python3.11\\) final:"
+	kill -USR1 "$PROG_PID" # leaktrace's status is the command's: let it end well
+	LT_RC=0
+	wait "$LT_PID" || LT_RC=$?
+	expect_eq "exit status" "$LT_RC" 0
+	expect_eq "bytes under native_leak" \
+		"$(py_stat "native_leak ($PYLEAK:$(line_of 'libc.malloc(777)'))" bytes)" $((777 * 50))
+}
+
+# lt_bg NAME ARGS...: another tracer in the background, output in $TDIR/NAME.{out,err}
+lt_bg() {
+	"$LT" "${@:2}" > "$TDIR/$1.out" 2> "$TDIR/$1.err" &
+	echo "$!" >> "$(PIDS_FILE)"
+	echo "$!" > "$TDIR/$1.pid"
+	wait_for "$TDIR/$1.err" "CPython 3.11: Python frames on" 15
+}
+
+lt_bg_stop() {
+	local pid
+	pid=$(cat "$TDIR/$1.pid")
+	kill -INT "$pid"
+	wait "$pid" || die "$1 tracer failed: $(cat "$TDIR/$1.err")"
+}
+
+test_python_frames_in_json_folded_pprof() {
+	local line total top
+	start_py ctypes 200
+	line=$(line_of 'libc.malloc(777)')
+	lt_bg pprof -p "$PROG_PID" --format pprof -w "$TDIR/out.pprof"
+	lt_bg folded -p "$PROG_PID" --format folded
+	lt_bg json -p "$PROG_PID" --format json
+	go
+	lt_bg_stop pprof
+	lt_bg_stop folded
+	lt_bg_stop json
+	total=$(tail -n 1 "$TDIR/json.out" | jq --arg f "$PYLEAK" --argjson l "$line" '
+		[.stacks[] | select(any(.frames[]; .symbol == "native_leak" and .file == $f and
+			.line == $l and .offset == null)) | .bytes] | add // 0')
+	expect_eq "json bytes under native_leak ($line)" "$total" $((777 * 200))
+	total=$(awk '/(^|;)native_leak(;| )/ { s += $NF } END { print s + 0 }' "$TDIR/folded.out")
+	expect_eq "folded bytes under native_leak" "$total" $((777 * 200))
+	type -P go > /dev/null || skip "go missing: scripts/deps.sh installs golang-go"
+	top=$(HOME=$TDIR command go tool pprof -top -cum -lines -nodefraction=0 -nodecount=1000 -unit=B \
+		-sample_index=inuse_space "$TDIR/out.pprof" 2>&1) || die "go tool pprof failed: $top"
+	grep -qE "^ +[0-9.]+B? +[0-9.]+% +[0-9.]+% +155400B +[0-9.]+% +native_leak $PYLEAK:$line\$" \
+		<<< "$top" || die "pprof: no native_leak at $PYLEAK:$line with 155400B: $top"
+}
