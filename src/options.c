@@ -101,7 +101,22 @@ static const char usage[] =
 	"  -h, --help             print this help and exit\n"
 	"\n"
 	"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
-	"Ctrl-C or the target exits). A final report is printed at exit.\n";
+	"Ctrl-C or the target exits). A final report is printed at exit.\n"
+	"\n"
+	"Examples:\n"
+	"  leaktrace -p $(pidof server)            every 5 s, the 10 stacks holding the most\n"
+	"  leaktrace -p 1234 10 6 --sort growth    six reports 10 s apart, growing stacks first\n"
+	"  leaktrace -- ./a.out arg                run a.out; its leaks when it exits\n"
+	"  leaktrace -p 1234 --format pprof -w heap.pb.gz 30 1; go tool pprof -top heap.pb.gz\n"
+	"  leaktrace -k 5 1                        kernel allocations, one report after 5 s\n"
+	"\n"
+	"Exit status:\n"
+	"  0    done (COUNT reports, Ctrl-C, SIGTERM or the traced process exited)\n"
+	"  1    a run-time error (not root, no BTF, cannot attach, cannot write the output)\n"
+	"  2    a usage error (unknown option, bad value, conflicting options)\n"
+	"  N    with -- COMMAND or -c: the command's exit status, 128+SIG if a signal killed it\n"
+	"  130  a second Ctrl-C: killed by SIGINT, no final report (143 for a second SIGTERM)\n"
+	"See leaktrace(8).\n";
 
 static wordexp_t command_words;
 
