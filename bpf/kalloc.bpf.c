@@ -14,6 +14,8 @@
 const volatile __u32 target_pid = 0;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
+/* memleak's --perf-max-stack-depth: frames kept at most */
+const volatile __u32 max_frames = LT_MAX_FRAMES;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
 const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
@@ -115,6 +117,8 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 	}
 	if (n > sizeof(e->frames))
 		n = sizeof(e->frames);
+	if (n > max_frames * sizeof(e->frames[0]))
+		n = max_frames * sizeof(e->frames[0]);
 	e->nr_frames = n / sizeof(e->frames[0]);
 	if (kind == LT_K_PAGE && nested(e)) {
 		stat_inc(LT_ST_NESTED);

@@ -140,6 +140,14 @@ static inline __u64 lt_sample_p32(__u64 size, __u64 mean)
 	return e >= one ? 1 : (one - e) << 2;
 }
 
+/* memleak's -s N: one allocation in N whatever its size (every > 1), else bytes as above */
+static inline __u64 lt_sample_p(__u64 size, __u64 mean, __u32 every)
+{
+	if (every > 1)
+		return LT_SAMPLE_ONE / every;
+	return lt_sample_p32(size, mean);
+}
+
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
 
 #endif /* __LEAKTRACE_H */

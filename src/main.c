@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 	ev.follow = env.follow;
 	ev.follow_exec = mode__follow(mode);
 	ev.discard_until_exec = t.launched;
+	ev.trace = env.trace ? stderr : NULL;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);
 	err = target__release(&t, started);

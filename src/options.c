@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wordexp.h>
+#include "leaktrace.h"
 #include "options.h"
 #include "report.h"
 #include "version.h"
@@ -18,6 +19,7 @@ struct options env = {
 	.max_size = UINT64_MAX,
 	.ringbuf_mb = 32,
 	.sort = SORT_SIZE,
+	.max_frames = LT_MAX_FRAMES,
 };
 
 enum {
@@ -30,6 +32,10 @@ enum {
 	OPT_SORT,
 	OPT_BASELINE,
 	OPT_FORMAT,
+	/* memleak's long-only options */
+	OPT_STACK_STORAGE,
+	OPT_PERF_DEPTH,
+	OPT_EBPF,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +64,14 @@ static const struct option long_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
+	/* memleak's, with its meaning (README, "memleak's flags") */
+	{"trace", no_argument, NULL, 't'},
+	{"combined-only", no_argument, NULL, 'C'},
+	{"wa-missing-free", no_argument, NULL, 'F'},
+	{"percpu", no_argument, NULL, 'P'},
+	{"stack-storage-size", required_argument, NULL, OPT_STACK_STORAGE},
+	{"perf-max-stack-depth", required_argument, NULL, OPT_PERF_DEPTH},
+	{"ebpf", no_argument, NULL, OPT_EBPF},
 	{},
 };
 
@@ -75,7 +89,8 @@ static const char usage[] =
 	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
 	"                         or made in the context of -p PID; the default without -p\n"
 	"  -T, --top N            stacks per report (default 10)\n"
-	"  -o, --older MS         only allocations older than MS milliseconds\n"
+	"  -o, --older MS         only allocations older than MS milliseconds (default 0: all;\n"
+	"                         memleak.py's default is 500)\n"
 	"  -z, --min-size BYTES   only allocations of at least BYTES\n"
 	"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
 	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
@@ -89,7 +104,8 @@ static const char usage[] =
 	"                         serves malloc: jemalloc, tcmalloc, mimalloc, libc, the binary)\n"
 	"  -S, --symbols-prefix P the allocator's functions are named Pmalloc, Pfree... (je_)\n"
 	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
-	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
+	"  -s, --sample-rate N    memleak's form: record one allocation in N, whatever its size,\n"
+	"                         scaled back (not with --sample-bytes)\n"
 	"      --no-lines         do not look up source lines\n"
 	"      --no-demangle      print C++ names mangled\n"
 	"      --debug-dir DIR    extra root to search for separate debug files\n"
@@ -99,6 +115,14 @@ static const char usage[] =
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
+	"memleak's flags, with its meaning:\n"
+	"  -t, --trace            one line per allocation and free (stderr)\n"
+	"  -C, --combined-only    accepted: reports are always combined by stack\n"
+	"  -F, --wa-missing-free  accepted: an address allocated again drops its stale record\n"
+	"                         (counted as a missed free)\n"
+	"  -P, --percpu           accepted: -k always traces percpu allocations\n"
+	"      --stack-storage-size N  accepted: stacks are kept in userspace, no limit\n"
+	"      --perf-max-stack-depth N  frames kept per stack (default and most: 64)\n"
 	"\n"
 	"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
 	"Ctrl-C or the target exits). A final report is printed at exit.\n"
@@ -191,6 +215,7 @@ static int check_dir(const char *what, const char *path)
 int options__parse(int argc, char **argv)
 {
 	uint64_t v = 0;
+	unsigned int v32;
 	int opt, err;
 
 	/* everything after "--" is the command, untouched by option parsing */
@@ -206,8 +231,8 @@ int options__parse(int argc, char **argv)
 		break;
 	}
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:kfT:o:z:Z:aO:S:c:s:w:vVh", long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, ":p:kfT:o:z:Z:aO:S:c:s:w:vVhtCFP", long_opts,
+				  NULL)) != -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
@@ -245,9 +270,8 @@ int options__parse(int argc, char **argv)
 			err = split_command(optarg);
 			break;
 		case 's':
-			/* memleak's rate; mean of 1 in N allocations of a typical 64-byte size */
-			err = parse_u64("--sample-rate", optarg, 1, 1 << 20, &v);
-			env.sample_bytes = v > 1 ? v * 64 : 0;
+			/* memleak's rate: one allocation in N, whatever its size */
+			err = parse_uint("--sample-rate", optarg, 1, 1 << 20, &env.sample_every);
 			break;
 		case OPT_SAMPLE_BYTES:
 			err = parse_u64("--sample-bytes", optarg, 0, 1ULL << 28, &env.sample_bytes);
@@ -318,6 +342,34 @@ int options__parse(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case 't':
+			env.trace = true;
+			break;
+		case 'C': /* memleak's in-kernel aggregation: leaktrace's reports always are */
+		case 'F': /* tracker__alloc drops a stale record at a reused address */
+		case 'P': /* -k traces percpu allocations; memleak -p ignores -P too */
+			break;
+		case OPT_STACK_STORAGE:
+			/* memleak's stack map; leaktrace interns stacks in userspace */
+			err = parse_uint("--stack-storage-size", optarg, 1, INT_MAX, &v32);
+			break;
+		case OPT_PERF_DEPTH:
+			/* memleak's default is 127: taken, walked to leaktrace's limit */
+			err = parse_uint("--perf-max-stack-depth", optarg, 1, INT_MAX,
+					 &env.max_frames);
+			if (!err && env.max_frames > LT_MAX_FRAMES) {
+				fprintf(stderr,
+					"leaktrace: --perf-max-stack-depth %u: stacks are walked "
+					"to %d frames at most\n",
+					env.max_frames, LT_MAX_FRAMES);
+				env.max_frames = LT_MAX_FRAMES;
+			}
+			break;
+		case OPT_EBPF:
+			fprintf(stderr,
+				"leaktrace: --ebpf: the BPF programs are compiled in (bpf/ in the "
+				"source; bpftool prog dump xlated while tracing)\n");
+			return -EINVAL;
 		case ':':
 			fprintf(stderr, "leaktrace: option '%s' needs a value (see --help)\n",
 				argv[optind - 1]);
@@ -358,6 +410,19 @@ int options__parse(int argc, char **argv)
 	if (env.kernel && env.command) {
 		fprintf(stderr,
 			"leaktrace: -k traces a running process or the system, not a command\n");
+		return -EINVAL;
+	}
+	if (env.sample_bytes && env.sample_every > 1) {
+		fprintf(stderr, "leaktrace: give -s N (one allocation in N) or --sample-bytes N, "
+				"not both\n");
+		return -EINVAL;
+	}
+	if (env.kernel && env.sample_every > 1) {
+		fprintf(stderr, "leaktrace: sampling is for user-space tracing, not -k\n");
+		return -EINVAL;
+	}
+	if (env.kernel && env.trace) {
+		fprintf(stderr, "leaktrace: -t traces user-space allocations, not -k\n");
 		return -EINVAL;
 	}
 	if (env.kernel && (env.obj_path || env.sample_bytes || env.sym_prefix)) {

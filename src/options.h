@@ -37,13 +37,18 @@ struct options {
 	const char *obj_path;		   /* -O: allocator library or binary to probe */
 	const char *sym_prefix;		   /* -S: the allocator's symbols carry this prefix */
 	uint64_t sample_bytes;
+	uint32_t sample_every; /* -s N (memleak): one allocation in N; 0 or 1: all */
 	unsigned int ringbuf_mb;
 	enum sort_key sort;
 	const struct report_format *format;
 	const char *output_path; /* -w: NULL for stdout */
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
-	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
-	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+	bool no_multi;	     /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
+	bool probe_at_entry; /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+
+	/* memleak's flags (-t, -C, -F, -P, --stack-storage-size, --perf-max-stack-depth) */
+	bool trace;		 /* -t: one line per allocation and free */
+	unsigned int max_frames; /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
 };
 
 extern struct options env;

@@ -212,6 +212,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	}
 	km->skel->rodata->target_pid = o->pid;
 	km->skel->rodata->self_pid = getpid();
+	km->skel->rodata->max_frames = o->max_frames ?: LT_MAX_FRAMES;
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)
 		fprintf(stderr, "leaktrace: %d code ranges allocate pages for slabs and percpu\n",

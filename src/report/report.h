@@ -65,7 +65,8 @@ struct report_filter {
 	uint64_t min_size;
 	uint64_t max_size;
 	uint64_t sample_bytes;
-	int sort; /* enum sort_key */
+	int sort;
+	uint32_t sample_every; /* -s N: one allocation in N recorded */ /* enum sort_key */
 };
 
 struct report {
@@ -86,6 +87,7 @@ struct report {
 	struct tracker_stats tstats;
 	uint64_t oom;
 	uint64_t sample_bytes;
+	uint32_t sample_every; /* -s N: one allocation in N recorded */
 	/* the target's anonymous RSS now and when tracing began (0: unknown, e.g. -k) */
 	uint64_t rss_anon;
 	uint64_t rss_anon_start;

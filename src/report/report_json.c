@@ -273,8 +273,9 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 		jw_str(&w, "tracing_failed", NULL);
 
 	jw_object(&w, "sampling");
-	jw_bool(&w, "enabled", r->sample_bytes > 0);
+	jw_bool(&w, "enabled", r->sample_bytes > 0 || r->sample_every > 1);
 	jw_u64(&w, "sample_bytes", r->sample_bytes);
+	jw_u64(&w, "sample_every", r->sample_every > 1 ? r->sample_every : 0);
 	jw_end(&w, '}');
 
 	jw_array(&w, "stacks");

@@ -37,6 +37,7 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
+		.sample_every = env.sample_every,
 		.sort = env.sort,
 	};
 	struct report_opts ro = {.show_allocs = env.show_allocs};

@@ -160,6 +160,13 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
 			r->sample_bytes, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
 			b[LT_ST_SAMPLED_FULL]);
+	if (r->sample_every > 1)
+		fprintf(out,
+			"\tsampling: one allocation in %u recorded (-s); bytes and counts are "
+			"estimates (%" PRIu64 " allocations not recorded, %" PRIu64
+			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
+			r->sample_every, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
+			b[LT_ST_SAMPLED_FULL]);
 	if (b[LT_ST_PIDS_FULL])
 		fprintf(out,
 			"\tfollow: %" PRIu64 " child processes not traced (process map full)\n",

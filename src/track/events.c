@@ -10,6 +10,7 @@
 #include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
+#include "trace.h"
 #include "tracker.h"
 
 /*
@@ -233,6 +234,8 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	if (before_exec(ev, p, e))
 		return 0;
 	p->nr_events++;
+	if (ev->trace)
+		trace__event(ev->trace, e);
 	switch (e->type) {
 	case LT_EV_ALLOC:
 		if (e->kind >= LT_K_KMALLOC && p->klabels)

@@ -4,6 +4,7 @@
 #define __EVENTS_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@ struct events {
 	struct holds *holds;	    /* continues what BPF stopped */
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
+	FILE *trace;			   /* -t: one line per allocation and free here */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);
