@@ -352,6 +352,46 @@ static void comments(struct profile *p)
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 }
 
+/* A file that is no library (nor [vdso], [anon]): comm's own first, as comm may be truncated */
+static bool is_executable(const struct sym_mapping *m, const char *comm, bool by_comm)
+{
+	if (!m->path || !m->module || m->module[0] == '[' || strstr(m->module, ".so"))
+		return false;
+	return !by_comm || (comm && *comm && !strncmp(m->module, comm, strlen(comm)));
+}
+
+/*
+ * pprof takes the first mapping for the main binary and titles the profile by it ("File:"):
+ * the mapping holding main(), else (thread stacks only, -p on a server) the executable any
+ * frame lies in, named like the process first.
+ */
+static void main_mapping(struct profile *p)
+{
+	const struct report *r = p->r;
+	struct sym_mapping m;
+	uint32_t i, j;
+	int pass;
+
+	for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
+		for (j = 0; j < r->stacks[i].nr_frames; j++)
+			if (r->stacks[i].frames[j].name && !r->stacks[i].frames[j].inlined &&
+			    !strcmp(r->stacks[i].frames[j].name, "main")) {
+				mapping_id(p, r->stacks[i].frames[j].addr);
+				break;
+			}
+	for (pass = 0; pass < 2 && !p->nr_maps; pass++)
+		for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
+			for (j = 0; j < r->stacks[i].nr_frames; j++) {
+				uint64_t addr = r->stacks[i].frames[j].addr;
+
+				if (!report__mapping(r, addr, &m) &&
+				    is_executable(&m, r->comm, pass == 0)) {
+					mapping_id(p, addr);
+					break;
+				}
+			}
+}
+
 static int encode(struct profile *p)
 {
 	const struct report *r = p->r;
@@ -371,14 +411,7 @@ static int encode(struct profile *p)
 	if (!p->ids || p->err)
 		return -ENOMEM;
 
-	/* pprof takes the first mapping for the main binary: the one holding main() */
-	for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
-		for (uint32_t j = 0; j < r->stacks[i].nr_frames; j++)
-			if (r->stacks[i].frames[j].name && !r->stacks[i].frames[j].inlined &&
-			    !strcmp(r->stacks[i].frames[j].name, "main")) {
-				mapping_id(p, r->stacks[i].frames[j].addr);
-				break;
-			}
+	main_mapping(p);
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 	for (i = 0; i < r->nr_stacks; i++)
