@@ -15,6 +15,7 @@
 #include "output.h"
 #include "proc.h"
 #include "report_run.h"
+#include "suppress.h"
 #include "system.h"
 #include "target.h"
 #include "tracker.h"
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 	err = options__parse(argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
+	rr.supp = env.suppressions;
 	libbpf_set_print(libbpf_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -153,6 +155,8 @@ cleanup:
 	mode__free(mode);
 	output__close(&out);
 	procs__free(&rr.procs);
+	suppress__free(env.suppressions);
+	env.suppressions = NULL;
 	if (t.launched && t.pid > 0)
 		kill(t.pid, SIGCONT); /* our own child: never left stopped */
 	target__free(&t);

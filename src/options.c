@@ -11,6 +11,7 @@
 #include "leaktrace.h"
 #include "options.h"
 #include "report.h"
+#include "suppress.h"
 #include "version.h"
 
 struct options env = {
@@ -36,6 +37,8 @@ enum {
 	OPT_STACK_STORAGE,
 	OPT_PERF_DEPTH,
 	OPT_EBPF,
+	/* suppressions */
+	OPT_SUPPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +75,7 @@ static const struct option long_opts[] = {
 	{"stack-storage-size", required_argument, NULL, OPT_STACK_STORAGE},
 	{"perf-max-stack-depth", required_argument, NULL, OPT_PERF_DEPTH},
 	{"ebpf", no_argument, NULL, OPT_EBPF},
+	{"suppress", required_argument, NULL, OPT_SUPPRESS},
 	{},
 };
 
@@ -112,6 +116,9 @@ static const char usage[] =
 	"      --debuginfod[=SECS] fetch debug files not found locally from DEBUGINFOD_URLS,\n"
 	"                         each query at most SECS seconds (default 10); off by default\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two up to 2048 (default 32)\n"
+	"      --suppress FILE    stacks not to rank as leaks, LeakSanitizer's leak:PATTERN lines\n"
+	"                         (function, file or library, * wildcards); shown apart, counted,\n"
+	"                         as glibc's one-time allocations (NSS, locale, dlopen) always are\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
@@ -365,6 +372,9 @@ int options__parse(int argc, char **argv)
 				env.max_frames = LT_MAX_FRAMES;
 			}
 			break;
+		case OPT_SUPPRESS:
+			env.suppress_path = optarg;
+			break;
 		case OPT_EBPF:
 			fprintf(stderr,
 				"leaktrace: --ebpf: the BPF programs are compiled in (bpf/ in the "
@@ -463,5 +473,7 @@ int options__parse(int argc, char **argv)
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size\n");
 		return -EINVAL;
 	}
+	if (suppress__load(&env.suppressions, env.suppress_path))
+		return -EINVAL;
 	return 0;
 }

@@ -15,6 +15,7 @@ enum sort_key {
 };
 
 struct report_format;
+struct suppressions;
 
 struct options {
 	pid_t pid;
@@ -47,8 +48,10 @@ struct options {
 	bool probe_at_entry; /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
 
 	/* memleak's flags (-t, -C, -F, -P, --stack-storage-size, --perf-max-stack-depth) */
-	bool trace;		 /* -t: one line per allocation and free */
-	unsigned int max_frames; /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
+	bool trace;		   /* -t: one line per allocation and free */
+	unsigned int max_frames;   /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
+	const char *suppress_path; /* --suppress FILE: leak:PATTERN lines */
+	struct suppressions *suppressions; /* glibc's built-in rules, then the file's */
 };
 
 extern struct options env;

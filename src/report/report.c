@@ -270,6 +270,8 @@ static int cmp_stacks(const void *a, const void *b, void *key)
 {
 	const struct report_stack *x = a, *y = b;
 
+	if (!x->suppressed != !y->suppressed)
+		return x->suppressed ? 1 : -1;
 	if (!x->internal != !y->internal)
 		return x->internal ? 1 : -1;
 	switch (*(int *)key) {

@@ -56,6 +56,8 @@ struct report_stack {
 	const char *internal; /* allocator-internal holder (glibc thread stacks...), or NULL */
 	uint32_t nr_frames;
 	struct sym_frame *frames; /* resolved by report__resolve, innermost first */
+	const char *suppressed;	  /* the suppression that matched (suppress.c), or NULL */
+	bool suppressed_builtin;  /* ... one of glibc's one-time allocations, not --suppress */
 };
 
 struct report_filter {
@@ -99,6 +101,11 @@ struct report {
 	const struct tracker *tracker;
 	const struct report_filter *filter;
 	const struct resolver *resolver; /* set by report__resolve */
+	/* suppressed stacks (suppress.c): counted in the totals above, shown apart */
+	uint64_t suppressed_bytes;
+	double suppressed_count;
+	uint32_t suppressed_stacks;
+	uint32_t suppress_file_rules; /* leak: lines of --suppress FILE */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */

@@ -188,6 +188,10 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 		jw_str(w, "internal", rs->internal);
 	else
 		jw_null(w, "internal");
+	if (rs->suppressed)
+		jw_str(w, "suppressed", rs->suppressed);
+	else
+		jw_null(w, "suppressed");
 	jw_bool(w, "captured", rs->nr_frames > 0);
 	jw_array(w, "frames");
 	for (j = 0; j < rs->nr_frames; j++)
@@ -276,6 +280,13 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	jw_bool(&w, "enabled", r->sample_bytes > 0 || r->sample_every > 1);
 	jw_u64(&w, "sample_bytes", r->sample_bytes);
 	jw_u64(&w, "sample_every", r->sample_every > 1 ? r->sample_every : 0);
+	jw_end(&w, '}');
+
+	jw_object(&w, "suppressed");
+	jw_u64(&w, "bytes", r->suppressed_bytes);
+	jw_u64(&w, "count", (uint64_t)(r->suppressed_count + 0.5));
+	jw_u64(&w, "stacks", r->suppressed_stacks);
+	jw_u64(&w, "file_rules", r->suppress_file_rules);
 	jw_end(&w, '}');
 
 	jw_array(&w, "stacks");

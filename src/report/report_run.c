@@ -10,6 +10,7 @@
 #include "procstat.h"
 #include "report.h"
 #include "report_run.h"
+#include "suppress.h"
 #include "syms.h"
 #include "tracker.h"
 
@@ -74,6 +75,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err)
+		err = suppress__apply(rr->supp, &r, p->stacks, &res, &p->supp_marks,
+				      &p->nr_supp_marks);
 	if (!err && !output__wants(rr->out, last)) {
 		report__free(&r);
 		return 0;

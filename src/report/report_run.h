@@ -8,12 +8,14 @@
 
 struct mode;
 struct output;
+struct suppressions;
 
 /* What reports need besides the processes: loss counters, a symbolizer, where they go. */
 struct report_run {
 	struct procs procs; /* the target first; with -f its children */
 	struct mode *mode;
 	struct output *out;
+	struct suppressions *supp; /* glibc's one-time allocations, --suppress FILE */
 };
 
 /*

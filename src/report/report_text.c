@@ -133,10 +133,64 @@ static void print_alloc(const struct alloc_rec *rec, bool is_map, void *data)
 		rec->size, (c->now_ms - rec->ts_ms) / 1000.0, is_map ? " (mapping)" : "");
 }
 
+/* Suppressed stacks rank last: counted on the line under the header, listed after the top. */
+static void print_suppressed_count(FILE *out, const struct report *r)
+{
+	if (!r->suppressed_stacks && !r->suppress_file_rules)
+		return;
+	fprintf(out,
+		"\tsuppressed: %" PRIu64
+		" bytes in %.0f allocations from %u stacks (glibc's one-time "
+		"allocations and %u --suppress rules), listed after the top stacks\n",
+		r->suppressed_bytes, r->suppressed_count, r->suppressed_stacks,
+		r->suppress_file_rules);
+}
+
+/* One line per suppression, in the order of their largest stack. */
+static void print_suppressed(FILE *out, const struct report *r)
+{
+	uint32_t i, k, stacks;
+	uint64_t bytes;
+	double count;
+
+	if (!r->suppressed_stacks)
+		return;
+	fprintf(out, "Suppressed (not ranked as leaks):\n");
+	for (i = 0; i < r->nr_stacks; i++) {
+		const char *label = r->stacks[i].suppressed;
+
+		if (!label)
+			continue;
+		for (k = 0; k < i; k++)
+			if (r->stacks[k].suppressed && !strcmp(r->stacks[k].suppressed, label))
+				break;
+		if (k < i)
+			continue; /* listed already */
+		bytes = 0;
+		count = 0;
+		stacks = 0;
+		for (k = i; k < r->nr_stacks; k++) {
+			if (!r->stacks[k].suppressed || strcmp(r->stacks[k].suppressed, label))
+				continue;
+			bytes += r->stacks[k].bytes;
+			count += r->stacks[k].count;
+			stacks++;
+		}
+		fprintf(out,
+			"\tsuppressed: %" PRIu64
+			" bytes in %.0f allocations from %u stacks: %s%s\n",
+			bytes, count, stacks, label,
+			r->stacks[i].suppressed_builtin ? " (built in)" : " (--suppress)");
+	}
+}
+
 int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
-	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
+	uint32_t i, j,
+		shown = r->top < r->nr_stacks - r->suppressed_stacks
+				? r->top
+				: r->nr_stacks - r->suppressed_stacks;
 	char tbuf[32], subject[128], why[256], comm[ESCAPE_SIZE(32)];
 	struct report whose = *r;
 	struct tm tm;
@@ -153,6 +207,7 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 		tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
 		r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL], b[LT_ST_INFLIGHT_FULL],
 		r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
+	print_suppressed_count(out, r);
 	if (r->sample_bytes)
 		fprintf(out,
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
@@ -193,6 +248,7 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			report__for_each_alloc(r, rs->stack_id, print_alloc, &c);
 		}
 	}
+	print_suppressed(out, r);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -39,6 +39,9 @@ int proc__exec(struct proc *p)
 		return -ENOMEM;
 	history__free(p->history);
 	p->history = h;
+	free(p->supp_marks);
+	p->supp_marks = NULL;
+	p->nr_supp_marks = 0;
 	tracker__reset(p->tracker);
 	syms__free(p->syms);
 	p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
@@ -59,6 +62,7 @@ void proc__free(struct proc *p)
 	klabels__free(p->klabels);
 	stacks__free(p->stacks);
 	tracker__free_all(p->tracker);
+	free(p->supp_marks);
 	free(p);
 }
 

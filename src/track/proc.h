@@ -33,6 +33,9 @@ struct proc {
 	bool execed;
 	uint64_t nr_events;
 	uint64_t oom; /* events dropped because userspace ran out of memory */
+
+	uint16_t *supp_marks; /* by stack id: 0 unchecked, 1 no suppression, rule + 2 */
+	uint32_t nr_supp_marks;
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */
