@@ -106,6 +106,7 @@ struct report {
 	double suppressed_count;
 	uint32_t suppressed_stacks;
 	uint32_t suppress_file_rules; /* leak: lines of --suppress FILE */
+	uint64_t peak_rss;	      /* the end summary: VmHWM of the process (0: unknown) */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */

@@ -289,6 +289,23 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	jw_u64(&w, "file_rules", r->suppress_file_rules);
 	jw_end(&w, '}');
 
+	if (r->final && !r->kernel) {
+		/* the end summary; the stacks below are the largest, ranked */
+		jw_object(&w, "summary");
+		jw_u64(&w, "run_ms", r->now_ms);
+		jw_u64(&w, "allocations", r->tstats.allocs);
+		jw_u64(&w, "frees", r->tstats.frees);
+		jw_u64(&w, "unknown_frees", r->tstats.unknown_frees);
+		jw_u64(&w, "peak_live_bytes", r->tstats.peak_live_bytes);
+		if (r->peak_rss)
+			jw_u64(&w, "peak_rss_bytes", r->peak_rss);
+		else
+			jw_null(&w, "peak_rss_bytes");
+		jw_u64(&w, "temporary", r->tstats.temporary);
+		jw_u64(&w, "temporary_ms", TRACKER_TEMPORARY_MS);
+		jw_end(&w, '}');
+	}
+
 	jw_array(&w, "stacks");
 	for (i = 0; i < r->nr_stacks; i++)
 		write_stack(&w, r, &r->stacks[i], o);

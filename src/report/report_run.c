@@ -70,6 +70,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		p->rss_anon_prev = r.rss_anon;
 	if (env.kernel)
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
+	if (final && p->pid && !p->exited && !env.kernel)
+		procstat__vm_hwm(p->pid, &p->peak_rss);
+	r.peak_rss = env.kernel ? 0 : p->peak_rss;
 	for (i = 0; i < rr->procs.n && !r.run_recorded; i++)
 		r.run_recorded = tracker__stats(rr->procs.v[i]->tracker)->allocs > 0;
 	err = report__build(&r, p->tracker, p->stacks, &f, tracker__now_ms(p->tracker, mono_ns()));

@@ -184,6 +184,60 @@ static void print_suppressed(FILE *out, const struct report *r)
 	}
 }
 
+/* The allocation site: the first frame outside the C library and the loader. */
+static const struct sym_frame *site_frame(const struct report_stack *rs)
+{
+	uint32_t i;
+
+	for (i = 0; i < rs->nr_frames; i++) {
+		const char *m = rs->frames[i].module;
+
+		if (!m || (strncmp(m, "libc.so", 7) && strncmp(m, "ld-linux", 8)))
+			return &rs->frames[i];
+	}
+	return &rs->frames[0];
+}
+
+/* At exit, what heaptrack prints: the run in numbers, and where the memory stayed. */
+static void print_summary(FILE *out, const struct report *r)
+{
+	const struct tracker_stats *t = &r->tstats;
+	char a[32], b[32], subject[128], name[256];
+	uint32_t i, n = 0;
+
+	if (!r->final || r->kernel)
+		return;
+	report__subject(r, subject, sizeof(subject));
+	fprintf(out, "Summary of %s at exit:\n", subject);
+	fprintf(out,
+		"\trun time %.1fs; %" PRIu64 " allocations, %" PRIu64 " frees (and %" PRIu64
+		" frees of memory allocated before tracing)%s\n",
+		r->now_ms / 1000.0, t->allocs, t->frees, t->unknown_frees,
+		r->sample_bytes || r->sample_every > 1 ? " (sampled records)" : "");
+	fprintf(out, "\tpeak live heap %s (traced blocks and mappings); peak RSS %s\n",
+		human(a, sizeof(a), t->peak_live_bytes),
+		r->peak_rss ? human(b, sizeof(b), r->peak_rss) : "unknown (exited unseen)");
+	fprintf(out,
+		"\ttemporary allocations %" PRIu64 " (freed within %d ms of their allocation), "
+		"%.1f%% of allocations\n",
+		t->temporary, TRACKER_TEMPORARY_MS,
+		t->allocs ? 100.0 * t->temporary / t->allocs : 0.0);
+	fputs("\tlargest stacks:", out);
+	for (i = 0; i < r->nr_stacks && n < 5; i++) {
+		const struct report_stack *rs = &r->stacks[i];
+
+		/* the ranked ones this report resolved */
+		if (rs->suppressed || rs->internal || (!rs->frames && i >= r->top))
+			continue;
+		fprintf(out, "%s %s %s in %.0f", n ? "," : "",
+			rs->nr_frames ? report__frame_name(site_frame(rs), name, sizeof(name))
+				      : "[stack not captured]",
+			human(a, sizeof(a), rs->bytes), rs->count);
+		n++;
+	}
+	fputs(n ? "\n" : " none\n", out);
+}
+
 int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
@@ -249,6 +303,7 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 		}
 	}
 	print_suppressed(out, r);
+	print_summary(out, r);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -7,6 +7,7 @@
 #include "events.h"
 #include "follow.h"
 #include "holds.h"
+#include "procstat.h"
 #include "klabels.h"
 #include "stacks.h"
 #include "syms.h"
@@ -228,6 +229,7 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		/* stopped in exit() by BPF: its maps are whole until it goes on */
 		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
 			syms__refresh(p->syms);
+		procstat__vm_hwm(p->pid, &p->peak_rss); /* the summary's peak RSS, whole */
 		holds__continue(ev->holds, e->pid);
 		return 0;
 	}
@@ -247,7 +249,7 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		err = handle_kcache(p, e, size);
 		break;
 	case LT_EV_FREE:
-		tracker__free(p->tracker, e->addr);
+		tracker__free_at(p->tracker, e->addr, e->ts_ns);
 		break;
 	case LT_EV_MUNMAP:
 		if (e->kind == LT_K_MREMAP)

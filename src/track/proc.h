@@ -36,6 +36,7 @@ struct proc {
 
 	uint16_t *supp_marks; /* by stack id: 0 unchecked, 1 no suppression, rule + 2 */
 	uint32_t nr_supp_marks;
+	uint64_t peak_rss; /* VmHWM, read while it lives (at its exit when held there) */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

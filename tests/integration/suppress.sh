@@ -61,3 +61,36 @@ test_suppress_file_errors() {
 	printf 'leak:\n' > "$TDIR/empty"
 	expect_error 'expected leak:PATTERN' -p 1 --suppress "$TDIR/empty"
 }
+
+# The end summary against oneshot.c: temporary allocations, peak live heap, largest stacks.
+test_summary_at_exit_matches_ground_truth() {
+	local t0 t1 r s
+	t0=$(date +%s%N)
+	launch oneshot
+	t1=$(date +%s%N)
+	expect_eq "exit status" "$LT_RC" 0
+	r=$(last_report)
+	s=$(sed -n '/^Summary of pid [0-9]* (oneshot) at exit:$/,$p' <<< "$r")
+	[ -n "$s" ] || die "no summary: $r"
+	local run allocs frees temp peak rss bytes
+	read -r run allocs frees < <(sed -nE \
+		's/^	run time ([0-9.]+)s; ([0-9]+) allocations, ([0-9]+) frees .*/\1 \2 \3/p' <<< "$s")
+	temp=$(sed -nE 's/^	temporary allocations ([0-9]+) \(freed within 1000 ms.*/\1/p' <<< "$s")
+	[ -n "$run" ] && [ -n "$temp" ] || die "summary does not parse: $s"
+	# run time: at least free_late's 1.2 s, at most the whole run
+	awk -v r="$run" -v w=$(((t1 - t0) / 1000000)) 'BEGIN { exit !(r >= 1.2 && r * 1000 <= w + 100) }' ||
+		die "run time ${run}s for a ${t0}..${t1} run"
+	# churn_temporary's 1000 are temporary, free_late's 10 are not
+	[ "$temp" -ge 1000 ] || die "temporary $temp < churn_temporary's 1000"
+	[ "$temp" -le $((frees - 10)) ] || die "temporary $temp counts free_late's ($frees frees)"
+	[ "$allocs" -ge 1018 ] || die "allocations $allocs < 1018"
+	# peak live heap: at least what was live at the end, and free_late's 320 B on top of it
+	bytes=$(header_stat bytes)
+	peak=$(PROGS_NO_WAIT=1 timeout 60 "$LT" --format json -- "$OUTPUT/tests/oneshot" \
+		2> /dev/null < /dev/null | tail -n 1 | jq '.summary.peak_live_bytes')
+	[ "$peak" -ge $((bytes - 4096)) ] || die "peak live heap $peak < final bytes $bytes"
+	grep -qE '^	peak live heap [0-9.]+ [KMG]?i?B \(traced blocks and mappings\); peak RSS [0-9.]+ [KMG]iB$' \
+		<<< "$s" || die "no peak heap / RSS: $s"
+	grep -q '^	largest stacks: leak_third_party 600 B in 3, leak_user 500 B in 5' <<< "$s" ||
+		die "largest stacks: $(grep largest <<< "$s")"
+}
