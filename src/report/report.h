@@ -131,6 +131,7 @@ void report__for_each_alloc(const struct report *r, uint32_t stack_id,
 
 struct report_opts {
 	bool show_allocs; /* list each outstanding allocation under its stack (text, json) */
+	bool full_header; /* -v: text prints every loss counter, zero or not, at a terminal too */
 };
 
 /* An output format: one module each, all fed the same model. */

@@ -41,7 +41,7 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.sample_every = env.sample_every,
 		.sort = env.sort,
 	};
-	struct report_opts ro = {.show_allocs = env.show_allocs};
+	struct report_opts ro = {.show_allocs = env.show_allocs, .full_header = env.verbose};
 	unsigned int i;
 	struct resolver res = mode__resolver(rr->mode, p);
 	struct report r = {

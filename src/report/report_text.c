@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 #include "escape.h"
 #include "report.h"
 
@@ -238,6 +239,48 @@ static void print_summary(FILE *out, const struct report *r)
 	fputs(n ? "\n" : " none\n", out);
 }
 
+/*
+ * At a terminal the header names only the counters that are not zero, and says "no losses"
+ * when none is; a file or pipe (scripts, tests/lib.sh's header_stat) and -v get every counter.
+ */
+static bool compact_header(FILE *out, const struct report_opts *o)
+{
+	return !o->full_header && isatty(fileno(out));
+}
+
+static void print_compact_header(FILE *out, const struct report *r, const char *tbuf,
+				 const char *subject)
+{
+	const uint64_t *b = r->bpf_stats;
+	const struct {
+		const char *fmt;
+		uint64_t v;
+	} lost[] = {
+		{"%" PRIu64 " events", b[LT_ST_RINGBUF_DROP]},
+		{"%" PRIu64 " stacks", b[LT_ST_STACK_FAIL]},
+		{"%" PRIu64 " untracked threads", b[LT_ST_INFLIGHT_FULL]},
+		{"%" PRIu64 " out of memory", r->oom},
+	};
+	size_t i;
+	int n = 0;
+
+	fprintf(out, "[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; ", tbuf,
+		subject, r->final ? " final" : "", r->total_bytes, r->total_count, r->nr_stacks);
+	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
+		if (!lost[i].v)
+			continue;
+		fputs(n++ ? ", " : "lost: ", out);
+		fprintf(out, lost[i].fmt, lost[i].v);
+	}
+	if (r->tstats.missed_frees)
+		fprintf(out, "%smissed frees: %" PRIu64, n++ ? "; " : "", r->tstats.missed_frees);
+	if (!n)
+		fputs("no losses", out);
+	if (r->tstats.unknown_frees)
+		fprintf(out, "; unknown frees: %" PRIu64, r->tstats.unknown_frees);
+	fputc('\n', out);
+}
+
 int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
@@ -253,14 +296,19 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	whose.comm = r->comm ? escape__str(r->comm, comm, sizeof(comm)) : NULL;
 	report__subject(&whose, subject, sizeof(subject));
-	fprintf(out,
-		"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
-		"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64 " untracked threads, "
-		"%" PRIu64 " out of memory; unknown frees: %" PRIu64 ", missed frees: %" PRIu64
-		"\n",
-		tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
-		r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL], b[LT_ST_INFLIGHT_FULL],
-		r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
+	if (compact_header(out, o))
+		print_compact_header(out, r, tbuf, subject);
+	else
+		fprintf(out,
+			"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
+			"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64
+			" untracked threads, "
+			"%" PRIu64 " out of memory; unknown frees: %" PRIu64
+			", missed frees: %" PRIu64 "\n",
+			tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
+			r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL],
+			b[LT_ST_INFLIGHT_FULL], r->oom, r->tstats.unknown_frees,
+			r->tstats.missed_frees);
 	print_suppressed_count(out, r);
 	if (r->sample_bytes)
 		fprintf(out,

@@ -96,3 +96,24 @@ test_memleak_perf_max_stack_depth_cuts_stacks() {
 		die "no note for depth 127: $(cat "$TDIR/lt.err")"
 	expect_eq "leak_malloc frames with depth 127" "$(frames_of leak_malloc)" "$full"
 }
+
+# tty COMMAND...: run it with a terminal on stdout (script(1)); output in $TDIR/tty.out
+tty_run() {
+	PROGS_NO_WAIT=1 timeout 60 script -qec "$*" /dev/null < /dev/null | tr -d '\r' > "$TDIR/tty.out"
+}
+
+test_memleak_block_line_and_compact_header() {
+	# memleak's block line, as its users' scripts parse it, with leaker.c's truth
+	launch leaker
+	last_report | grep -qE $'^\t10000 bytes in 10 allocations from stack( |$)' ||
+		die "no memleak block line for leak_malloc: $(last_report | grep 'from stack')"
+	# a file gets every counter (header_stat parses it); a terminal only what is not zero
+	header_stat lost_events > /dev/null
+	tty_run "$LT" -T 3 -- "$OUTPUT/tests/leaker"
+	grep -qE '^\[[0-9:]+\] pid [0-9]+ \(leaker\) final: [0-9]+ bytes in [0-9]+ allocations from [0-9]+ stacks; no losses(; unknown frees: [0-9]+)?$' \
+		"$TDIR/tty.out" || die "no compact header at a terminal: $(grep -a '^\[' "$TDIR/tty.out")"
+	grep -q 'lost: 0 events' "$TDIR/tty.out" && die "zero counters at a terminal"
+	tty_run "$LT" -v -T 3 -- "$OUTPUT/tests/leaker"
+	grep -qE 'final: .*; lost: 0 events, 0 stacks, 0 untracked threads, 0 out of memory; unknown frees: [0-9]+, missed frees: 0$' \
+		"$TDIR/tty.out" || die "-v header is not the full one: $(grep -a '^\[' "$TDIR/tty.out")"
+}
