@@ -328,6 +328,12 @@ static void sample(struct profile *p, const struct report *r, const struct repor
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "oldest_age_ms"));
 	pb__uint(&p->sub2, LABEL_NUM, p->r->now_ms - rs->oldest_ms);
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
+	/* glibc's one-time allocations, --suppress: pprof -tagignore=suppressed=. hides them */
+	if (rs->suppressed) {
+		pb__uint(&p->sub2, LABEL_KEY, str_id(p, "suppressed"));
+		pb__uint(&p->sub2, LABEL_STR, str_id(p, rs->suppressed));
+		pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
+	}
 	pb__message(&p->out, PROFILE_SAMPLE, &p->sub);
 }
 

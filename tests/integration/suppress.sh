@@ -94,3 +94,18 @@ test_summary_at_exit_matches_ground_truth() {
 	grep -q '^	largest stacks: leak_third_party 600 B in 3, leak_user 500 B in 5' <<< "$s" ||
 		die "largest stacks: $(grep largest <<< "$s")"
 }
+
+test_suppressed_stacks_labelled_in_pprof() {
+	type -P go > /dev/null || die "go missing: scripts/deps.sh installs golang-go"
+	PROGS_NO_WAIT=1 timeout 60 "$LT" --format pprof -w "$TDIR/p.pb.gz" -- \
+		"$OUTPUT/tests/oneshot" > /dev/null 2>&1 < /dev/null
+	local tags top
+	tags=$(HOME=$TDIR command go tool pprof -tags "$TDIR/p.pb.gz" 2>&1)
+	grep -qE 'suppressed: Total' <<< "$tags" || die "no suppressed label: $tags"
+	grep -q 'glibc NSS' <<< "$tags" || die "no NSS suppression label: $tags"
+	top=$(HOME=$TDIR command go tool pprof -top -nodecount=1000 -tagignore='suppressed=.' \
+		-sample_index=inuse_space "$TDIR/p.pb.gz" 2>&1)
+	grep -q 'leak_user' <<< "$top" || die "leak_user hidden with the suppressed: $top"
+	grep -qE 'getpwuid|_nl_' <<< "$top" && die "-tagignore left glibc's one-time: $top"
+	true
+}
