@@ -31,7 +31,7 @@ endif
 # when scripts/deps.sh changes: the stamp is named after its checksum).
 DEPS_STAMP := $(OUTPUT)/.deps-$(firstword $(shell cksum < scripts/deps.sh))
 $(shell mkdir -p $(OUTPUT))
-ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+ifeq ($(filter clean help uninstall,$(MAKECMDGOALS)),)
 ifneq ($(shell test $(DEPS_STAMP) -nt scripts/deps.sh && echo fresh),fresh)
 $(info scripts/deps.sh: checking build dependencies)
 DEPS_RESULT := $(shell scripts/deps.sh 1>&2 && touch $(DEPS_STAMP) && echo ok)
@@ -95,6 +95,7 @@ help:
 	@echo "                          tests by name, JOBS runs n files at once (default 3)"
 	@echo "make bench                run the overhead benchmark"
 	@echo "make test SANITIZE=1      the suite against an ASan+UBSan build (.output-san/)"
+	@echo "make install [PREFIX=/usr/local] [DESTDIR=]  leaktrace(8), its manual, bash completion"
 	@echo "make fuzz [FUZZ_SECONDS=N] each libFuzzer target for N seconds (default 30)"
 	@echo "make stress [STRESS_SECONDS=N] the multi-threaded stress test, long (default 120)"
 
@@ -373,3 +374,25 @@ format:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) .output .output-san leaktrace
+
+# Installed as a system administration tool: it needs root (CAP_BPF, CAP_PERFMON), as
+# Debian's bpfcc-tools puts memleak in /usr/sbin; its manual is in section 8 for the same
+# reason. PREFIX and DESTDIR as everywhere: make install DESTDIR=/tmp/pkg PREFIX=/usr
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+.PHONY: install uninstall
+
+install: $(LT_BIN) man/leaktrace.8 completion/leaktrace.bash
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/leaktrace)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 0755 $(LT_BIN) $(DESTDIR)$(SBINDIR)/leaktrace
+	$(Q)$(INSTALL) -m 0644 man/leaktrace.8 $(DESTDIR)$(MANDIR)/man8/leaktrace.8
+	$(Q)$(INSTALL) -m 0644 completion/leaktrace.bash $(DESTDIR)$(BASHCOMPDIR)/leaktrace
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(SBINDIR)/leaktrace)
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/leaktrace $(DESTDIR)$(MANDIR)/man8/leaktrace.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/leaktrace

@@ -266,6 +266,13 @@ struct lt_py_frame {
 	__u32 fingerprint : 31; /* fold of co_filename, co_name, co_linetable pointers */
 	__u32 is_entry : 1;	/* the first frame of one C-level _PyEval_EvalFrameDefault */
 };
+/* memleak's -s N: one allocation in N whatever its size (every > 1), else bytes as above */
+static inline __u64 lt_sample_p(__u64 size, __u64 mean, __u32 every)
+{
+	if (every > 1)
+		return LT_SAMPLE_ONE / every;
+	return lt_sample_p32(size, mean);
+}
 
 #define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
 

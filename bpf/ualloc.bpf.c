@@ -28,7 +28,7 @@ struct {
  */
 static __always_inline bool free_wanted(__u64 addr)
 {
-	if (!sample_bytes)
+	if (!sampling())
 		return true;
 	if (bpf_map_delete_elem(&sampled, &addr) == 0)
 		return true;
@@ -41,7 +41,7 @@ static __always_inline bool sampled_remember(__u64 addr)
 {
 	__u8 one = 1;
 
-	if (!sample_bytes)
+	if (!sampling())
 		return true;
 	if (bpf_map_update_elem(&sampled, &addr, &one, BPF_ANY) == 0)
 		return true;

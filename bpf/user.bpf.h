@@ -12,6 +12,8 @@
 extern const volatile __u64 sample_bytes;
 extern const volatile bool follow;
 extern const volatile __u32 target_pid;
+extern const volatile __u32 sample_every;
+extern const volatile __u32 max_frames;
 #else
 /*
  * Sampling: an allocation of size s is recorded with probability 1 - exp(-s / sample_bytes)
@@ -22,6 +24,10 @@ const volatile __u64 sample_bytes = 0;
 const volatile bool follow = false;
 /* the process given with -p or launched: its exec is not held */
 const volatile __u32 target_pid = 0;
+/* memleak's -s N: one allocation in N is recorded, whatever its size (instead of bytes) */
+const volatile __u32 sample_every = 0;
+/* memleak's --perf-max-stack-depth: frames walked at most (up to LT_MAX_FRAMES) */
+const volatile __u32 max_frames = LT_MAX_FRAMES;
 #endif
 
 /*
@@ -64,13 +70,18 @@ LT_SHARED struct {
 	__type(value, __u8);
 } pids SEC(".maps");
 
+static __always_inline bool sampling(void)
+{
+	return sample_bytes || sample_every > 1;
+}
+
 static __always_inline bool sampled_out(__u64 size)
 {
 	__u64 p;
 
-	if (!sample_bytes)
+	if (!sampling())
 		return false;
-	p = lt_sample_p32(size, sample_bytes);
+	p = lt_sample_p(size, sample_bytes, sample_every);
 	return p < LT_SAMPLE_ONE && bpf_get_prandom_u32() >= p;
 }
 
@@ -145,7 +156,7 @@ static __always_inline long user_stack(__u64 *frames)
 		return (nr > LT_MAX_FRAMES ? LT_MAX_FRAMES : nr) * sizeof(frames[0]);
 	frames[0] = BPF_CORE_READ(regs, ip);
 	for (n = 1; n < LT_MAX_FRAMES; n++) {
-		if (!fp || (fp & 7))
+		if (n >= max_frames || !fp || (fp & 7))
 			break;
 		if (bpf_probe_read_user(&fr, sizeof(fr), (void *)fp))
 			break;

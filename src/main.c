@@ -17,6 +17,7 @@
 #include "output.h"
 #include "proc.h"
 #include "report_run.h"
+#include "suppress.h"
 #include "system.h"
 #include "target.h"
 #include "tracker.h"
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 	err = options__parse(argc, argv);
 	if (err)
 		return err > 0 ? 0 : 2;
+	rr.supp = env.suppressions;
 	libbpf_set_print(libbpf_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 	if (!t.launched)
 		events__python(&ev, p);
 	ev.discard_until_exec = t.launched;
+	ev.trace = env.trace ? stderr : NULL;
 	/* interrupted while attaching: a launched command does not start */
 	started = !(exiting && t.launched);
 	err = target__release(&t, started);
@@ -184,6 +187,8 @@ cleanup:
 	mode__free(mode);
 	output__close(&out);
 	procs__free(&rr.procs);
+	suppress__free(env.suppressions);
+	env.suppressions = NULL;
 	if (t.launched && t.pid > 0)
 		kill(t.pid, SIGCONT); /* our own child: never left stopped */
 	target__free(&t);

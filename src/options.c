@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wordexp.h>
+#include "leaktrace.h"
 #include "options.h"
 #include "report.h"
+#include "suppress.h"
 #include "version.h"
 
 struct options env = {
@@ -18,6 +20,7 @@ struct options env = {
 	.max_size = UINT64_MAX,
 	.ringbuf_mb = 32,
 	.sort = SORT_SIZE,
+	.max_frames = LT_MAX_FRAMES,
 };
 
 enum {
@@ -35,6 +38,12 @@ enum {
 	OPT_THREADS,
 	OPT_MEMORY,
 	OPT_UNWIND = 0x180,
+	/* memleak's long-only options */
+	OPT_STACK_STORAGE,
+	OPT_PERF_DEPTH,
+	OPT_EBPF,
+	/* suppressions */
+	OPT_SUPPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +77,15 @@ static const struct option long_opts[] = {
 	{"fds", no_argument, NULL, OPT_FDS},
 	{"threads", no_argument, NULL, OPT_THREADS},
 	{"memory", no_argument, NULL, OPT_MEMORY},
+	/* memleak's, with its meaning (README, "memleak's flags") */
+	{"trace", no_argument, NULL, 't'},
+	{"combined-only", no_argument, NULL, 'C'},
+	{"wa-missing-free", no_argument, NULL, 'F'},
+	{"percpu", no_argument, NULL, 'P'},
+	{"stack-storage-size", required_argument, NULL, OPT_STACK_STORAGE},
+	{"perf-max-stack-depth", required_argument, NULL, OPT_PERF_DEPTH},
+	{"ebpf", no_argument, NULL, OPT_EBPF},
+	{"suppress", required_argument, NULL, OPT_SUPPRESS},
 	{},
 };
 
@@ -85,7 +103,8 @@ static const char usage[] =
 	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
 	"                         or made in the context of -p PID; the default without -p\n"
 	"  -T, --top N            stacks per report (default 10)\n"
-	"  -o, --older MS         only allocations older than MS milliseconds\n"
+	"  -o, --older MS         only allocations older than MS milliseconds (default 0: all;\n"
+	"                         memleak.py's default is 500)\n"
 	"  -z, --min-size BYTES   only allocations of at least BYTES\n"
 	"  -Z, --max-size BYTES   only allocations of at most BYTES\n"
 	"  -a, --show-allocs      list each outstanding address and size under its stack\n"
@@ -99,7 +118,8 @@ static const char usage[] =
 	"                         serves malloc: jemalloc, tcmalloc, mimalloc, libc, the binary)\n"
 	"  -S, --symbols-prefix P the allocator's functions are named Pmalloc, Pfree... (je_)\n"
 	"      --sample-bytes N   sample about one allocation every N bytes, scaled back (0: all)\n"
-	"  -s, --sample-rate N    memleak's form: record about 1 in N allocations\n"
+	"  -s, --sample-rate N    memleak's form: record one allocation in N, whatever its size,\n"
+	"                         scaled back (not with --sample-bytes)\n"
 	"      --no-lines         do not look up source lines\n"
 	"      --no-demangle      print C++ names mangled\n"
 	"      --debug-dir DIR    extra root to search for separate debug files\n"
@@ -114,12 +134,38 @@ static const char usage[] =
 	"      --memory           memory too, beside --fds or --threads (alone: memory only)\n"
 	"      --unwind MODE      user stacks: auto (CFI tables, frame pointers where an object\n"
 	"                         has none; default), cfi (CFI tables only), fp (frame pointers)\n"
+	"      --suppress FILE    stacks not to rank as leaks, LeakSanitizer's leak:PATTERN lines\n"
+	"                         (function, file or library, * wildcards); shown apart, counted,\n"
+	"                         as glibc's one-time allocations (NSS, locale, dlopen) always are\n"
 	"  -v, --verbose          more messages, libbpf's included\n"
 	"  -V, --version          print the version and exit\n"
 	"  -h, --help             print this help and exit\n"
+	"memleak's flags, with its meaning:\n"
+	"  -t, --trace            one line per allocation and free (stderr)\n"
+	"  -C, --combined-only    accepted: reports are always combined by stack\n"
+	"  -F, --wa-missing-free  accepted: an address allocated again drops its stale record\n"
+	"                         (counted as a missed free)\n"
+	"  -P, --percpu           accepted: -k always traces percpu allocations\n"
+	"      --stack-storage-size N  accepted: stacks are kept in userspace, no limit\n"
+	"      --perf-max-stack-depth N  frames kept per stack (default and most: 64)\n"
 	"\n"
 	"INTERVAL seconds between reports (default 5); COUNT reports, then exit (default: until\n"
-	"Ctrl-C or the target exits). A final report is printed at exit.\n";
+	"Ctrl-C or the target exits). A final report is printed at exit.\n"
+	"\n"
+	"Examples:\n"
+	"  leaktrace -p $(pidof server)            every 5 s, the 10 stacks holding the most\n"
+	"  leaktrace -p 1234 10 6 --sort growth    six reports 10 s apart, growing stacks first\n"
+	"  leaktrace -- ./a.out arg                run a.out; its leaks when it exits\n"
+	"  leaktrace -p 1234 --format pprof -w heap.pb.gz 30 1; go tool pprof -top heap.pb.gz\n"
+	"  leaktrace -k 5 1                        kernel allocations, one report after 5 s\n"
+	"\n"
+	"Exit status:\n"
+	"  0    done (COUNT reports, Ctrl-C, SIGTERM or the traced process exited)\n"
+	"  1    a run-time error (not root, no BTF, cannot attach, cannot write the output)\n"
+	"  2    a usage error (unknown option, bad value, conflicting options)\n"
+	"  N    with -- COMMAND or -c: the command's exit status, 128+SIG if a signal killed it\n"
+	"  130  a second Ctrl-C: killed by SIGINT, no final report (143 for a second SIGTERM)\n"
+	"See leaktrace(8).\n";
 
 static wordexp_t command_words;
 
@@ -194,6 +240,7 @@ static int check_dir(const char *what, const char *path)
 int options__parse(int argc, char **argv)
 {
 	uint64_t v = 0;
+	unsigned int v32;
 	int opt, err;
 
 	/* everything after "--" is the command, untouched by option parsing */
@@ -209,8 +256,8 @@ int options__parse(int argc, char **argv)
 		break;
 	}
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:kfT:o:z:Z:aO:S:c:s:w:vVh", long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, ":p:kfT:o:z:Z:aO:S:c:s:w:vVhtCFP", long_opts,
+				  NULL)) != -1) {
 		err = 0;
 		switch (opt) {
 		case 'p':
@@ -248,9 +295,8 @@ int options__parse(int argc, char **argv)
 			err = split_command(optarg);
 			break;
 		case 's':
-			/* memleak's rate; mean of 1 in N allocations of a typical 64-byte size */
-			err = parse_u64("--sample-rate", optarg, 1, 1 << 20, &v);
-			env.sample_bytes = v > 1 ? v * 64 : 0;
+			/* memleak's rate: one allocation in N, whatever its size */
+			err = parse_uint("--sample-rate", optarg, 1, 1 << 20, &env.sample_every);
 			break;
 		case OPT_SAMPLE_BYTES:
 			err = parse_u64("--sample-bytes", optarg, 0, 1ULL << 28, &env.sample_bytes);
@@ -350,6 +396,37 @@ int options__parse(int argc, char **argv)
 		case OPT_MEMORY:
 			env.memory = true;
 			break;
+		case 't':
+			env.trace = true;
+			break;
+		case 'C': /* memleak's in-kernel aggregation: leaktrace's reports always are */
+		case 'F': /* tracker__alloc drops a stale record at a reused address */
+		case 'P': /* -k traces percpu allocations; memleak -p ignores -P too */
+			break;
+		case OPT_STACK_STORAGE:
+			/* memleak's stack map; leaktrace interns stacks in userspace */
+			err = parse_uint("--stack-storage-size", optarg, 1, INT_MAX, &v32);
+			break;
+		case OPT_PERF_DEPTH:
+			/* memleak's default is 127: taken, walked to leaktrace's limit */
+			err = parse_uint("--perf-max-stack-depth", optarg, 1, INT_MAX,
+					 &env.max_frames);
+			if (!err && env.max_frames > LT_MAX_FRAMES) {
+				fprintf(stderr,
+					"leaktrace: --perf-max-stack-depth %u: stacks are walked "
+					"to %d frames at most\n",
+					env.max_frames, LT_MAX_FRAMES);
+				env.max_frames = LT_MAX_FRAMES;
+			}
+			break;
+		case OPT_SUPPRESS:
+			env.suppress_path = optarg;
+			break;
+		case OPT_EBPF:
+			fprintf(stderr,
+				"leaktrace: --ebpf: the BPF programs are compiled in (bpf/ in the "
+				"source; bpftool prog dump xlated while tracing)\n");
+			return -EINVAL;
 		case ':':
 			fprintf(stderr, "leaktrace: option '%s' needs a value (see --help)\n",
 				argv[optind - 1]);
@@ -402,6 +479,19 @@ int options__parse(int argc, char **argv)
 			"leaktrace: -k traces a running process or the system, not a command\n");
 		return -EINVAL;
 	}
+	if (env.sample_bytes && env.sample_every > 1) {
+		fprintf(stderr, "leaktrace: give -s N (one allocation in N) or --sample-bytes N, "
+				"not both\n");
+		return -EINVAL;
+	}
+	if (env.kernel && env.sample_every > 1) {
+		fprintf(stderr, "leaktrace: -s N is for user-space tracing; -k samples with --sample-bytes\n");
+		return -EINVAL;
+	}
+	if (env.kernel && env.trace) {
+		fprintf(stderr, "leaktrace: -t traces user-space allocations, not -k\n");
+		return -EINVAL;
+	}
 	if (env.kernel && (env.obj_path || env.sym_prefix)) {
 		fprintf(stderr, "leaktrace: %s is for user-space tracing, not -k\n",
 			env.obj_path ? "-O" : "-S");
@@ -446,5 +536,7 @@ int options__parse(int argc, char **argv)
 		fprintf(stderr, "leaktrace: --min-size is larger than --max-size\n");
 		return -EINVAL;
 	}
+	if (suppress__load(&env.suppressions, env.suppress_path))
+		return -EINVAL;
 	return 0;
 }

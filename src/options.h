@@ -16,6 +16,7 @@ enum sort_key {
 };
 
 struct report_format;
+struct suppressions;
 
 /* --unwind: user stacks by CFI tables with frame pointers where an object has none (auto),
  * by CFI tables only (cfi), or by frame pointers only (fp) */
@@ -46,6 +47,7 @@ struct options {
 	const char *obj_path;		   /* -O: allocator library or binary to probe */
 	const char *sym_prefix;		   /* -S: the allocator's symbols carry this prefix */
 	uint64_t sample_bytes;
+	uint32_t sample_every; /* -s N (memleak): one allocation in N; 0 or 1: all */
 	unsigned int ringbuf_mb;
 	enum sort_key sort;
 	const struct report_format *format;
@@ -59,6 +61,12 @@ struct options {
 	bool memory;		 /* memory is traced: without --fds/--threads, or --memory */
 
 	enum unwind_mode unwind; /* --unwind */
+
+	/* memleak's flags (-t, -C, -F, -P, --stack-storage-size, --perf-max-stack-depth) */
+	bool trace;		   /* -t: one line per allocation and free */
+	unsigned int max_frames;   /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
+	const char *suppress_path; /* --suppress FILE: leak:PATTERN lines */
+	struct suppressions *suppressions; /* glibc's built-in rules, then the file's */
 };
 
 extern struct options env;

@@ -86,3 +86,25 @@ int procstat__comm(pid_t pid, char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
+
+int procstat__vm_hwm(pid_t pid, uint64_t *bytes)
+{
+	char path[64], line[256];
+	unsigned long long kb;
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
+			*bytes = kb * 1024;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}

@@ -18,6 +18,8 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes);
  * unparsable).
  */
 int procstat__stat(pid_t pid, char *comm, size_t comm_size, char *state, unsigned long *flags);
+/* Peak resident memory (VmHWM of /proc/PID/status) in bytes. 0 or negative errno. */
+int procstat__vm_hwm(pid_t pid, uint64_t *bytes);
 /* The process's name (/proc/PID/comm). 0 or negative errno (-ESRCH: gone). */
 int procstat__comm(pid_t pid, char *buf, size_t size);
 

@@ -97,6 +97,7 @@ struct kmode {
 	size_t nr_ids, cap_ids; /* cap: a power of two */
 	uint64_t *uncertain;	/* stacks whose frees take untraced paths: read_uncertain */
 	size_t nr_uncertain, cap_uncertain;
+	unsigned int max_frames; /* --perf-max-stack-depth: frames kept of each stack */
 };
 
 static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
@@ -249,6 +250,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	km->skel->rodata->target_pid = o->pid;
 	km->skel->rodata->sample_bytes = o->sample_bytes;
 	km->skel->rodata->self_pid = getpid();
+	km->max_frames = o->max_frames && o->max_frames < LT_MAX_FRAMES ? o->max_frames : LT_MAX_FRAMES;
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)
 		fprintf(stderr, "leaktrace: %d code ranges allocate pages for slabs and percpu\n",
@@ -397,7 +399,7 @@ static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
 		if (bpf_map__lookup_elem(km->skel->maps.kstacks_spill, &stack, sizeof(stack), &st,
 					 sizeof(st), 0))
 			return 0;
-		n = st.nr_frames < LT_MAX_FRAMES ? st.nr_frames : LT_MAX_FRAMES;
+		n = st.nr_frames < km->max_frames ? st.nr_frames : km->max_frames;
 		memcpy(frames, st.frames, n * sizeof(frames[0]));
 		return n;
 	}
@@ -405,7 +407,7 @@ static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
 	if (bpf_map__lookup_elem(km->skel->maps.kstacks, &id, sizeof(id), frames,
 				 LT_MAX_FRAMES * sizeof(frames[0]), 0))
 		return 0;
-	for (n = 0; n < LT_MAX_FRAMES && frames[n]; n++)
+	for (n = 0; n < km->max_frames && frames[n]; n++)
 		;
 	return n;
 }

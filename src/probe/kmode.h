@@ -13,6 +13,7 @@ struct kmode_opts {
 	unsigned int ringbuf_mb;
 	bool verbose;
 	uint64_t sample_bytes; /* record about one allocation per so many bytes (0: all) */
+	unsigned int max_frames; /* frames kept per stack, 1 to LT_MAX_FRAMES */
 };
 
 struct kmode;

@@ -34,6 +34,8 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 	struct umode_opts uo = {
 		.probes = {.obj = env.obj_path, .prefix = env.sym_prefix, .verbose = env.verbose},
 		.sample_bytes = env.sample_bytes,
+		.sample_every = env.sample_every,
+		.max_frames = env.max_frames,
 		.ringbuf_mb = env.ringbuf_mb,
 		.follow = env.follow,
 		.no_session = env.no_session,
@@ -96,7 +98,8 @@ static int open_kernel(struct mode *m, const struct target *t, struct proc *p)
 	struct kmode_opts ko = {.pid = t->pid,
 				.ringbuf_mb = env.ringbuf_mb,
 				.verbose = env.verbose,
-				.sample_bytes = env.sample_bytes};
+				.sample_bytes = env.sample_bytes,
+				.max_frames = env.max_frames};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	int err;
 

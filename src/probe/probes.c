@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "elf_func.h"
 #include "escape.h"
+#include "ldcache.h"
 #include "leaktrace.h"
 #include "options.h"
 #include "placement.h"
@@ -685,15 +687,59 @@ static void no_allocator(const struct target *t, const char *prefix)
 			t->pid, ESC(t->comm), t->nr_objs, prefix);
 }
 
+/*
+ * -O NAME without a slash, as memleak takes it: a file the target maps named NAME or
+ * lib<NAME>.so* (its own binary too), else a library of the ld.so cache ("c", "libc.so.6").
+ */
+static int resolve_obj(const struct target *t, const char *name, char *out, size_t size)
+{
+	char want[PATH_MAX], have[PATH_MAX], path[4200];
+	int i, err;
+
+	for (i = 0; i < t->nr_objs; i++) {
+		if (ldcache__name_matches(base_name(t->objs[i]), name)) {
+			snprintf(out, size, "%s", t->objs[i]);
+			return 0;
+		}
+	}
+	err = ldcache__find(NULL, name, out, size);
+	if (err) {
+		fprintf(stderr,
+			"leaktrace: -O %s: pid %d maps no such file and the ld.so cache has no "
+			"such library%s\n",
+			ESC(name), t->pid, err == -ENOENT ? "" : " (cannot read /etc/ld.so.cache)");
+		return -ENOENT;
+	}
+	/* the file the target maps under another name (/lib and /usr/lib): one object */
+	if (!realpath(out, want))
+		return 0;
+	for (i = 0; i < t->nr_objs; i++) {
+		target__path(t, t->objs[i], path, sizeof(path));
+		if (realpath(path, have) && !strcmp(want, have)) {
+			snprintf(out, size, "%s", t->objs[i]);
+			break;
+		}
+	}
+	return 0;
+}
+
 int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
 		   const struct probes_opts *opts)
 {
 	const char *prefix = opts->prefix ? opts->prefix : "";
+	const char *first = opts->obj;
+	char named[4200];
 	struct objs *o;
 	char sym[128];
 	int i, err;
 
-	o = objs__new(t, opts->obj);
+	if (first && !strchr(first, '/')) {
+		err = resolve_obj(t, first, named, sizeof(named));
+		if (err)
+			return err;
+		first = named;
+	}
+	o = objs__new(t, first);
 	if (!o)
 		return -ENOMEM;
 

@@ -90,6 +90,8 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 		return -errno;
 	um->skel = skel;
 	skel->rodata->sample_bytes = o->sample_bytes;
+	skel->rodata->sample_every = o->sample_every;
+	skel->rodata->max_frames = o->max_frames ?: LT_MAX_FRAMES;
 	skel->rodata->follow = o->follow;
 	skel->rodata->target_pid = t->pid;
 	skel->rodata->holds = t->launched;
@@ -97,7 +99,8 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 	err = bpf_map__set_max_entries(skel->maps.events, o->ringbuf_mb << 20);
 	if (err)
 		return err;
-	err = bpf_map__set_max_entries(skel->maps.sampled, o->sample_bytes ? LT_SAMPLED_MAX : 1);
+	err = bpf_map__set_max_entries(skel->maps.sampled,
+				       o->sample_bytes || o->sample_every > 1 ? LT_SAMPLED_MAX : 1);
 	if (err)
 		return err;
 	err = set_autoload(skel, o);
@@ -113,8 +116,8 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 		return err;
 	/* only sampling gains from sessions: unsampled calls then skip their return trap; a
 	 * session link filters on one process, so -f uses inherited classic probes */
-	um->probes.session = o->sample_bytes && !o->no_session && !o->follow &&
-			     uprobe_link__supported(UPROBE_SESSION_ATTACH);
+	um->probes.session = (o->sample_bytes || o->sample_every > 1) && !o->no_session &&
+			     !o->follow && uprobe_link__supported(UPROBE_SESSION_ATTACH);
 	/* one link per program and file, instead of a perf event per site: detaching each costs
 	 * the kernel an RCU grace period or two (README, "Attaching and detaching") */
 	um->probes.multi =

@@ -20,6 +20,8 @@ struct target;
 struct umode_opts {
 	struct probes_opts probes; /* hold_exit is set from the target */
 	uint64_t sample_bytes;
+	uint32_t sample_every;	 /* -s N: one allocation in N (sample_bytes then 0) */
+	unsigned int max_frames; /* frames walked per stack, 1 to LT_MAX_FRAMES */
 	unsigned int ringbuf_mb;
 	bool follow;	 /* -f: trace the children too */
 	bool no_session; /* classic return probes */

@@ -185,7 +185,7 @@ static void add_rec(const struct alloc_rec *rec, bool is_map, void *data)
 		rs->oldest_ms = rec->ts_ms;
 	rs->samples++;
 	/* a record sampled with probability p stands for 1 / p allocations of its size */
-	w = (double)LT_SAMPLE_ONE / lt_sample_p32(rec->size, s);
+	w = (double)LT_SAMPLE_ONE / lt_sample_p(rec->size, s, c->f->sample_every);
 	rs->bytes += (uint64_t)(rec->size * w + 0.5);
 	rs->count += w;
 }
@@ -281,6 +281,8 @@ static int cmp_stacks(const void *a, const void *b, void *key)
 {
 	const struct report_stack *x = a, *y = b;
 
+	if (!x->suppressed != !y->suppressed)
+		return x->suppressed ? 1 : -1;
 	if (!x->internal != !y->internal)
 		return x->internal ? 1 : -1;
 	switch (*(int *)key) {
@@ -319,6 +321,7 @@ int report__build(struct report *r, const struct tracker *tr, const struct stack
 
 	r->now_ms = now_ms;
 	r->sample_bytes = f->sample_bytes;
+	r->sample_every = f->sample_every;
 	r->tracker = tr;
 	r->filter = f;
 	r->tstats = *tracker__stats(tr);

@@ -63,6 +63,8 @@ struct report_stack {
 	uint64_t possibly_bytes;
 	double possibly_count;
 	bool truncated;		  /* the walk stopped at a return address outside code */
+	const char *suppressed;	  /* the suppression that matched (suppress.c), or NULL */
+	bool suppressed_builtin;  /* ... one of glibc's one-time allocations, not --suppress */
 };
 
 struct report_filter {
@@ -72,7 +74,8 @@ struct report_filter {
 	uint64_t min_size;
 	uint64_t max_size;
 	uint64_t sample_bytes;
-	int sort; /* enum sort_key */
+	int sort;
+	uint32_t sample_every; /* -s N: one allocation in N recorded */ /* enum sort_key */
 };
 
 struct report {
@@ -93,6 +96,7 @@ struct report {
 	struct tracker_stats tstats;
 	uint64_t oom;
 	uint64_t sample_bytes;
+	uint32_t sample_every; /* -s N: one allocation in N recorded */
 	/* the target's anonymous RSS now and when tracing began (0: unknown, e.g. -k) */
 	uint64_t rss_anon;
 	uint64_t rss_anon_start;
@@ -127,6 +131,12 @@ struct report {
 	struct report *threads;
 	bool threads_model;
 	uint64_t truncated_stacks;	 /* allocations whose stack ended at a non-code address */
+	/* suppressed stacks (suppress.c): counted in the totals above, shown apart */
+	uint64_t suppressed_bytes;
+	double suppressed_count;
+	uint32_t suppressed_stacks;
+	uint32_t suppress_file_rules; /* leak: lines of --suppress FILE */
+	uint64_t peak_rss;	      /* the end summary: VmHWM of the process (0: unknown) */
 };
 
 /* Aggregate what the tracker holds. 0 or negative errno. */
@@ -158,6 +168,7 @@ void report__for_each_alloc(const struct report *r, uint32_t stack_id,
 struct report_opts {
 	bool show_allocs; /* list each outstanding allocation under its stack (text, json) */
 	bool verbose;	  /* -v: the reachability scan's pause and size (text) */
+	bool full_header; /* -v: text prints every loss counter, zero or not, at a terminal too */
 };
 
 /* An output format: one module each, all fed the same model. */

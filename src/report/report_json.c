@@ -194,6 +194,10 @@ static void write_stack(struct jw *w, const struct report *r, const struct repor
 		jw_u64(w, "possibly_bytes", rs->possibly_bytes);
 		jw_u64(w, "possibly_count", (uint64_t)(rs->possibly_count + 0.5));
 	}
+	if (rs->suppressed)
+		jw_str(w, "suppressed", rs->suppressed);
+	else
+		jw_null(w, "suppressed");
 	jw_bool(w, "captured", rs->nr_frames > 0);
 	jw_bool(w, "truncated", rs->truncated);
 	jw_array(w, "frames");
@@ -346,9 +350,34 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	}
 
 	jw_object(&w, "sampling");
-	jw_bool(&w, "enabled", r->sample_bytes > 0);
+	jw_bool(&w, "enabled", r->sample_bytes > 0 || r->sample_every > 1);
 	jw_u64(&w, "sample_bytes", r->sample_bytes);
+	jw_u64(&w, "sample_every", r->sample_every > 1 ? r->sample_every : 0);
 	jw_end(&w, '}');
+
+	jw_object(&w, "suppressed");
+	jw_u64(&w, "bytes", r->suppressed_bytes);
+	jw_u64(&w, "count", (uint64_t)(r->suppressed_count + 0.5));
+	jw_u64(&w, "stacks", r->suppressed_stacks);
+	jw_u64(&w, "file_rules", r->suppress_file_rules);
+	jw_end(&w, '}');
+
+	if (r->final && !r->kernel) {
+		/* the end summary; the stacks below are the largest, ranked */
+		jw_object(&w, "summary");
+		jw_u64(&w, "run_ms", r->now_ms);
+		jw_u64(&w, "allocations", r->tstats.allocs);
+		jw_u64(&w, "frees", r->tstats.frees);
+		jw_u64(&w, "unknown_frees", r->tstats.unknown_frees);
+		jw_u64(&w, "peak_live_bytes", r->tstats.peak_live_bytes);
+		if (r->peak_rss)
+			jw_u64(&w, "peak_rss_bytes", r->peak_rss);
+		else
+			jw_null(&w, "peak_rss_bytes");
+		jw_u64(&w, "temporary", r->tstats.temporary);
+		jw_u64(&w, "temporary_ms", TRACKER_TEMPORARY_MS);
+		jw_end(&w, '}');
+	}
 
 	jw_array(&w, "stacks");
 	for (i = 0; i < r->nr_stacks; i++)

@@ -342,6 +342,12 @@ static void sample(struct profile *p, const struct report *r, const struct repor
 	pb__uint(&p->sub2, LABEL_KEY, str_id(p, "oldest_age_ms"));
 	pb__uint(&p->sub2, LABEL_NUM, p->r->now_ms - rs->oldest_ms);
 	pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
+	/* glibc's one-time allocations, --suppress: pprof -tagignore=suppressed=. hides them */
+	if (rs->suppressed) {
+		pb__uint(&p->sub2, LABEL_KEY, str_id(p, "suppressed"));
+		pb__uint(&p->sub2, LABEL_STR, str_id(p, rs->suppressed));
+		pb__message(&p->sub, SAMPLE_LABEL, &p->sub2);
+	}
 	pb__message(&p->out, PROFILE_SAMPLE, &p->sub);
 }
 
@@ -366,6 +372,46 @@ static void comments(struct profile *p)
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
 	snprintf(buf, sizeof(buf), "truncated stacks: %" PRIu64, r->truncated_stacks);
 	pb__uint_always(&p->out, PROFILE_COMMENT, str_id(p, buf));
+}
+
+/* A file that is no library (nor [vdso], [anon]): comm's own first, as comm may be truncated */
+static bool is_executable(const struct sym_mapping *m, const char *comm, bool by_comm)
+{
+	if (!m->path || !m->module || m->module[0] == '[' || strstr(m->module, ".so"))
+		return false;
+	return !by_comm || (comm && *comm && !strncmp(m->module, comm, strlen(comm)));
+}
+
+/*
+ * pprof takes the first mapping for the main binary and titles the profile by it ("File:"):
+ * the mapping holding main(), else (thread stacks only, -p on a server) the executable any
+ * frame lies in, named like the process first.
+ */
+static void main_mapping(struct profile *p)
+{
+	const struct report *r = p->r;
+	struct sym_mapping m;
+	uint32_t i, j;
+	int pass;
+
+	for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
+		for (j = 0; j < r->stacks[i].nr_frames; j++)
+			if (r->stacks[i].frames[j].name && !r->stacks[i].frames[j].inlined &&
+			    !strcmp(r->stacks[i].frames[j].name, "main")) {
+				mapping_id(p, r->stacks[i].frames[j].addr);
+				break;
+			}
+	for (pass = 0; pass < 2 && !p->nr_maps; pass++)
+		for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
+			for (j = 0; j < r->stacks[i].nr_frames; j++) {
+				uint64_t addr = r->stacks[i].frames[j].addr;
+
+				if (!report__mapping(r, addr, &m) &&
+				    is_executable(&m, r->comm, pass == 0)) {
+					mapping_id(p, addr);
+					break;
+				}
+			}
 }
 
 static int encode(struct profile *p)
@@ -393,14 +439,7 @@ static int encode(struct profile *p)
 	if (!p->ids || p->err)
 		return -ENOMEM;
 
-	/* pprof takes the first mapping for the main binary: the one holding main() */
-	for (i = 0; i < r->nr_stacks && !p->nr_maps; i++)
-		for (uint32_t j = 0; j < r->stacks[i].nr_frames; j++)
-			if (r->stacks[i].frames[j].name && !r->stacks[i].frames[j].inlined &&
-			    !strcmp(r->stacks[i].frames[j].name, "main")) {
-				mapping_id(p, r->stacks[i].frames[j].addr);
-				break;
-			}
+	main_mapping(p);
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 	if (r->reach_done) { /* --reachable */

@@ -17,6 +17,7 @@
 #include "reach.h"
 #include "report.h"
 #include "report_run.h"
+#include "suppress.h"
 #include "syms.h"
 #include "threads.h"
 #include "tracker.h"
@@ -133,9 +134,11 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		.min_size = env.min_size,
 		.max_size = env.max_size,
 		.sample_bytes = env.sample_bytes,
+		.sample_every = env.sample_every,
 		.sort = env.sort,
 	};
-	struct report_opts ro = {.show_allocs = env.show_allocs, .verbose = env.verbose};
+	struct report_opts ro = {
+		.show_allocs = env.show_allocs, .verbose = env.verbose, .full_header = env.verbose};
 	struct reach scan = {};
 	unsigned int i;
 	struct resolver res = mode__resolver(rr->mode, p);
@@ -172,6 +175,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		p->rss_anon_prev = r.rss_anon;
 	if (env.kernel)
 		r.rss_anon = 0; /* RSS says nothing of what the kernel holds */
+	if (final && p->pid && !p->exited && !env.kernel)
+		procstat__vm_hwm(p->pid, &p->peak_rss);
+	r.peak_rss = env.kernel ? 0 : p->peak_rss;
 	for (i = 0; i < rr->procs.n && !r.run_recorded; i++)
 		r.run_recorded = tracker__stats(rr->procs.v[i]->tracker)->allocs > 0;
 	if (env.reachable && p->pid && !p->exited)
@@ -194,6 +200,9 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		klabels__mark_uncertain(p->klabels, &r);
 	if (!err)
 		report__reach_verdicts(&r);
+	if (!err)
+		err = suppress__apply(rr->supp, &r, p->stacks, &res, &p->supp_marks,
+				      &p->nr_supp_marks);
 	if (!err && p->fds) {
 		err = build_fds(p, &r, &fr, &res);
 		r.fds = &fr;

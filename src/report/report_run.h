@@ -8,6 +8,7 @@
 
 struct mode;
 struct output;
+struct suppressions;
 
 /* What reports need besides the processes: loss counters, a symbolizer, where they go. */
 struct report_run {
@@ -17,6 +18,7 @@ struct report_run {
 	/* --reachable: applies the events in flight while the scanned process is stopped */
 	void (*drain)(void *ctx);
 	void *drain_ctx;
+	struct suppressions *supp; /* glibc's one-time allocations, --suppress FILE */
 };
 
 /*

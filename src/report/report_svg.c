@@ -223,7 +223,7 @@ int report__svg(const struct report *r, FILE *out, const struct report_opts *o)
 		"%s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks%s (hover a frame for "
 		"details)</text>\n",
 		tbuf, r->final ? " final" : "", r->total_bytes, r->total_count, r->nr_stacks,
-		r->sample_bytes ? ", estimated from samples" : "");
+		r->sample_bytes || r->sample_every > 1 ? ", estimated from samples" : "");
 	draw(out, &t, 0, PAD, scale, 0, height - BOTTOM_H);
 	fprintf(out,
 		"<text class=\"info\" x=\"%.0f\" y=\"%.0f\">lost: %" PRIu64 " events, %" PRIu64

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 #include "escape.h"
 #include "report.h"
 
@@ -170,10 +171,160 @@ static void print_alloc(const struct alloc_rec *rec, bool is_map, void *data)
 		rec->size, (c->now_ms - rec->ts_ms) / 1000.0, is_map ? " (mapping)" : "");
 }
 
+/* Suppressed stacks rank last: counted on the line under the header, listed after the top. */
+static void print_suppressed_count(FILE *out, const struct report *r)
+{
+	if (!r->suppressed_stacks && !r->suppress_file_rules)
+		return;
+	fprintf(out,
+		"\tsuppressed: %" PRIu64
+		" bytes in %.0f allocations from %u stacks (glibc's one-time "
+		"allocations and %u --suppress rules), listed after the top stacks\n",
+		r->suppressed_bytes, r->suppressed_count, r->suppressed_stacks,
+		r->suppress_file_rules);
+}
+
+/* One line per suppression, in the order of their largest stack. */
+static void print_suppressed(FILE *out, const struct report *r)
+{
+	uint32_t i, k, stacks;
+	uint64_t bytes;
+	double count;
+
+	if (!r->suppressed_stacks)
+		return;
+	fprintf(out, "Suppressed (not ranked as leaks):\n");
+	for (i = 0; i < r->nr_stacks; i++) {
+		const char *label = r->stacks[i].suppressed;
+
+		if (!label)
+			continue;
+		for (k = 0; k < i; k++)
+			if (r->stacks[k].suppressed && !strcmp(r->stacks[k].suppressed, label))
+				break;
+		if (k < i)
+			continue; /* listed already */
+		bytes = 0;
+		count = 0;
+		stacks = 0;
+		for (k = i; k < r->nr_stacks; k++) {
+			if (!r->stacks[k].suppressed || strcmp(r->stacks[k].suppressed, label))
+				continue;
+			bytes += r->stacks[k].bytes;
+			count += r->stacks[k].count;
+			stacks++;
+		}
+		fprintf(out,
+			"\tsuppressed: %" PRIu64
+			" bytes in %.0f allocations from %u stacks: %s%s\n",
+			bytes, count, stacks, label,
+			r->stacks[i].suppressed_builtin ? " (built in)" : " (--suppress)");
+	}
+}
+
+/* The allocation site: the first frame outside the C library and the loader. */
+static const struct sym_frame *site_frame(const struct report_stack *rs)
+{
+	uint32_t i;
+
+	for (i = 0; i < rs->nr_frames; i++) {
+		const char *m = rs->frames[i].module;
+
+		if (!m || (strncmp(m, "libc.so", 7) && strncmp(m, "ld-linux", 8)))
+			return &rs->frames[i];
+	}
+	return &rs->frames[0];
+}
+
+/* At exit, what heaptrack prints: the run in numbers, and where the memory stayed. */
+static void print_summary(FILE *out, const struct report *r)
+{
+	const struct tracker_stats *t = &r->tstats;
+	char a[32], b[32], subject[128], name[256];
+	uint32_t i, n = 0;
+
+	if (!r->final || r->kernel)
+		return;
+	report__subject(r, subject, sizeof(subject));
+	fprintf(out, "Summary of %s at exit:\n", subject);
+	fprintf(out,
+		"\trun time %.1fs; %" PRIu64 " allocations, %" PRIu64 " frees (and %" PRIu64
+		" frees of memory allocated before tracing)%s\n",
+		r->now_ms / 1000.0, t->allocs, t->frees, t->unknown_frees,
+		r->sample_bytes || r->sample_every > 1 ? " (sampled records)" : "");
+	fprintf(out, "\tpeak live heap %s (traced blocks and mappings); peak RSS %s\n",
+		human(a, sizeof(a), t->peak_live_bytes),
+		r->peak_rss ? human(b, sizeof(b), r->peak_rss) : "unknown (exited unseen)");
+	fprintf(out,
+		"\ttemporary allocations %" PRIu64 " (freed within %d ms of their allocation), "
+		"%.1f%% of allocations\n",
+		t->temporary, TRACKER_TEMPORARY_MS,
+		t->allocs ? 100.0 * t->temporary / t->allocs : 0.0);
+	fputs("\tlargest stacks:", out);
+	for (i = 0; i < r->nr_stacks && n < 5; i++) {
+		const struct report_stack *rs = &r->stacks[i];
+
+		/* the ranked ones this report resolved */
+		if (rs->suppressed || rs->internal || (!rs->frames && i >= r->top))
+			continue;
+		fprintf(out, "%s %s %s in %.0f", n ? "," : "",
+			rs->nr_frames ? report__frame_name(site_frame(rs), name, sizeof(name))
+				      : "[stack not captured]",
+			human(a, sizeof(a), rs->bytes), rs->count);
+		n++;
+	}
+	fputs(n ? "\n" : " none\n", out);
+}
+
+/*
+ * At a terminal the header names only the counters that are not zero, and says "no losses"
+ * when none is; a file or pipe (scripts, tests/lib.sh's header_stat) and -v get every counter.
+ */
+static bool compact_header(FILE *out, const struct report_opts *o)
+{
+	return !o->full_header && isatty(fileno(out));
+}
+
+static void print_compact_header(FILE *out, const struct report *r, const char *tbuf,
+				 const char *subject)
+{
+	const uint64_t *b = r->bpf_stats;
+	const struct {
+		const char *fmt;
+		uint64_t v;
+	} lost[] = {
+		{"%" PRIu64 " events", b[LT_ST_RINGBUF_DROP]},
+		{"%" PRIu64 " stacks", b[LT_ST_STACK_FAIL]},
+		{"%" PRIu64 " untracked threads", b[LT_ST_INFLIGHT_FULL]},
+		{"%" PRIu64 " out of memory", r->oom},
+	};
+	size_t i;
+	int n = 0;
+
+	fprintf(out, "[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; ", tbuf,
+		subject, r->final ? " final" : "", r->total_bytes, r->total_count, r->nr_stacks);
+	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
+		if (!lost[i].v)
+			continue;
+		fputs(n++ ? ", " : "lost: ", out);
+		fprintf(out, lost[i].fmt, lost[i].v);
+	}
+	if (r->tstats.missed_frees)
+		fprintf(out, "%smissed frees: %" PRIu64, n++ ? "; " : "", r->tstats.missed_frees);
+	if (!n)
+		fputs("no losses", out);
+	if (r->tstats.unknown_frees)
+		fprintf(out, "; unknown frees: %" PRIu64, r->tstats.unknown_frees);
+	fputc('\n', out);
+}
+
 int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	const uint64_t *b = r->bpf_stats;
-	uint32_t i, j, shown = r->top < r->nr_stacks ? r->top : r->nr_stacks;
+	uint32_t i, j,
+		shown = r->top < r->nr_stacks - r->suppressed_stacks
+				? r->top
+				: r->nr_stacks - r->suppressed_stacks;
 	char tbuf[32], subject[128], why[256], comm[ESCAPE_SIZE(32)];
 	struct report whose = *r;
 	struct tm tm;
@@ -182,14 +333,20 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	whose.comm = r->comm ? escape__str(r->comm, comm, sizeof(comm)) : NULL;
 	report__subject(&whose, subject, sizeof(subject));
-	fprintf(out,
-		"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
-		"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64 " untracked threads, "
-		"%" PRIu64 " out of memory; unknown frees: %" PRIu64 ", missed frees: %" PRIu64
-		"\n",
-		tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
-		r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL], b[LT_ST_INFLIGHT_FULL],
-		r->oom, r->tstats.unknown_frees, r->tstats.missed_frees);
+	if (compact_header(out, o))
+		print_compact_header(out, r, tbuf, subject);
+	else
+		fprintf(out,
+			"[%s] %s%s: %" PRIu64 " bytes in %.0f allocations from %u stacks; "
+			"lost: %" PRIu64 " events, %" PRIu64 " stacks, %" PRIu64
+			" untracked threads, "
+			"%" PRIu64 " out of memory; unknown frees: %" PRIu64
+			", missed frees: %" PRIu64 "\n",
+			tbuf, subject, r->final ? " final" : "", r->total_bytes, r->total_count,
+			r->nr_stacks, b[LT_ST_RINGBUF_DROP], b[LT_ST_STACK_FAIL],
+			b[LT_ST_INFLIGHT_FULL], r->oom, r->tstats.unknown_frees,
+			r->tstats.missed_frees);
+	print_suppressed_count(out, r);
 	if (r->sample_bytes)
 		fprintf(out,
 			"\tsampling: one record per ~%" PRIu64 " bytes allocated; bytes and "
@@ -212,6 +369,13 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 				"the allocations below may be freed already\n",
 				b[LT_ST_KFREE_UNSEEN]);
 	}
+	if (r->sample_every > 1)
+		fprintf(out,
+			"\tsampling: one allocation in %u recorded (-s); bytes and counts are "
+			"estimates (%" PRIu64 " allocations not recorded, %" PRIu64
+			" frees of them not sent, %" PRIu64 " lost: sampled-address map full)\n",
+			r->sample_every, b[LT_ST_SAMPLED_OUT], b[LT_ST_FREE_UNSAMPLED],
+			b[LT_ST_SAMPLED_FULL]);
 	if (b[LT_ST_PIDS_FULL])
 		fprintf(out,
 			"\tfollow: %" PRIu64 " child processes not traced (process map full)\n",
@@ -255,6 +419,8 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 		report_text__resources(r->fds, out, o);
 	if (r->threads)
 		report_text__resources(r->threads, out, o);
+	print_suppressed(out, r);
+	print_summary(out, r);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -12,11 +12,13 @@
 #include "follow.h"
 #include "holds.h"
 #include "threads.h"
+#include "procstat.h"
 #include "klabels.h"
 #include "reach.h"
 #include "python.h"
 #include "stacks.h"
 #include "syms.h"
+#include "trace.h"
 #include "tracker.h"
 #include "unwind.h"
 
@@ -333,6 +335,7 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 			if (p->exit_scan)
 				reach__scan(p->exit_scan, e->pid, p->tracker, NULL, NULL);
 		}
+		procstat__vm_hwm(p->pid, &p->peak_rss); /* the summary's peak RSS, whole */
 		holds__continue(ev->holds, e->pid);
 		return 0;
 	}
@@ -341,6 +344,8 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	p->nr_events++;
 	if (e->type == LT_EV_ALLOC && !p->py_checked)
 		python_attach(ev, p);
+	if (ev->trace)
+		trace__event(ev->trace, e);
 	switch (e->type) {
 	case LT_EV_PYFRAMES:
 		python__pending(p->py, e);
@@ -355,7 +360,7 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 		err = handle_kcache(p, e, size);
 		break;
 	case LT_EV_FREE:
-		tracker__free(p->tracker, e->addr);
+		tracker__free_at(p->tracker, e->addr, e->ts_ns);
 		break;
 	case LT_EV_MUNMAP:
 		if (e->kind == LT_K_MREMAP)

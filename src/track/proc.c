@@ -43,6 +43,9 @@ int proc__exec(struct proc *p)
 		return -ENOMEM;
 	history__free(p->history);
 	p->history = h;
+	free(p->supp_marks);
+	p->supp_marks = NULL;
+	p->nr_supp_marks = 0;
 	tracker__reset(p->tracker);
 	syms__free(p->syms);
 	p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
@@ -69,6 +72,7 @@ void proc__free(struct proc *p)
 	if (p->exit_scan)
 		reach__free(p->exit_scan);
 	free(p->exit_scan);
+	free(p->supp_marks);
 	free(p);
 }
 

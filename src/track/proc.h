@@ -45,6 +45,10 @@ struct proc {
 	bool uw_gone;	 /* its tables were taken back (exit) */
 	struct python *py; /* CPython frames: its code objects and the frames named so far */
 	bool py_checked;   /* the current image was looked at for CPython */
+
+	uint16_t *supp_marks; /* by stack id: 0 unchecked, 1 no suppression, rule + 2 */
+	uint32_t nr_supp_marks;
+	uint64_t peak_rss; /* VmHWM, read while it lives (at its exit when held there) */
 };
 
 /* A process traced from now_ns on (tracker, stacks, history; no syms). NULL with errno. */

@@ -92,6 +92,18 @@ static int grow(struct tracker *tr)
 	return 0;
 }
 
+static void live_add(struct tracker *tr, int64_t delta)
+{
+	struct tracker_stats *s = &tr->stats;
+
+	if (delta < 0 && (uint64_t)-delta > s->live_bytes)
+		s->live_bytes = 0;
+	else
+		s->live_bytes += delta;
+	if (s->live_bytes > s->peak_live_bytes)
+		s->peak_live_bytes = s->live_bytes;
+}
+
 int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts_ns,
 		   uint32_t stack_id)
 {
@@ -110,6 +122,7 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 	old = find(tr, addr);
 	if (old) {
 		tr->stats.missed_frees++;
+		live_add(tr, (int64_t)size - (int64_t)old->size);
 		*old = rec;
 		return 0;
 	}
@@ -120,6 +133,7 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 	}
 	insert(tr->slots, tr->nr_slots, &rec);
 	tr->nr++;
+	live_add(tr, size);
 	return 0;
 }
 
@@ -156,6 +170,7 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 	}
 	tr->stats.frees++;
 	count_free(tr, rec->stack_id);
+	live_add(tr, -(int64_t)rec->size);
 	tr->nr--;
 	/* backward-shift deletion keeps probe chains intact without tombstones */
 	i = rec - tr->slots;
@@ -171,6 +186,15 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 }
 
 static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len);
+
+bool tracker__free_at(struct tracker *tr, uint64_t addr, uint64_t ts_ns)
+{
+	struct alloc_rec *rec = find(tr, addr);
+
+	if (rec && tracker__now_ms(tr, ts_ns) - rec->ts_ms < TRACKER_TEMPORARY_MS)
+		tr->stats.temporary++;
+	return tracker__free(tr, addr);
+}
 
 static int add_region(struct tracker *tr, const struct region *r)
 {
@@ -197,11 +221,15 @@ int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns
 		.ts_ms = tracker__now_ms(tr, ts_ns),
 		.stack_id = stack_id,
 	};
+	int err;
 
 	tr->stats.allocs++;
 	/* MAP_FIXED over a tracked range replaces it */
 	release_range(tr, addr, len);
-	return add_region(tr, &r);
+	err = add_region(tr, &r);
+	if (!err)
+		live_add(tr, len);
+	return err;
 }
 
 static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len)
@@ -246,6 +274,7 @@ static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len)
 		}
 		i++;
 	}
+	live_add(tr, -(int64_t)released);
 	return released;
 }
 
@@ -282,7 +311,8 @@ void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t
 		struct region r = {
 			.start = new_addr, .len = new_len, .ts_ms = ts_ms, .stack_id = stack_id};
 
-		add_region(tr, &r);
+		if (!add_region(tr, &r))
+			live_add(tr, new_len);
 	}
 }
 
@@ -293,6 +323,7 @@ void tracker__reset(struct tracker *tr)
 		memset(tr->stack_frees, 0, tr->nr_stack_frees * sizeof(*tr->stack_frees));
 	tr->nr = 0;
 	tr->nr_regions = 0;
+	tr->stats.live_bytes = 0;
 }
 
 void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx)

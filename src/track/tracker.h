@@ -21,7 +21,14 @@ struct tracker_stats {
 				 * or their allocation event was lost */
 	uint64_t missed_frees;	/* an allocation reused an outstanding address: its free was lost */
 	uint64_t untracked_unmaps; /* munmap of ranges not mapped while tracing */
+	/* the end summary (--format text/json, final report) */
+	uint64_t live_bytes;	  /* outstanding bytes now: heap blocks and mappings */
+	uint64_t peak_live_bytes; /* the most live_bytes has been */
+	uint64_t temporary;	  /* frees less than TRACKER_TEMPORARY_MS after their allocation */
 };
+
+/* What the summary calls a temporary allocation: freed within this time of its allocation. */
+#define TRACKER_TEMPORARY_MS 1000
 
 struct tracker;
 
@@ -32,6 +39,8 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 		   uint32_t stack_id);
 /* true when addr was outstanding */
 bool tracker__free(struct tracker *tr, uint64_t addr);
+/* The same, freed at ts_ns: counted as temporary when its allocation was recent. */
+bool tracker__free_at(struct tracker *tr, uint64_t addr, uint64_t ts_ns);
 int tracker__map(struct tracker *tr, uint64_t addr, uint64_t len, uint64_t ts_ns,
 		 uint32_t stack_id);
 /* Release [addr, addr + len) from tracked mappings; returns bytes released. */

@@ -279,6 +279,79 @@ static void test_pprof(const struct report *r)
 	free(gz);
 }
 
+/* Thread stacks only, the innermost frame in libc: no main(), the executable still first. */
+static int libc_or_prog(void *ctx, uint64_t addr, struct sym_mapping *out)
+{
+	bool lib = addr >= 0x7000;
+
+	(void)ctx;
+	*out = (struct sym_mapping){.start = addr & ~0xfffULL,
+				    .end = (addr & ~0xfffULL) + 0x1000,
+				    .path = lib ? "/lib/libc.so.6" : "/bin/prog",
+				    .module = lib ? "libc.so.6" : "prog"};
+	return 0;
+}
+
+static void test_pprof_executable_first(void)
+{
+	static struct sym_frame frames[] = {
+		{.addr = 0x7010, .name = "strdup", .module = "libc.so.6"},
+		{.addr = 0x5020, .name = "worker", .module = "prog"},
+		{.addr = 0x7120, .name = "start_thread", .module = "libc.so.6"},
+	};
+	struct resolver res = {.mapping = libc_or_prog};
+	struct report_stack st = {.stack_id = 1,
+				  .bytes = 10,
+				  .count = 1,
+				  .samples = 1,
+				  .nr_frames = 3,
+				  .frames = frames};
+	struct report r = {.pid = 42,
+			   .comm = "prog",
+			   .stacks = &st,
+			   .nr_stacks = 1,
+			   .top = 1,
+			   .resolver = &res};
+	uint8_t raw[65536];
+	const uint8_t *p, *end, *q;
+	size_t len;
+	int err;
+	uint64_t first_start = 0;
+	char *gz = capture(report__pprof, &r, &len, &err);
+	z_stream z = {.next_in = (uint8_t *)gz,
+		      .avail_in = len,
+		      .next_out = raw,
+		      .avail_out = sizeof(raw)};
+
+	inflateInit2(&z, 15 + 32);
+	CHECK(!err && inflate(&z, Z_FINISH) == Z_STREAM_END, "pprof (no main) inflates");
+	end = raw + z.total_out;
+	inflateEnd(&z);
+	for (p = raw; p < end && !first_start;) {
+		uint64_t key = rd_varint(&p), n;
+
+		if ((key & 7) == 0) {
+			rd_varint(&p);
+			continue;
+		}
+		n = rd_varint(&p);
+		for (q = p; key >> 3 == 3 && q < p + n;) {
+			uint64_t k = rd_varint(&q), v = (k & 7) == 0 ? rd_varint(&q) : 0;
+
+			if ((k & 7) != 0)
+				q += rd_varint(&q);
+			if (k >> 3 == 2) {
+				first_start = v;
+				break;
+			}
+		}
+		p += n;
+	}
+	CHECK(first_start == 0x5000, "first mapping is the executable's, not libc's: 0x%llx",
+	      (unsigned long long)first_start);
+	free(gz);
+}
+
 int main(void)
 {
 	struct report_stack st[2];
@@ -291,6 +364,7 @@ int main(void)
 	test_json(&r);
 	test_svg(&r);
 	test_pprof(&r);
+	test_pprof_executable_first();
 	CHECK(report__format("pprof") && report__format("pprof")->binary && !report__format("xml"),
 	      "format table");
 	return unit_summary();
