@@ -33,11 +33,15 @@ _leaktrace()
 		return
 		;;
 	--sort)
-		COMPREPLY=($(compgen -W 'size count growth age' -- "$cur"))
+		COMPREPLY=($(compgen -W 'size count growth age unreachable' -- "$cur"))
 		return
 		;;
 	-O | --obj | -w | --output | --suppress)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--unwind)
+		COMPREPLY=($(compgen -W 'auto cfi fp' -- "$cur"))
 		return
 		;;
 	--debug-dir)

@@ -43,7 +43,7 @@ test_install_into_destdir_runs_from_there_and_uninstalls() {
 	(
 		. "$root/usr/share/bash-completion/completions/leaktrace"
 		COMP_WORDS=("$bin" --sort ''); COMP_CWORD=2; _leaktrace
-		[ "${COMPREPLY[*]}" = 'size count growth age' ] || die "--sort completes '${COMPREPLY[*]}'"
+		[ "${COMPREPLY[*]}" = 'size count growth age unreachable' ] || die "--sort completes '${COMPREPLY[*]}'"
 		COMP_WORDS=("$bin" --fo); COMP_CWORD=1; _leaktrace
 		[ "${COMPREPLY[*]}" = '--follow --format' ] || die "--fo completes '${COMPREPLY[*]}'"
 	) || exit 1
