@@ -23,7 +23,7 @@ reach_stat() {
 
 # the number of the last "ticks N" line the program printed after SIGUSR2 (it is running)
 ticks() {
-	local n
+	local n i
 	n=$(grep -c '^ticks' "$PROG_OUT" || true)
 	kill -USR2 "$PROG_PID"
 	wait_for "$PROG_OUT" "^ticks" 5
