@@ -306,3 +306,32 @@ test_reachable_demo_leak_unreachable_cache_reachable() {
 		die "read_request: $(reach_stat read_request unreachable) of $(reach_stat read_request bytes) unreachable"
 	[ "$(reach_stat read_request bytes)" -ge 8192 ] || die "too few leaks seen"
 }
+
+# A process stopped by job control (SIGSTOP, Ctrl-Z) is scanned and stays stopped: the scan
+# neither continues it nor stops it again
+test_reachable_stopped_process_stays_stopped() {
+	local n t s
+	start_prog reachable
+	start_tracer -v -p "$PROG_PID" --reachable 1
+	go
+	kill -STOP "$PROG_PID"
+	n=$(grep -c 'reachability scan of' "$TDIR/lt.err" || true)
+	for ((t = 0; t < 200; t++)); do
+		[ "$(grep -c 'reachability scan of' "$TDIR/lt.err")" -ge $((n + 2)) ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c 'reachability scan of' "$TDIR/lt.err")" -ge $((n + 2)) ] ||
+		die "no scan while it was stopped"
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	check_classes
+	expect_eq "TracerPid" "$(status_of "$PROG_PID" TracerPid)" 0
+	for t in /proc/"$PROG_PID"/task/*; do
+		s=$(cat "$t/stat")
+		s=${s##*) }
+		expect_eq "state of thread ${t##*/}" "${s%% *}" T
+	done
+	kill -CONT "$PROG_PID"
+	n=$(ticks)
+	[ "$(ticks)" -gt "$n" ] || die "does not run on after SIGCONT"
+}
