@@ -23,7 +23,7 @@ reach_stat() {
 
 # the number of the last "ticks N" line the program printed after SIGUSR2 (it is running)
 ticks() {
-	local n
+	local n i
 	n=$(grep -c '^ticks' "$PROG_OUT" || true)
 	kill -USR2 "$PROG_PID"
 	wait_for "$PROG_OUT" "^ticks" 5
@@ -101,7 +101,49 @@ test_reachable_launched_command_scanned_at_exit() {
 	check_classes
 }
 
-test_reachable_json_pprof_sort() {
+# documented_keys FILE: every leaf key path of FILE's last JSON line is in docs/json-schema.md's
+# table, with the type it says
+documented_keys() {
+	local doc bad
+	doc=$(awk -F'|' '/^\| `/ { p = $2; t = $3; gsub(/[ `]/, "", p); gsub(/^ +| +$/, "", t)
+		printf "%s\t%s\n", p, t }' docs/json-schema.md |
+		jq -R -s 'split("\n") | map(select(length > 0) | split("\t") |
+			{key: .[0], value: .[1]}) | from_entries')
+	bad=$(tail -n 1 "$1" | jq -r --argjson doc "$doc" '
+		def ok($t): if $t == "integer" then type == "number" and . == floor
+			elif $t == "string or null" then . == null or type == "string"
+			elif $t == "integer or null" then . == null or (type == "number" and . == floor)
+			else type == $t end;
+		paths(type != "object" and type != "array") as $p
+		| ($p | map(if type == "number" then "[]" else "." + . end) | join("") | ltrimstr("."))
+		as $k | getpath($p) as $v
+		| if $doc[$k] == null then "undocumented: \($k)"
+		  elif ($v | ok($doc[$k]) | not) then "\($k) is \($v | type), documented \($doc[$k])"
+		  else empty end' | sort -u)
+	[ -z "$bad" ] || die "$bad"
+	tail -n 1 "$1" | jq -e '.reachability and (.stacks[0] | has("unreachable_bytes"))' > /dev/null ||
+		die "no reachability keys to check"
+}
+
+test_reachable_bad_usage() {
+	local rc=0
+	"$LT" -k --reachable 1 1 > /dev/null 2> "$TDIR/err" || rc=$?
+	expect_eq "-k --reachable exit status" "$rc" 2
+	grep -qx 'leaktrace: --reachable scans a process.s memory, not with -k' "$TDIR/err" ||
+		die "message: $(cat "$TDIR/err")"
+	rc=0
+	"$LT" -p 1 --sort unreachable 1 1 > /dev/null 2> "$TDIR/err" || rc=$?
+	expect_eq "--sort unreachable alone exit status" "$rc" 2
+	grep -qx 'leaktrace: --sort unreachable needs --reachable' "$TDIR/err" ||
+		die "message: $(cat "$TDIR/err")"
+	# the same options are taken together
+	start_prog reachable
+	start_tracer -p "$PROG_PID" --reachable --sort unreachable 1
+	stop_tracer
+	expect_eq "valid options exit status" "$LT_RC" 0
+}
+
+test_reachable_json_and_sort() {
 	start_prog reachable
 	start_tracer -p "$PROG_PID" --reachable --format json --sort unreachable 1
 	go
@@ -111,6 +153,8 @@ test_reachable_json_pprof_sort() {
 		and .reachability.unreachable_count == 14 and .reachability.pause_ms > 0
 		and .reachability.scanned_bytes > 0 and .reachability.note == null' > /dev/null ||
 		die "json totals: $(tail -n 1 "$TDIR/lt.out" | jq -c .reachability)"
+	# every key documented, with its type (as formats.sh checks the keys of every report)
+	documented_keys "$TDIR/lt.out"
 	# --sort unreachable: the lost ones first, the most lost bytes first
 	expect_eq "first two stacks by unreachable bytes" \
 		"$(tail -n 1 "$TDIR/lt.out" | jq -c '[.stacks[0:2][] | [.unreachable_bytes, .possibly_bytes, .bytes]]')" \
@@ -118,12 +162,27 @@ test_reachable_json_pprof_sort() {
 	expect_eq "interior stack" \
 		"$(tail -n 1 "$TDIR/lt.out" | jq -c '[.stacks[] | select(.bytes == 2400) | [.possibly_bytes, .possibly_count, .unreachable_bytes]]')" \
 		'[[2400,3,0]]'
-	# pprof: two more sample types, unreachable counts and bytes
+}
+
+# pprof: two more sample types, unreachable counts and bytes, read by go tool pprof
+test_reachable_pprof_sample_types() {
+	local top
+	start_prog reachable
 	start_tracer -p "$PROG_PID" --reachable --format pprof -w "$TDIR/out.pb.gz" 1
+	go
 	stop_tracer
 	expect_eq "pprof exit status" "$LT_RC" 0
-	zcat "$TDIR/out.pb.gz" | grep -qa unreachable_space || die "pprof: no unreachable_space sample type"
-	zcat "$TDIR/out.pb.gz" | grep -qa inuse_space || die "pprof: no inuse_space sample type"
+	type -P go > /dev/null || die "go missing: scripts/deps.sh installs golang-go"
+	top=$(HOME=$TDIR command go tool pprof -top -nodefraction=0 -nodecount=1000 -unit=B \
+		-sample_index=unreachable_space "$TDIR/out.pb.gz" 2>&1) || die "go tool pprof failed: $top"
+	# flat column: the functions that call malloc
+	expect_eq "lost_direct unreachable_space" "$(awk '$6 == "lost_direct" { print $1 }' <<< "$top")" 4000B
+	expect_eq "lost_list unreachable_space" "$(awk '$6 == "lost_list" { print $1 }' <<< "$top")" 2000B
+	# nothing of held_global is unreachable: it is not among the nodes at all
+	expect_eq "held_global unreachable_space" "$(awk '$6 == "held_global" { print $1 }' <<< "$top")" ""
+	top=$(HOME=$TDIR command go tool pprof -top -nodefraction=0 -nodecount=1000 -unit=B \
+		-sample_index=inuse_space "$TDIR/out.pb.gz" 2>&1) || die "go tool pprof failed: $top"
+	expect_eq "held_global inuse_space" "$(awk '$6 == "held_global" { print $1 }' <<< "$top")" 1500B
 }
 
 test_reachable_debugger_attached_gets_a_note() {
@@ -246,4 +305,33 @@ test_reachable_demo_leak_unreachable_cache_reachable() {
 	[ "$(reach_stat read_request unreachable)" -ge "$(($(reach_stat read_request bytes) - 4096))" ] ||
 		die "read_request: $(reach_stat read_request unreachable) of $(reach_stat read_request bytes) unreachable"
 	[ "$(reach_stat read_request bytes)" -ge 8192 ] || die "too few leaks seen"
+}
+
+# A process stopped by job control (SIGSTOP, Ctrl-Z) is scanned and stays stopped: the scan
+# neither continues it nor stops it again
+test_reachable_stopped_process_stays_stopped() {
+	local n t s
+	start_prog reachable
+	start_tracer -v -p "$PROG_PID" --reachable 1
+	go
+	kill -STOP "$PROG_PID"
+	n=$(grep -c 'reachability scan of' "$TDIR/lt.err" || true)
+	for ((t = 0; t < 200; t++)); do
+		[ "$(grep -c 'reachability scan of' "$TDIR/lt.err")" -ge $((n + 2)) ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c 'reachability scan of' "$TDIR/lt.err")" -ge $((n + 2)) ] ||
+		die "no scan while it was stopped"
+	stop_tracer
+	expect_eq "exit status" "$LT_RC" 0
+	check_classes
+	expect_eq "TracerPid" "$(status_of "$PROG_PID" TracerPid)" 0
+	for t in /proc/"$PROG_PID"/task/*; do
+		s=$(cat "$t/stat")
+		s=${s##*) }
+		expect_eq "state of thread ${t##*/}" "${s%% *}" T
+	done
+	kill -CONT "$PROG_PID"
+	n=$(ticks)
+	[ "$(ticks)" -gt "$n" ] || die "does not run on after SIGCONT"
 }
