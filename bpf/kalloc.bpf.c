@@ -117,6 +117,9 @@ static __always_inline void send_cache_name(const struct kmem_cache *s)
 		return;
 	e->addr = key;
 	e->size = n;
+	/* 6.18: caches with per-CPU sheaves may free objects in bulk, without tracepoint */
+	if (bpf_core_field_exists(s->sheaf_capacity))
+		e->old_addr = BPF_CORE_READ(s, sheaf_capacity);
 	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + LT_KCACHE_NAME, rb_flags())) {
 		stat_inc(LT_ST_RINGBUF_DROP);
 		return;

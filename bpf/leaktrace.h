@@ -22,7 +22,8 @@ enum lt_event_type {
 	LT_EV_EXEC,	 /* pid replaced its image */
 	LT_EV_EXIT,	 /* pid (whole process) exited */
 	LT_EV_FORK,	 /* pid forked child addr */
-	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string) */
+	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string);
+			  * old_addr: its sheaf capacity (objects may be freed untraced) */
 	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
 	LT_EV_PYFRAMES,	 /* the Python frames of tid's next ALLOC at addr: struct lt_py_frame[] */
 };

@@ -511,7 +511,11 @@ int kmode__sync(struct kmode *km, struct proc *p)
 			return -errno;
 		first = false;
 		for (i = 0; i < n; i++) {
-			id = stack_id_of(km, p, &vals[i], is_uncertain(km, vals[i].stack));
+			id = stack_id_of(
+				km, p, &vals[i],
+				is_uncertain(km, vals[i].stack) ||
+					(vals[i].kind == LT_K_SLAB &&
+					 klabels__cache_has_sheaves(p->klabels, vals[i].detail)));
 			if (id < 0)
 				return id;
 			err = tracker__alloc(p->tracker, keys[i], vals[i].size, vals[i].ts_ns, id);

@@ -181,7 +181,7 @@ static int handle_kcache(struct proc *p, const struct lt_event *e, size_t size)
 		return 0;
 	memcpy(name, e->frames, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	return klabels__name_cache(p->klabels, e->addr, name);
+	return klabels__name_cache(p->klabels, e->addr, name, e->old_addr);
 }
 
 /* -f: a traced process forked; the child starts with its parent's maps and no allocations. */

@@ -13,6 +13,7 @@
 struct cache_name {
 	uint64_t cache;
 	int64_t kind;
+	bool sheaves;
 };
 
 /* Both tables are small (a few hundred caches, a dozen page orders): arrays searched linearly. */
@@ -59,7 +60,14 @@ static struct cache_name *find_cache(const struct klabels *k, uint64_t cache)
 	return NULL;
 }
 
-int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name)
+bool klabels__cache_has_sheaves(const struct klabels *k, uint64_t cache)
+{
+	const struct cache_name *c = find_cache(k, cache);
+
+	return c && c->sheaves;
+}
+
+int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name, uint64_t sheaves)
 {
 	struct cache_name *c = find_cache(k, cache), *caches;
 	char label[LT_KCACHE_NAME + 8];
@@ -72,6 +80,7 @@ int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name)
 	if (c) {
 		/* the address of a destroyed cache was reused by a new one */
 		c->kind = kind;
+		c->sheaves = sheaves;
 		return 0;
 	}
 	if (k->nr_caches == k->cap_caches) {
@@ -82,7 +91,7 @@ int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name)
 		k->caches = caches;
 		k->cap_caches = k->cap_caches ? k->cap_caches * 2 : 64;
 	}
-	k->caches[k->nr_caches++] = (struct cache_name){cache, kind};
+	k->caches[k->nr_caches++] = (struct cache_name){cache, kind, sheaves > 0};
 	return 0;
 }
 

@@ -6,13 +6,19 @@
 #ifndef __KLABELS_H
 #define __KLABELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct klabels;
 
 struct klabels *klabels__new(void);
-/* Remember the name of the slab cache at address cache. 0 or negative errno. */
-int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name);
+/*
+ * Remember the name of the slab cache at address cache, and whether it has sheaves (6.18:
+ * objects freed in bulk through them take no tracepoint). 0 or negative errno.
+ */
+int klabels__name_cache(struct klabels *k, uint64_t cache, const char *name, uint64_t sheaves);
+/* Whether the cache at address cache has sheaves. */
+bool klabels__cache_has_sheaves(const struct klabels *k, uint64_t cache);
 /* The kind id of an allocation of kind (enum lt_kind) with its event detail; negative errno. */
 int64_t klabels__kind(struct klabels *k, uint32_t kind, uint64_t detail);
 /*

@@ -122,3 +122,24 @@ test_kcost_sampled_estimate() {
 	grep -qE '^	sampling: one record per ~1024 bytes' "$TDIR/lt.out" || die "no sampling line"
 	stop_tracer
 }
+
+# 6.18's caches with sheaves (maple_node, vm_area_struct) free objects in bulk without a
+# tracepoint: what they hold is shown apart as uncertain, never as a plain slab stack.
+test_kcost_sheaf_caches_uncertain() {
+	local s
+	start_tracer -k 3 1 -T 100000
+	# new processes make the kernel allocate VMAs and maple nodes, held while they live
+	for _ in 1 2 3 4; do
+		sleep 30 &
+		echo $! >> "$(PIDS_FILE)"
+	done
+	LT_RC=0
+	wait "$LT_PID" || LT_RC=$? # the one report, after 3 s
+	expect_eq "exit status" "$LT_RC" 0
+	s=$(last_report)
+	grep -qE 'from stack \(uncertain slab:(maple_node|vm_area_struct)\) .*fate unknown' <<< "$s" ||
+		die "no uncertain maple_node or vm_area_struct stack: $(head -3 <<< "$s")"
+	if grep -qE 'from stack \(slab:(maple_node|vm_area_struct)\)' <<< "$s"; then
+		die "a sheaf cache shown as certain: $(grep -F '(slab:maple_node)' <<< "$s" | head -3)"
+	fi
+}
