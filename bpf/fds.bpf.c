@@ -334,7 +334,6 @@ __noinline int fd_record(__u64 nr, int fd, __u64 sp, __u64 ip, __u64 bp)
 			e->family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 		}
 	}
-	e->caller = 0;
 	n = syscall_stack(e, sp, ip, bp);
 	if (n < 8 || n > sizeof(e->frames))
 		n = 8;
@@ -556,7 +555,6 @@ static __always_inline void thread_emit(__u32 kind, __u32 child, __u64 handle, _
 	t->child = child;
 	t->detached = detached;
 	t->handle = handle;
-	t->caller = 0;
 	t->nr_frames = 0;
 	t->pad = 0;
 	bpf_ringbuf_submit(t, rb_flags());
@@ -611,7 +609,6 @@ int BPF_PROG(threads_fork, struct task_struct *parent, struct task_struct *child
 	detached = bpf_map_lookup_elem(&creating_detached, &tid);
 	t->detached = detached ? *detached : 0;
 	t->handle = child->thread.fsbase;
-	t->caller = 0;
 	t->nr_frames = n / sizeof(e->frames[0]);
 	t->pad = 0;
 	bpf_probe_read_kernel(t->frames, sizeof(t->frames), e->frames);

@@ -319,11 +319,10 @@ struct lt_fd_open {
 	struct lt_rec_hdr h;
 	__s32 fd;
 	__u32 flags;
-	__u32 mode;	/* the inode's i_mode (S_IFMT: socket, fifo, regular...) */
-	__u16 family;	/* a socket's address family */
-	__u16 socktype; /* SOCK_STREAM... */
-	__u64 caller;	/* return address into the syscall wrapper's caller, found on the stack */
-	__u64 nr;	/* the syscall */
+	__u32 mode;	       /* the inode's i_mode (S_IFMT: socket, fifo, regular...) */
+	__u16 family;	       /* a socket's address family */
+	__u16 socktype;	       /* SOCK_STREAM... */
+	__u64 nr;	       /* the syscall */
 	char name[LT_FD_NAME]; /* the dentry's name: a file's last component, "[eventfd]" */
 	__u64 ino; /* the inode, on device dev: one label per file, whenever its path is read */
 	__u64 dev;
@@ -342,7 +341,6 @@ struct lt_thread {
 	__u32 child;	/* the thread */
 	__u32 detached; /* NEW: created detached; EXIT: the whole process is exiting */
 	__u64 handle;	/* pthread_t */
-	__u64 caller;
 	__u32 nr_frames;
 	__s32 pad;
 	__u64 frames[LT_MAX_FRAMES];

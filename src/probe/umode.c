@@ -45,6 +45,8 @@ static int set_autoload(struct ualloc_bpf *skel, const struct umode_opts *o)
 	int err;
 
 	err = bpf_program__set_autoload(skel->progs.fds_sys_exit, o->fds);
+	if (!err && !o->threads)
+		err = bpf_map__set_max_entries(skel->maps.creating_detached, 1);
 	for (i = 0; !err && !o->threads && i < sizeof(threads) / sizeof(threads[0]); i++)
 		err = bpf_program__set_autoload(threads[i], false);
 	for (i = 0; !err && !o->memory && i < sizeof(mem) / sizeof(mem[0]); i++)

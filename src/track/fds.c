@@ -458,23 +458,6 @@ int fdtab__scan(struct fdtab *t, pid_t pid)
 	return 0;
 }
 
-/* The wrapper's caller, which the frame-pointer chain skips (see caller_return in BPF). */
-static uint32_t with_caller(struct proc *p, const struct lt_fd_open *e, uint64_t *frames)
-{
-	uint32_t nr = e->nr_frames;
-
-	memcpy(frames, e->frames, nr * sizeof(frames[0]));
-	if (!nr || !e->caller || nr == LT_MAX_FRAMES)
-		return nr;
-	if (nr > 1 && frames[1] == e->caller)
-		return nr;
-	if (!p->syms || !syms__is_exec(p->syms, e->caller))
-		return nr;
-	memmove(frames + 2, frames + 1, (nr - 1) * sizeof(frames[0]));
-	frames[1] = e->caller;
-	return nr + 1;
-}
-
 static int64_t file_label(struct fdtab *t, uint64_t dev, uint64_t ino, const char *label,
 			  bool resolved)
 {
@@ -520,9 +503,7 @@ static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 {
 	char name[LT_FD_NAME + 1], label[PATH_MAX + 64];
 	bool resolved, by_path;
-	uint64_t frames[LT_MAX_FRAMES + 1];
 	int64_t kind, id;
-	uint32_t nr;
 
 	if (e->nr_frames > LT_MAX_FRAMES ||
 	    size < LT_FD_OPEN_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
@@ -539,8 +520,7 @@ static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 		return kind;
 	if (p->syms && e->nr_frames && !syms__is_exec(p->syms, e->frames[0]))
 		syms__refresh(p->syms);
-	nr = with_caller(p, e, frames);
-	id = stacks__intern(p->stacks, frames, nr, kind);
+	id = stacks__intern(p->stacks, (const uint64_t *)e->frames, e->nr_frames, kind);
 	if (id < 0)
 		return id;
 	return fdtab__open(p->fds, e->fd, id, kind, e->h.ts_ns, e->flags & LT_FD_CLOEXEC);
