@@ -238,3 +238,6 @@ echo "uprobe link types this kernel takes (leaktrace makes session links by hand
 "$OUTPUT/bench/uprobe_session" | sed 's/^/  /'
 echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-attach.sh
+echo
+# CPython: an allocation loop untraced, traced with native frames only, and with Python frames
+OUTPUT=$OUTPUT LT=$LT RUNS=$RUNS scripts/bench-python.sh

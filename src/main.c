@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	ev.stop = &exiting;
 	ev.follow = env.follow;
 	ev.follow_exec = mode__follow(mode);
-	ev.pyprocs_fd = mode__pyprocs_fd(mode);
+	ev.pyprocs_fd = env.no_python ? -1 : mode__pyprocs_fd(mode);
 	if (!t.launched)
 		events__python(&ev, p);
 	ev.discard_until_exec = t.launched;

@@ -333,6 +333,7 @@ int options__parse(int argc, char **argv)
 	env.probe_at_entry = getenv("LEAKTRACE_PROBE_AT_ENTRY") != NULL;
 	env.no_session = getenv("LEAKTRACE_NO_SESSION") != NULL;
 	env.no_multi = getenv("LEAKTRACE_NO_MULTI") != NULL;
+	env.no_python = getenv("LEAKTRACE_NO_PYTHON") != NULL;
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;

@@ -44,6 +44,7 @@ struct options {
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
 	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+	bool no_python;		 /* LEAKTRACE_NO_PYTHON=1: no Python frames (make bench) */
 };
 
 extern struct options env;
