@@ -389,6 +389,8 @@ echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-reach.sh
 echo
 OUTPUT=$OUTPUT LT=$LT scripts/bench-unwind.sh
+echo
+# CPython: an allocation loop untraced, traced with native frames only, and with Python frames
+OUTPUT=$OUTPUT LT=$LT RUNS=$RUNS scripts/bench-python.sh
 [[ " $PARTS " == *" kernel "* ]] && . scripts/bench-kernel.sh
 exit 0
-

@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	ev.threads = env.threads;
 	ev.follow_exec = mode__follow(mode);
 	ev.unwind = mode__unwind(mode);
-	ev.pyprocs_fd = mode__pyprocs_fd(mode);
+	ev.pyprocs_fd = env.no_python ? -1 : mode__pyprocs_fd(mode);
 	if (!t.launched)
 		events__python(&ev, p);
 	ev.discard_until_exec = t.launched;

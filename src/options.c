@@ -467,6 +467,7 @@ int options__parse(int argc, char **argv)
 		return -EINVAL;
 	}
 	env.memory = env.memory || !(env.fds || env.threads);
+	env.no_python = getenv("LEAKTRACE_NO_PYTHON") != NULL;
 	/* memleak's default: no process given means the kernel */
 	if (!env.pid && !env.command)
 		env.kernel = true;

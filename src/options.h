@@ -67,6 +67,7 @@ struct options {
 	unsigned int max_frames;   /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
 	const char *suppress_path; /* --suppress FILE: leak:PATTERN lines */
 	struct suppressions *suppressions; /* glibc's built-in rules, then the file's */
+	bool no_python;		 /* LEAKTRACE_NO_PYTHON=1: no Python frames (make bench) */
 };
 
 extern struct options env;
