@@ -14,11 +14,11 @@ void uwb_lib_op(unsigned long i);
 
 volatile unsigned long uwb_depth;
 
-#define LEVEL(name, next)                                                                          \
-	NOINLINE void name(unsigned long i)                                                        \
-	{                                                                                          \
-		next(i);                                                                           \
-		uwb_depth++;                                                                       \
+#define LEVEL(name, next)                   \
+	NOINLINE void name(unsigned long i) \
+	{                                   \
+		next(i);                    \
+		uwb_depth++;                \
 	}
 
 LEVEL(d8, uwb_lib_op)
