@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/uio.h>
 #include "escape.h"
+#include "guard.h"
 #include "procmaps.h"
 #include "python.h"
 
@@ -492,9 +493,10 @@ static int elf_py_syms(const char *path, struct py_syms *ps)
 
 	memset(ps, 0, sizeof(*ps));
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* a file the target chose: regular, bounded, never blocking */
+	fd = guard__openat(AT_FDCWD, path, GUARD_ELF_MAX);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
 		goto out_fd;
