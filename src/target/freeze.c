@@ -207,7 +207,11 @@ int freeze__stop(struct freeze *f, pid_t pid)
 		return err;
 	if (round == MAX_ROUNDS)
 		return -EAGAIN;
-	return find(f, pid) && find(f, pid)->stopped ? 0 : -ESRCH;
+	/* the leader may have left with pthread_exit (a zombie): any stopped thread will do */
+	for (unsigned int i = 0; i < f->n; i++)
+		if (f->t[i].tid && f->t[i].stopped)
+			return 0;
+	return -ESRCH;
 }
 
 void freeze__release(struct freeze *f)
