@@ -454,6 +454,33 @@ static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_kli
 
 #define SYNC_BATCH 4096
 
+/* Frees counted in BPF per stack-map id, to the first interned stack of that id. */
+static int add_stack_frees(struct kmode *km, struct proc *p)
+{
+	uint8_t *done = calloc(LT_KSTACKS / 8, 1);
+	const struct kstack_id *e;
+	__u64 n;
+	__u32 i;
+	size_t j;
+
+	if (!done)
+		return -ENOMEM;
+	for (j = 0; j < km->cap_ids; j++) {
+		e = &km->ids[j];
+		if ((!e->stack && !e->kind) || e->stack >= LT_KSTACKS)
+			continue;
+		i = e->stack;
+		if (done[i / 8] & (1 << (i % 8)))
+			continue;
+		done[i / 8] |= 1 << (i % 8);
+		if (!bpf_map__lookup_elem(km->skel->maps.kstack_frees, &i, sizeof(i), &n, sizeof(n),
+					  0))
+			tracker__add_stack_frees(p->tracker, e->id, n);
+	}
+	free(done);
+	return 0;
+}
+
 /* Read the stacks BPF found freed through untraced paths; sorted, for bsearch. */
 static int read_uncertain(struct kmode *km)
 {
@@ -523,6 +550,9 @@ int kmode__sync(struct kmode *km, struct proc *p)
 				return err;
 		}
 	} while (!err);
+	err = add_stack_frees(km, p);
+	if (err)
+		return err;
 	add_percpu_stats(km, st);
 	ts.allocs = st[LT_ST_KALLOCS];
 	ts.frees = st[LT_ST_KFREES];

@@ -137,7 +137,7 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 	return 0;
 }
 
-static void count_free(struct tracker *tr, uint32_t stack_id)
+static void count_frees(struct tracker *tr, uint32_t stack_id, uint64_t nr)
 {
 	size_t n = tr->nr_stack_frees;
 	uint64_t *f;
@@ -151,7 +151,17 @@ static void count_free(struct tracker *tr, uint32_t stack_id)
 		tr->stack_frees = f;
 		tr->nr_stack_frees = n;
 	}
-	tr->stack_frees[stack_id]++;
+	tr->stack_frees[stack_id] += nr;
+}
+
+static void count_free(struct tracker *tr, uint32_t stack_id)
+{
+	count_frees(tr, stack_id, 1);
+}
+
+void tracker__add_stack_frees(struct tracker *tr, uint32_t stack_id, uint64_t nr)
+{
+	count_frees(tr, stack_id, nr);
 }
 
 uint64_t tracker__stack_frees(const struct tracker *tr, uint32_t stack_id)

@@ -60,6 +60,8 @@ uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns);
 size_t tracker__outstanding(const struct tracker *tr);
 size_t tracker__mem(const struct tracker *tr);
 const struct tracker_stats *tracker__stats(const struct tracker *tr);
+/* Kernel mode: frees of stack_id counted in BPF. */
+void tracker__add_stack_frees(struct tracker *tr, uint32_t stack_id, uint64_t nr);
 /* Kernel mode: the counts come from BPF, which saw every event; the tracker only a snapshot. */
 void tracker__set_stats(struct tracker *tr, const struct tracker_stats *s);
 void tracker__free_all(struct tracker *tr);
