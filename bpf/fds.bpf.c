@@ -118,9 +118,19 @@ __noinline int fd_calls_into(__u64 ret, __u64 ip)
 
 /* The scan's state lives in a map, not on the stack: the verifier then checks the loop's
  * callback once, not once per state of it. */
+/* the syscall's libc: its text lies this close to the syscall instruction */
+#define LT_LIB_SPAN (4ULL << 20)
+
+static __always_inline struct task_struct *cur_task(void)
+{
+	return bpf_get_current_task_btf();
+}
+
 struct scan {
 	__u64 words[LT_SCAN_WORDS];
 	__u64 ip, sp, bp, fp;
+	__u64 code_lo, code_hi, lib_lo, lib_hi; /* where a return address may point */
+	__u32 stop_at;		 /* a frame of the program found: scan a little further only */
 	__u64 cand[LT_FP_CANDS]; /* words since the last frame found that point up the stack */
 	__u32 n;
 };
@@ -173,6 +183,8 @@ static long scan_word(__u32 i, void *unused)
 	e = bpf_map_lookup_elem(&fd_scratch, &zero);
 	if (!c || !e)
 		return 1;
+	if (i >= c->stop_at)
+		return 1;
 	barrier_var(k);
 	k &= LT_SCAN_WORDS - 1;
 	w = c->words[k];
@@ -181,6 +193,13 @@ static long scan_word(__u32 i, void *unused)
 		c->cand[k % LT_FP_CANDS] = w;
 		return 0;
 	}
+	/*
+	 * Reading memory at a word that is not code faults, which costs as much as a trap here
+	 * (~1 us): only words in the program's text or near the syscall's libc are looked at.
+	 * A frame in another library is skipped (the frame-pointer chain may still join).
+	 */
+	if (!(w >= c->code_lo && w < c->code_hi) && !(w >= c->lib_lo && w < c->lib_hi))
+		return 0;
 	strong = fd_calls_into(w, c->ip);
 	if (!strong && !fd_after_call(w))
 		return 0;
@@ -198,6 +217,9 @@ static long scan_word(__u32 i, void *unused)
 	e->frames[m] = w;
 	c->n++;
 	c->ip = w;
+	/* the program's own code keeps frame pointers: its caller is near, or beyond reach */
+	if (w >= c->code_lo && w < c->code_hi && c->stop_at > i + 32)
+		c->stop_at = i + 32;
 	for (j = 0; j < LT_FP_CANDS; j++)
 		c->cand[j] = 0;
 	return c->fp || c->n >= 16;
@@ -258,6 +280,11 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 	}
 	c->ip = ip;
 	c->sp = sp;
+	c->code_lo = BPF_CORE_READ(cur_task(), mm, start_code);
+	c->code_hi = BPF_CORE_READ(cur_task(), mm, end_code);
+	c->lib_lo = ip - LT_LIB_SPAN;
+	c->lib_hi = ip + LT_LIB_SPAN;
+	c->stop_at = LT_SCAN_WORDS;
 	c->bp = bp;
 	c->fp = 0;
 	c->n = 1;

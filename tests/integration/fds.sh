@@ -249,3 +249,20 @@ test_threads_launch_beside_fds_and_memory() {
 	expect_eq "descriptors from main" "$(fd_site main)" 1
 	expect_eq "descriptors from pool_worker" "$(fd_site pool_worker)" 0
 }
+
+test_fds_pid_follow_child() {
+	local child
+	start_prog fdleak --fork
+	start_tracer --fds -f -p "$PROG_PID" 1 -T 1000
+	go
+	child=$(awk '/^child / {print $2}' "$PROG_OUT")
+	[ -n "$child" ] || die "the program did not say its child's pid"
+	wait_for "$TDIR/lt.out" "^\[[0-9:]*\] pid $child \(.*\) final" 10
+	stop_tracer
+	expect_eq "tracer exit status" "$LT_RC" 0
+	proc_fd_report "$child" > /dev/null
+	expect_eq "child: its own leak" "$(fd_site child_leak "$TDIR/proc.$child")" 2
+	expect_eq "child: the parent's sockets are not its stacks" \
+		"$(fd_site leak_sockets "$TDIR/proc.$child")" 0
+	expect_fdleak_truth "$(proc_fd_report "$PROG_PID")" "$PROG_PID"
+}
