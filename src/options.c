@@ -486,7 +486,8 @@ int options__parse(int argc, char **argv)
 		return -EINVAL;
 	}
 	if (env.kernel && env.sample_every > 1) {
-		fprintf(stderr, "leaktrace: -s N is for user-space tracing; -k samples with --sample-bytes\n");
+		fprintf(stderr,
+			"leaktrace: -s N: sampling is for user-space tracing, not -k (there: --sample-bytes)\n");
 		return -EINVAL;
 	}
 	if (env.kernel && env.trace) {

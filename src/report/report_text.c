@@ -240,12 +240,15 @@ static const struct sym_frame *site_frame(const struct report_stack *rs)
 static void print_summary(FILE *out, const struct report *r)
 {
 	const struct tracker_stats *t = &r->tstats;
-	char a[32], b[32], subject[128], name[256];
+	char a[32], b[32], subject[128], name[256], esc[ESCAPE_SIZE(256)], comm[ESCAPE_SIZE(32)];
+	struct report whose = *r;
 	uint32_t i, n = 0;
 
 	if (!r->final || r->kernel)
 		return;
-	report__subject(r, subject, sizeof(subject));
+	/* names the target chose are escaped, as in the header and the stacks */
+	whose.comm = r->comm ? escape__str(r->comm, comm, sizeof(comm)) : NULL;
+	report__subject(&whose, subject, sizeof(subject));
 	fprintf(out, "Summary of %s at exit:\n", subject);
 	fprintf(out,
 		"\trun time %.1fs; %" PRIu64 " allocations, %" PRIu64 " frees (and %" PRIu64
@@ -268,7 +271,9 @@ static void print_summary(FILE *out, const struct report *r)
 		if (rs->suppressed || rs->internal || (!rs->frames && i >= r->top))
 			continue;
 		fprintf(out, "%s %s %s in %.0f", n ? "," : "",
-			rs->nr_frames ? report__frame_name(site_frame(rs), name, sizeof(name))
+			rs->nr_frames ? escape__str(report__frame_name(site_frame(rs), name,
+								       sizeof(name)),
+						    esc, sizeof(esc))
 				      : "[stack not captured]",
 			human(a, sizeof(a), rs->bytes), rs->count);
 		n++;

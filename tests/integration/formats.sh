@@ -168,7 +168,7 @@ test_folded_bytes_exact_and_sum_equals_text_total() {
 	expect_eq "lines = stacks" "$(wc -l < "$TDIR/out.folded")" "$(header_stat stacks)"
 	grep -vqE '^[^ ;]+(;[^ ;]+)* [0-9]+$' "$TDIR/out.folded" &&
 		die "malformed line: $(grep -vE '^[^ ;]+(;[^ ;]+)* [0-9]+$' "$TDIR/out.folded" | head -1)"
-	grep -qE '^__libc_start_call_main;main;leak_malloc 10000$' "$TDIR/out.folded" ||
+	grep -qE '^_start;__libc_start_main;__libc_start_call_main;main;leak_malloc 10000$' "$TDIR/out.folded" ||
 		die "no root-first leak_malloc stack: $(grep leak_malloc "$TDIR/out.folded")"
 }
 
