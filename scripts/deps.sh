@@ -4,7 +4,8 @@
 # Tests read the formats back with go tool pprof (golang-go), jq and xmllint (libxml2-utils),
 # name libc's own functions through libc6-dbg's build-ID debug files, fetch debug files
 # from a local debuginfod server (libdebuginfod1, python3), and run the ground truth linked
-# against jemalloc, tcmalloc (libgoogle-perftools-dev), mimalloc and musl (musl-tools).
+# against jemalloc, tcmalloc (libgoogle-perftools-dev), mimalloc and musl (musl-tools), and
+# compare the unwound stacks with heaptrack's.
 set -euo pipefail
 
 need=()
@@ -13,7 +14,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 for p in make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	 g++ golang-go jq libxml2-utils libc6-dbg libdebuginfod1 python3 libjemalloc-dev \
 	 libgoogle-perftools-dev libmimalloc-dev musl-tools libcapstone-dev redis-server \
-	 redis-tools "$@"; do
+	 redis-tools heaptrack "$@"; do
 	have_pkg "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

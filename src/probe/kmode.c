@@ -502,7 +502,8 @@ static int read_uncertain(struct kmode *km)
 		km->uncertain[km->nr_uncertain++] = next;
 		key = next;
 	}
-	qsort(km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
+	if (km->nr_uncertain) /* none yet: no array (qsort of NULL is undefined) */
+		qsort(km->uncertain, km->nr_uncertain, sizeof(*km->uncertain), cmp_u64);
 	return 0;
 }
 
