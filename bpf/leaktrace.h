@@ -75,9 +75,9 @@ enum lt_site {
  * them) saying where the probe finds it when it is placed past the entry (src/probe/placement.c):
  * 0 in its ABI register, else 1 + the x86 register number (0 rax .. 15 r15).
  */
-#define LT_SITE_ARGS	    3
-#define LT_SITE_MASK	    0xffULL
-#define LT_SITE_ARG_BITS    5
+#define LT_SITE_ARGS	     3
+#define LT_SITE_MASK	     0xffULL
+#define LT_SITE_ARG_BITS     5
 #define LT_SITE_ARG_SHIFT(i) (8 + LT_SITE_ARG_BITS * (i))
 
 /* Loss and health counters kept in BPF .bss; every report prints them. */
@@ -104,7 +104,7 @@ enum lt_stat {
 	LT_ST_KFREE_RESCUED, /* free runs skipped by the first program, handled by the second */
 	LT_ST_KFREE_UNSEEN,  /* free runs skipped by both: so many shown may be freed (uncertain) */
 	LT_ST_KUNCERTAIN_FULL, /* uncertain-stack map full: such a stack's objects look certain */
-	LT_ST_FDS_UNREAD,     /* --fds: descriptors received (SCM_RIGHTS) past those BPF reads */
+	LT_ST_FDS_UNREAD,      /* --fds: descriptors received (SCM_RIGHTS) past those BPF reads */
 	LT_ST_MAX,
 };
 

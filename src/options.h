@@ -53,12 +53,12 @@ struct options {
 	const struct report_format *format;
 	const char *output_path; /* -w: NULL for stdout */
 	bool no_session;	 /* LEAKTRACE_NO_SESSION=1: classic return probes (make bench) */
-	bool no_multi;		 /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
-	bool probe_at_entry;	 /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
-	bool reachable;		 /* --reachable: scan the live process at each report */
-	bool fds;		 /* --fds: open descriptors by creating stack */
-	bool threads;		 /* --threads: live and unjoined threads by creating stack */
-	bool memory;		 /* memory is traced: without --fds/--threads, or --memory */
+	bool no_multi;	     /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
+	bool probe_at_entry; /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
+	bool reachable;	     /* --reachable: scan the live process at each report */
+	bool fds;	     /* --fds: open descriptors by creating stack */
+	bool threads;	     /* --threads: live and unjoined threads by creating stack */
+	bool memory;	     /* memory is traced: without --fds/--threads, or --memory */
 
 	enum unwind_mode unwind; /* --unwind */
 
@@ -67,7 +67,7 @@ struct options {
 	unsigned int max_frames;   /* --perf-max-stack-depth: frames per stack (LT_MAX_FRAMES) */
 	const char *suppress_path; /* --suppress FILE: leak:PATTERN lines */
 	struct suppressions *suppressions; /* glibc's built-in rules, then the file's */
-	bool no_python;		 /* LEAKTRACE_NO_PYTHON=1: no Python frames (make bench) */
+	bool no_python; /* LEAKTRACE_NO_PYTHON=1: no Python frames (make bench) */
 };
 
 extern struct options env;

@@ -250,7 +250,8 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	km->skel->rodata->target_pid = o->pid;
 	km->skel->rodata->sample_bytes = o->sample_bytes;
 	km->skel->rodata->self_pid = getpid();
-	km->max_frames = o->max_frames && o->max_frames < LT_MAX_FRAMES ? o->max_frames : LT_MAX_FRAMES;
+	km->max_frames =
+		o->max_frames && o->max_frames < LT_MAX_FRAMES ? o->max_frames : LT_MAX_FRAMES;
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)
 		fprintf(stderr, "leaktrace: %d code ranges allocate pages for slabs and percpu\n",

@@ -12,7 +12,7 @@ struct kmode_opts {
 	pid_t pid; /* allocations made in this process's context only; 0: the whole system */
 	unsigned int ringbuf_mb;
 	bool verbose;
-	uint64_t sample_bytes; /* record about one allocation per so many bytes (0: all) */
+	uint64_t sample_bytes;	 /* record about one allocation per so many bytes (0: all) */
 	unsigned int max_frames; /* frames kept per stack, 1 to LT_MAX_FRAMES */
 };
 

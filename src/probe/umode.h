@@ -29,7 +29,7 @@ struct umode_opts {
 	bool fds;	 /* --fds: descriptor syscalls traced */
 	bool threads;	 /* --threads: thread creation, exit, join traced */
 	bool memory; /* allocator probes and the mmap family; off: only what --fds, --threads ask */
-	int unwind;	 /* enum unwind_mode */
+	int unwind;  /* enum unwind_mode */
 	bool verbose;
 };
 

@@ -62,9 +62,9 @@ struct report_stack {
 	double unreachable_count;
 	uint64_t possibly_bytes;
 	double possibly_count;
-	bool truncated;		  /* the walk stopped at a return address outside code */
-	const char *suppressed;	  /* the suppression that matched (suppress.c), or NULL */
-	bool suppressed_builtin;  /* ... one of glibc's one-time allocations, not --suppress */
+	bool truncated;		 /* the walk stopped at a return address outside code */
+	const char *suppressed;	 /* the suppression that matched (suppress.c), or NULL */
+	bool suppressed_builtin; /* ... one of glibc's one-time allocations, not --suppress */
 };
 
 struct report_filter {
@@ -130,7 +130,7 @@ struct report {
 	 * joined"); threads_model marks that report itself (opens: created, closes: ended) */
 	struct report *threads;
 	bool threads_model;
-	uint64_t truncated_stacks;	 /* allocations whose stack ended at a non-code address */
+	uint64_t truncated_stacks; /* allocations whose stack ended at a non-code address */
 	/* suppressed stacks (suppress.c): counted in the totals above, shown apart */
 	uint64_t suppressed_bytes;
 	double suppressed_count;

@@ -30,7 +30,7 @@ struct events {
 	bool threads;			   /* --threads: each process has its thread table */
 	struct unwind *unwind; /* CFI tables for BPF's stack walk; NULL: frame pointers */
 	int pyprocs_fd; /* user mode: BPF's map of CPython processes (bpf/python.bpf.h); else -1 */
-	FILE *trace;			   /* -t: one line per allocation and free here */
+	FILE *trace;	/* -t: one line per allocation and free here */
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

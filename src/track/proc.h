@@ -35,14 +35,14 @@ struct proc {
 	bool exited;
 	bool execed;
 	uint64_t nr_events;
-	uint64_t oom;		 /* events dropped because userspace ran out of memory */
-	struct reach *exit_scan; /* --reachable: the scan made while BPF held it in exit() */
+	uint64_t oom;		   /* events dropped because userspace ran out of memory */
+	struct reach *exit_scan;   /* --reachable: the scan made while BPF held it in exit() */
 	struct fdtab *fds;	   /* --fds: its open descriptors; NULL without */
 	struct threadtab *threads; /* --threads: its threads; NULL without */
 	uint64_t truncated_stacks; /* allocations whose stack met a return address not in code */
-	uint64_t uw_gen; /* executable mappings BPF had counted at the last table update */
-	bool uw_stale;	 /* its CFI tables must be given to BPF again (fork, exec) */
-	bool uw_gone;	 /* its tables were taken back (exit) */
+	uint64_t uw_gen;   /* executable mappings BPF had counted at the last table update */
+	bool uw_stale;	   /* its CFI tables must be given to BPF again (fork, exec) */
+	bool uw_gone;	   /* its tables were taken back (exit) */
 	struct python *py; /* CPython frames: its code objects and the frames named so far */
 	bool py_checked;   /* the current image was looked at for CPython */
 
