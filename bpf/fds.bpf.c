@@ -73,25 +73,6 @@ struct {
 /* stack words scanned for return addresses; frames found that way */
 #define LT_SCAN_WORDS 256
 
-/* The function a PLT stub at stub jumps to ("jmp *GOT(%rip)", after endbr64 / bnd), or 0. */
-static __always_inline __u64 stub_target(__u64 stub)
-{
-	__u8 code[16];
-	__s32 rel;
-	__u64 fn = 0;
-	int o;
-
-	if (bpf_probe_read_user(code, sizeof(code), (void *)stub))
-		return 0;
-	o = code[0] == 0xff ? 0 : code[4] == 0xff ? 4 : code[5] == 0xff ? 5 : -1;
-	if (o < 0 || code[(o + 1) & 15] != 0x25)
-		return 0;
-	__builtin_memcpy(&rel, &code[(o + 2) & 15], sizeof(rel));
-	if (bpf_probe_read_user(&fn, sizeof(fn), (void *)(stub + o + 6 + rel)))
-		return 0;
-	return fn;
-}
-
 /*
  * Whether ret follows a direct call of a function that holds ip (or of its PLT stub). Global
  * functions are verified once, not at each call.
@@ -110,7 +91,7 @@ __noinline int fd_calls_into(__u64 ret, __u64 ip)
 	target = ret + rel;
 	if (ip >= target && ip - target < LT_FUNC_SIZE)
 		return true;
-	target = stub_target(target);
+	target = plt_target(target);
 	return ip >= target && ip - target < LT_FUNC_SIZE;
 }
 

@@ -64,25 +64,6 @@ static __always_inline bool syscall_args_take(struct syscall_args *out)
 /* A wrapper's syscall instruction lies this close after its start. */
 #define LT_WRAPPER_SIZE 4096
 
-/* The function a PLT stub at stub jumps to ("jmp *GOT(%rip)", after endbr64 / bnd), or 0. */
-static __always_inline __u64 plt_target(__u64 stub)
-{
-	__u8 code[16];
-	__s32 rel;
-	__u64 fn = 0;
-	int o;
-
-	if (bpf_probe_read_user(code, sizeof(code), (void *)stub))
-		return 0;
-	o = code[0] == 0xff ? 0 : code[4] == 0xff ? 4 : code[5] == 0xff ? 5 : -1;
-	if (o < 0 || code[(o + 1) & 15] != 0x25)
-		return 0;
-	__builtin_memcpy(&rel, &code[(o + 2) & 15], sizeof(rel));
-	if (bpf_probe_read_user(&fn, sizeof(fn), (void *)(stub + o + 6 + rel)))
-		return 0;
-	return fn;
-}
-
 /* Whether ret follows a direct call of the function holding ip (or of its PLT stub). */
 static __always_inline bool returns_from(__u64 ret, __u64 ip)
 {

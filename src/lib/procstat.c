@@ -25,9 +25,11 @@ ssize_t procstat__read(const char *path, char *buf, size_t size)
 	return n;
 }
 
-int procstat__rss_anon(pid_t pid, uint64_t *bytes)
+/* A "Key: N kB" field of /proc/PID/status, in bytes. */
+static int status_kb(pid_t pid, const char *key, uint64_t *bytes)
 {
 	char path[64], line[256];
+	size_t klen = strlen(key);
 	unsigned long long kb;
 	int err = -ENOENT;
 	FILE *f;
@@ -37,7 +39,8 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "RssAnon: %llu kB", &kb) == 1) {
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%llu kB", &kb) == 1) {
 			*bytes = kb * 1024;
 			err = 0;
 			break;
@@ -45,6 +48,11 @@ int procstat__rss_anon(pid_t pid, uint64_t *bytes)
 	}
 	fclose(f);
 	return err;
+}
+
+int procstat__rss_anon(pid_t pid, uint64_t *bytes)
+{
+	return status_kb(pid, "RssAnon", bytes);
 }
 
 int procstat__stat(pid_t pid, char *comm, size_t comm_size, char *state, unsigned long *flags)
@@ -89,22 +97,5 @@ int procstat__comm(pid_t pid, char *buf, size_t size)
 
 int procstat__vm_hwm(pid_t pid, uint64_t *bytes)
 {
-	char path[64], line[256];
-	unsigned long long kb;
-	int err = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
-			*bytes = kb * 1024;
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
+	return status_kb(pid, "VmHWM", bytes);
 }
