@@ -79,20 +79,7 @@ struct {
  */
 __noinline int fd_calls_into(__u64 ret, __u64 ip)
 {
-	__u8 code[5];
-	__s32 rel;
-	__u64 target;
-
-	if (ret < 4096 || bpf_probe_read_user(code, sizeof(code), (void *)(ret - 5)))
-		return false;
-	if (code[0] != 0xe8)
-		return false;
-	__builtin_memcpy(&rel, &code[1], sizeof(rel));
-	target = ret + rel;
-	if (ip >= target && ip - target < LT_FUNC_SIZE)
-		return true;
-	target = plt_target(target);
-	return ip >= target && ip - target < LT_FUNC_SIZE;
+	return calls_into(ret, ip, LT_FUNC_SIZE);
 }
 
 #define LT_FP_CANDS 4

@@ -67,20 +67,7 @@ static __always_inline bool syscall_args_take(struct syscall_args *out)
 /* Whether ret follows a direct call of the function holding ip (or of its PLT stub). */
 static __always_inline bool returns_from(__u64 ret, __u64 ip)
 {
-	__u8 code[5];
-	__s32 rel;
-	__u64 target;
-
-	if (ret < 4096 || bpf_probe_read_user(code, sizeof(code), (void *)(ret - 5)))
-		return false;
-	if (code[0] != 0xe8)
-		return false;
-	__builtin_memcpy(&rel, &code[1], sizeof(rel));
-	target = ret + rel;
-	if (ip >= target && ip - target < LT_WRAPPER_SIZE)
-		return true;
-	target = plt_target(target);
-	return ip >= target && ip - target < LT_WRAPPER_SIZE;
+	return calls_into(ret, ip, LT_WRAPPER_SIZE);
 }
 
 /*

@@ -196,4 +196,26 @@ static __always_inline __u64 plt_target(__u64 stub)
 	return fn;
 }
 
+/*
+ * Whether ret follows a direct call (e8 rel32) of a function starting at most size bytes
+ * before ip, or of a PLT stub that jumps there.
+ */
+static __always_inline bool calls_into(__u64 ret, __u64 ip, __u64 size)
+{
+	__u8 code[5];
+	__s32 rel;
+	__u64 target;
+
+	if (ret < 4096 || bpf_probe_read_user(code, sizeof(code), (void *)(ret - 5)))
+		return false;
+	if (code[0] != 0xe8)
+		return false;
+	__builtin_memcpy(&rel, &code[1], sizeof(rel));
+	target = ret + rel;
+	if (ip >= target && ip - target < size)
+		return true;
+	target = plt_target(target);
+	return ip >= target && ip - target < size;
+}
+
 #endif /* __USER_BPF_H */
