@@ -50,6 +50,7 @@ enum lt_kind {
 	LT_K_SLAB,
 	LT_K_PAGE,
 	LT_K_PERCPU,
+	LT_K_PYOBJECT, /* a CPython object from a constructor (bpf/python.bpf.h), or its free */
 	LT_K_MAX,
 };
 
@@ -257,7 +258,16 @@ struct lt_py_proc {
 	__u16 fr_is_entry;	/* _PyInterpreterFrame.is_entry (a byte) */
 	__u16 co_filename; /* PyCodeObject.co_filename, then co_name, co_qualname, co_linetable */
 	__u16 co_code_adaptive; /* PyCodeObject.co_code_adaptive: the first instruction */
-	__u16 pad[3];
+	/* objects, where pymalloc is out of the probes' reach: what sizes them */
+	__u16 tp_basicsize; /* PyTypeObject.tp_basicsize */
+	__u16 tp_itemsize;  /* PyTypeObject.tp_itemsize */
+	__u16 tp_flags;	    /* PyTypeObject.tp_flags */
+	__u16 ob_type;	    /* PyObject.ob_type */
+	__u16 gc_size;	    /* sizeof(PyGC_Head): ahead of an object whose type has gc_flag */
+	__u16 pre_size;	    /* the managed dict's pointers: ahead of one whose type has pre_flags */
+	__u16 pad;
+	__u32 gc_flag;	 /* Py_TPFLAGS_HAVE_GC */
+	__u32 pre_flags; /* Py_TPFLAGS_MANAGED_DICT (3.12 adds MANAGED_WEAKREF) */
 };
 
 /* One Python frame as BPF sees it: the code object and what identifies it cheaply. */

@@ -107,4 +107,85 @@ static __always_inline void python_frames(__u64 addr)
 		stat_inc(LT_ST_RINGBUF_DROP);
 }
 
+/*
+ * CPython objects where pymalloc cannot be probed (inlined: Debian's python3.11 without
+ * PYTHONMALLOC=malloc). The exported constructors of GC objects are probed instead
+ * (src/probe/probes.c's FOR_PYTHON rows); each allocates, in one PyObject_Malloc, the object and
+ * the pre-header of its type (the GC head, the managed dict's pointers) ahead of it. An object
+ * is recorded as that block: its address is where the pre-header starts and its size what the
+ * constructor asked PyObject_Malloc for, so that the malloc an object over 512 bytes falls back
+ * to is the same allocation (nested, counted once), and so is its free (PyObject_GC_Del).
+ * Objects of other types are left alone: their free (tp_free, PyObject_Free) is inlined at the
+ * call sites of that build, as PyObject_Malloc is.
+ */
+enum py_sizing {
+	PY_FIXED,	 /* _PyObject_GC_New: tp_basicsize */
+	PY_VAR,		 /* _PyObject_GC_NewVar, _PyObject_GC_Resize: and nitems items */
+	PY_VAR_SENTINEL, /* PyType_GenericAlloc: and nitems + 1 */
+};
+
+/* The pre-header ahead of a GC object of type (_PyType_PreHeaderSize); false if not one. */
+static __always_inline bool py_presize(const struct lt_py_proc *py, __u64 type, __u64 *pre)
+{
+	__u64 flags = 0;
+
+	if (!type || bpf_probe_read_user(&flags, sizeof(flags), (void *)(type + py->tp_flags)) ||
+	    !(flags & py->gc_flag))
+		return false;
+	*pre = py->gc_size + (flags & py->pre_flags ? py->pre_size : 0);
+	return true;
+}
+
+/*
+ * What a constructor of the current process asks PyObject_Malloc for a GC object of type with
+ * nitems items, its pre-header (*pre) included; false when the process has no known layout or
+ * type is not a readable GC type: the call is then not traced (its malloc, if any, is seen as
+ * one).
+ */
+static __always_inline bool py_object_size(__u64 type, __u64 nitems, enum py_sizing how,
+					   __u64 *size, __u64 *pre)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct lt_py_proc *py;
+	__s64 basic = 0, item = 0;
+
+	py = bpf_map_lookup_elem(&pyprocs, &pid);
+	if (!py || !py_presize(py, type, pre))
+		return false;
+	if (bpf_probe_read_user(&basic, sizeof(basic), (void *)(type + py->tp_basicsize)) ||
+	    bpf_probe_read_user(&item, sizeof(item), (void *)(type + py->tp_itemsize)))
+		return false;
+	if (basic <= 0 || basic > (1 << 20) || item < 0 || item > (1 << 20) ||
+	    nitems > (1ULL << 40))
+		return false;
+	*size = basic;
+	if (how != PY_FIXED)
+		*size = (basic + (nitems + (how == PY_VAR_SENTINEL)) * item + 7) & ~7ULL;
+	*size += *pre;
+	return true;
+}
+
+/* The type of the object at op, or 0. */
+static __always_inline __u64 py_type_of(__u64 op)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct lt_py_proc *py;
+
+	py = bpf_map_lookup_elem(&pyprocs, &pid);
+	return py && op ? py_read_ptr(op + py->ob_type) : 0;
+}
+
+/* The block a GC object at op was allocated as (op less its type's pre-header), or 0. */
+static __always_inline __u64 py_object_block(__u64 op)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct lt_py_proc *py;
+	__u64 pre;
+
+	py = bpf_map_lookup_elem(&pyprocs, &pid);
+	if (!py || !op || !py_presize(py, py_read_ptr(op + py->ob_type), &pre))
+		return 0;
+	return op - pre;
+}
+
 #endif /* __PYTHON_BPF_H */

@@ -96,9 +96,10 @@ static __always_inline int alloc_enter_mode(__u32 kind, __u64 size, __u64 arg, b
 	fresh.skip = sampled_out(size);
 	if (fresh.skip)
 		stat_inc(LT_ST_SAMPLED_OUT);
-	/* realloc and operator new call other probed functions; big requests call mmap */
+	/* realloc, operator new and CPython's constructors call other probed functions; big
+	 * requests call mmap */
 	if (session && fresh.skip && size < LT_NO_NEST_MAX && kind != LT_K_REALLOC &&
-	    kind != LT_K_NEW)
+	    kind != LT_K_NEW && kind != LT_K_PYOBJECT)
 		return 1;
 	if (in) {
 		*in = fresh;
@@ -147,6 +148,8 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	} else if (cur.skip) {
 		return 0;
 	}
+	if (cur.kind == LT_K_PYOBJECT)
+		addr -= cur.arg; /* the block starts at the object's pre-header (python.bpf.h) */
 	if (!sampled_remember(addr))
 		return 0;
 
@@ -255,8 +258,11 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 	if (!counting)
 		return 0;
 	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (in_call(in, user_sp())) {
-		/* a free inside an allocator call (operator new's retry, realloc) is internal */
+	/*
+	 * A free inside an allocator call (operator new's retry, realloc) is internal; not inside
+	 * a CPython constructor: 3.11 collects garbage there (_PyObject_GC_Link), every free real.
+	 */
+	if (in_call(in, user_sp()) && in->kind != LT_K_PYOBJECT) {
 		stat_inc(LT_ST_NESTED);
 		return 0;
 	}
@@ -264,7 +270,8 @@ static __always_inline int free_enter(__u32 kind, __u64 ptr)
 		stat_inc(LT_ST_NESTED);
 		return 0;
 	}
-	if (kind == LT_K_DELETE) {
+	/* the block an object's free hands to PyObject_Free and free is freed once */
+	if (kind == LT_K_DELETE || kind == LT_K_PYOBJECT) {
 		if (in) {
 			in->deleted = ptr;
 		} else {
@@ -287,6 +294,67 @@ SEC("uprobe")
 int BPF_KPROBE(delete_enter, void *ptr)
 {
 	return free_enter(LT_K_DELETE, (__u64)ptr);
+}
+
+/*
+ * CPython's GC objects (python.bpf.h): constructors return the object, recorded as its block;
+ * the return program is alloc_return. PyObject_GC_Del frees the block, and its own call of
+ * free (an object over 512 bytes) is the same free, made once.
+ */
+static __always_inline int pyobj_enter(__u64 type, __u64 nitems, enum py_sizing how, bool session)
+{
+	__u64 size, pre;
+
+	if (!py_object_size(type, nitems, how, &size, &pre))
+		return session;
+	return alloc_enter_mode(LT_K_PYOBJECT, size, pre, session);
+}
+
+/* _PyObject_GC_Resize(op, nitems): as realloc, the old block freed at entry */
+static __always_inline int pyobj_resize(__u64 op, __u64 nitems, bool session)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 block = py_object_block(op), size, pre;
+	struct inflight *in;
+
+	if (!block || !py_object_size(py_type_of(op), nitems, PY_VAR, &size, &pre))
+		return session;
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (counting && !in_call(in, user_sp()) && free_wanted(block))
+		emit_free(LT_K_PYOBJECT, block);
+	return alloc_enter_mode(LT_K_PYOBJECT, size, pre, session);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pytype_alloc_enter, void *type, long nitems)
+{
+	return pyobj_enter((__u64)type, nitems, PY_VAR_SENTINEL, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_new_enter, void *type)
+{
+	return pyobj_enter((__u64)type, 0, PY_FIXED, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_newvar_enter, void *type, long nitems)
+{
+	return pyobj_enter((__u64)type, nitems, PY_VAR, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_resize_enter, void *op, long nitems)
+{
+	return pyobj_resize((__u64)op, nitems, false);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_del_enter, void *op)
+{
+	__u64 block = py_object_block((__u64)op);
+
+	return block ? free_enter(LT_K_PYOBJECT, block) : 0;
 }
 
 /*
@@ -464,6 +532,40 @@ SEC("uprobe")
 int BPF_KPROBE(valloc_session, size_t size)
 {
 	return alloc_session(ctx, LT_K_VALLOC, size, 0);
+}
+
+static __always_inline int pyobj_session(struct pt_regs *ctx, __u64 type, __u64 nitems,
+					 enum py_sizing how)
+{
+	if (bpf_session_is_return())
+		return alloc_exit(ctx, PT_REGS_RC(ctx));
+	return pyobj_enter(type, nitems, how, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pytype_alloc_session, void *type, long nitems)
+{
+	return pyobj_session(ctx, (__u64)type, nitems, PY_VAR_SENTINEL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_new_session, void *type)
+{
+	return pyobj_session(ctx, (__u64)type, 0, PY_FIXED);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_newvar_session, void *type, long nitems)
+{
+	return pyobj_session(ctx, (__u64)type, nitems, PY_VAR);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pygc_resize_session, void *op, long nitems)
+{
+	if (bpf_session_is_return())
+		return alloc_exit(ctx, PT_REGS_RC(ctx));
+	return pyobj_resize((__u64)op, nitems, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "placement.h"
 #include "probes.h"
+#include "python.h"
 #include "uprobe_inherit.h"
 #include "uprobe_session.h"
 #include "target.h"
@@ -30,6 +31,7 @@ enum probe_where {
 	IN_NON_CXX,   /* the same, unless it is the C++ runtime (whose delete calls free) */
 	AT_EXIT,      /* a launched command only: hold it at exit so its maps can be read */
 	FOR_THREADS,  /* --threads: where the symbol is served */
+	FOR_PYTHON,   /* CPython whose pymalloc no probe reaches: where served (python.h) */
 };
 
 struct alloc_probe {
@@ -93,6 +95,12 @@ static const struct alloc_probe probe_table[] = {
 	{"pthread_create", "thread_create_enter", NULL, FOR_THREADS, false},
 	{"pthread_join", "thread_join_enter", NULL, FOR_THREADS, false},
 	{"pthread_detach", "thread_detach_enter", NULL, FOR_THREADS, false},
+	/* CPython's GC object constructors and their free (bpf/python.bpf.h) */
+	{"PyType_GenericAlloc", "pytype_alloc_enter", "alloc_return", FOR_PYTHON, false},
+	{"_PyObject_GC_New", "pygc_new_enter", "alloc_return", FOR_PYTHON, false},
+	{"_PyObject_GC_NewVar", "pygc_newvar_enter", "alloc_return", FOR_PYTHON, false},
+	{"_PyObject_GC_Resize", "pygc_resize_enter", "alloc_return", FOR_PYTHON, false},
+	{"PyObject_GC_Del", "pygc_del_enter", NULL, FOR_PYTHON, false},
 };
 
 #define NR_PROBES (sizeof(probe_table) / sizeof(probe_table[0]))
@@ -507,7 +515,8 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 	const struct probes *covered = opts->covered;
 	uint64_t site = site_of(ap->entry), args;
 	bool moves = site && (cookies_ok(p) || (p->session && ap->ret));
-	unsigned int want = site_args(site);
+	/* CPython's constructors read (type, nitems) */
+	unsigned int want = ap->where == FOR_PYTHON ? 3 : site_args(site);
 	struct placement pl;
 	char path[4200], where[64];
 	size_t off;
@@ -648,6 +657,7 @@ static int attach_prefixed(struct probes *p, struct objs *o, const struct probes
 
 static int attach_served(struct probes *p, struct objs *o, const struct probes_opts *opts)
 {
+	bool py_objects = !env.no_python && python__pymalloc_unseen(o->t->pid, o->t->launched);
 	struct elf_func fn;
 	unsigned int k;
 	int i, err;
@@ -658,6 +668,8 @@ static int attach_served(struct probes *p, struct objs *o, const struct probes_o
 		if (ap->where == IN_ALLOCATOR || (ap->where == AT_EXIT && !opts->hold_exit))
 			continue;
 		if (ap->where == FOR_THREADS && !opts->threads)
+			continue;
+		if (ap->where == FOR_PYTHON && !py_objects)
 			continue;
 		if (opts->no_allocator && ap->where != AT_EXIT && ap->where != FOR_THREADS)
 			continue;

@@ -25,6 +25,7 @@ const char *const lt_kind_names[LT_K_MAX] = {
 	[LT_K_SLAB] = "slab",
 	[LT_K_PAGE] = "page",
 	[LT_K_PERCPU] = "percpu",
+	[LT_K_PYOBJECT] = "pyobject",
 };
 
 const char *const verdict_names[VERDICT_MAX] = {

@@ -18,7 +18,8 @@
 
 /*
  * Where each supported CPython keeps what the frames are read from. 3.11: from the DWARF of
- * Debian 12's python3.11 (python3.11-dbg, 3.11.2-6+deb12u9), the same in its debug build.
+ * Debian 12's python3.11 (python3.11-dbg, 3.11.2-6+deb12u9), the same in its debug build; the
+ * type fields checked against __basicsize__, __itemsize__ and __flags__ read through ctypes.
  */
 struct py_layout {
 	unsigned int version; /* major << 8 | minor */
@@ -53,6 +54,14 @@ static const struct py_layout layouts[] = {
 				.fr_is_entry = 68,
 				.co_filename = 112,
 				.co_code_adaptive = 184,
+				.tp_basicsize = 32,
+				.tp_itemsize = 40,
+				.tp_flags = 168,
+				.ob_type = 8,
+				.gc_size = 16,
+				.pre_size = 16,
+				.gc_flag = 1 << 14,
+				.pre_flags = 1 << 4,
 			},
 		.ob_type = 8,
 		.co_firstlineno = 72,
@@ -581,6 +590,16 @@ static bool uses_malloc(pid_t pid)
 	return false;
 }
 
+bool python__pymalloc_unseen(pid_t pid, bool launched)
+{
+	const char *cur = getenv("PYTHONMALLOC");
+
+	/* a launched command gets leaktrace's environment (python__launch_env) */
+	if (launched)
+		return !cur || strncmp(cur, "malloc", 6);
+	return !uses_malloc(pid);
+}
+
 /* The CPython image pid maps: its path and load bias; -ENOENT when none. */
 static int find_image(pid_t pid, struct py_syms *ps, char *image, size_t size, uint64_t *bias)
 {
@@ -659,8 +678,9 @@ int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool ve
 		ver & 0xff);
 	if (!uses_malloc(pid))
 		fprintf(stderr,
-			"leaktrace: pid %d: pymalloc serves objects of up to 512 bytes unseen; "
-			"run it with PYTHONMALLOC=malloc to count them\n",
+			"leaktrace: pid %d: pymalloc is out of the probes' reach: objects are "
+			"counted at their constructors (not str, int, bytes, float, nor the buffers "
+			"objects own); PYTHONMALLOC=malloc would count every block\n",
 			pid);
 	if (verbose)
 		fprintf(stderr, "leaktrace: pid %d: _PyRuntime at 0x%llx in %s\n", pid,

@@ -32,6 +32,12 @@ static inline bool python__is_frame(uint64_t word)
  */
 void python__launch_env(char *const *objs, int n);
 /*
+ * Whether pid (a launched command: leaktrace's environment) runs CPython's objects through
+ * pymalloc, which no probe reaches in Debian's LTO build: its object constructors are probed
+ * instead (bpf/python.bpf.h). False under PYTHONMALLOC=malloc or malloc_debug.
+ */
+bool python__pymalloc_unseen(pid_t pid, bool launched);
+/*
  * pid's CPython, if it maps one: *cfg for BPF, 0; -ENOENT no CPython; -ENOTSUP a version without
  * offsets (a one-line note printed). *out is set in every case (frames of earlier images stay
  * named); NULL only on -ENOMEM.

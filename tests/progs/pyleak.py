@@ -4,6 +4,7 @@
 # (so its objects are still outstanding when the tracer reports); with PROGS_NO_WAIT set, runs
 # MODE and exits.
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -28,8 +29,16 @@ def handle_request(i):
     requests.append({"id": i, "ok": True})  # a dict and its keys table per request
 
 
+class Temp:
+    pass
+
+
 def churn(i):
     b = bytes(300 + i % 7)
+    t = Temp()
+    t.me = t  # a cycle: freed by the collector, which 3.11 runs inside an allocation
+    t.buf = bytearray(100 + i % 3)
+    t.ids = {i, i + 1}
     return len(b)
 
 
@@ -78,10 +87,19 @@ def main():
     mode, n = sys.argv[1], int(sys.argv[2])
     wait = not os.environ.get("PROGS_NO_WAIT")
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    # what CPython allocates for a handler and for a dict, pre-header included
+    print("sizes handler %d dict %d" % (sys.getsizeof(object.__new__(JobHandler)),
+                                        sys.getsizeof({})), flush=True)
     print("ready PYTHONMALLOC=%s" % os.environ.get("PYTHONMALLOC"), flush=True)
     if wait:
         signal.sigwait({signal.SIGUSR1})
+    gc.collect()
+    blocks, objects = sys.getallocatedblocks(), len(gc.get_objects())
     run(mode, n)
+    gc.collect()  # the cycles churn made: none outstanding at the report
+    # what the run left: pymalloc blocks, and objects the collector tracks
+    print("left blocks %d gc_objects %d" % (sys.getallocatedblocks() - blocks,
+                                             len(gc.get_objects()) - objects), flush=True)
     print("done", flush=True)
     if wait:
         signal.sigwait({signal.SIGUSR1})
