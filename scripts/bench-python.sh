@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # make bench (its last part): what tracing costs a CPython program. tests/bench/pyalloc.py under
 # PYTHONMALLOC=malloc, untraced and under leaktrace -p (Python frames on), medians of RUNS
-# interleaved runs; added ns per allocation from leaktrace's own count of allocator calls.
-# Debian's /usr/bin/python3.11; root, real BPF. ~1 minute.
+# interleaved runs; added ns per allocation from leaktrace's own count of allocator calls. Then
+# the same loop making class instances under pymalloc (no PYTHONMALLOC: objects counted at
+# their constructors), untraced and traced. Debian's /usr/bin/python3.11; root, real BPF.
+# ~2 minutes.
 set -u
 cd "$(dirname "$0")/.."
 LT=${LT:-$PWD/leaktrace}
@@ -32,11 +34,16 @@ run_one() {
 	mkdir -p "$d"
 	: > "$d/b.out"
 	: > "$d/t.err"
-	PYTHONMALLOC=malloc "$PY" tests/bench/pyalloc.py "$ITERS" "$DEPTH" > "$d/b.out" 2>&1 &
+	if [[ $1 == *_objects ]]; then
+		env -u PYTHONMALLOC "$PY" tests/bench/pyalloc.py "$ITERS" "$DEPTH" object \
+			> "$d/b.out" 2>&1 &
+	else
+		PYTHONMALLOC=malloc "$PY" tests/bench/pyalloc.py "$ITERS" "$DEPTH" > "$d/b.out" 2>&1 &
+	fi
 	bp=$!
 	STARTED+=("$bp")
 	wait_line "$d/b.out" '^ready' 20 || die "pyalloc.py did not start"
-	if [ "$1" != base ]; then
+	if [[ $1 != base* ]]; then
 		local envs=()
 		[ "$1" = traced_native ] && envs=(LEAKTRACE_NO_PYTHON=1)
 		env "${envs[@]}" "$LT" -p "$bp" -T 3 --no-lines > "$d/t.out" 2> "$d/t.err" &
@@ -49,7 +56,7 @@ run_one() {
 	fi
 	kill -USR1 "$bp"
 	wait_line "$d/b.out" '^done' 600 || die "pyalloc.py did not finish ($1)"
-	if [ "$1" != base ]; then
+	if [[ $1 != base* ]]; then
 		kill -INT "$tp"
 		wait "$tp"
 		calls=$(sed -nE 's/.*allocator calls: ([0-9]+).*/\1/p' "$d/t.out" | tail -1)
@@ -60,7 +67,7 @@ run_one() {
 
 : > "$WORK/results"
 for ((r = 1; r <= RUNS; r++)); do
-	for m in base traced_native traced; do
+	for m in base traced_native traced base_objects traced_objects; do
 		run_one "$m" >> "$WORK/results" || exit 1
 	done
 done
@@ -75,8 +82,8 @@ function median(a, n,   i, j, t) {
 }
 { k = $1; n[k]++; v[k, n[k]] = $2; c[k, n[k]] = $3 }
 END {
-	split("base traced_native traced", modes, " ")
-	for (mi = 1; mi <= 3; mi++) {
+	split("base traced_native traced base_objects traced_objects", modes, " ")
+	for (mi = 1; mi <= 5; mi++) {
 		m = modes[mi]
 		delete a; for (i = 1; i <= n[m]; i++) a[i] = v[m, i]; med[m] = median(a, n[m])
 		delete a; for (i = 1; i <= n[m]; i++) a[i] = c[m, i]; calls[m] = median(a, n[m])
@@ -91,6 +98,14 @@ END {
 		printf "| %s | %.0f | %.2f | %.0f |\n", label[m], med[m], per,
 			(per > 0 ? (med[m] - med["base"]) / per : 0)
 	}
+	per = calls["traced_objects"] / iters
+	printf "\nThe loop making a class instance per iteration under pymalloc (PYTHONMALLOC unset):\n"
+	printf "| mode | ns/iteration (CPU) | constructor calls/iteration | added ns per object (made and freed) |\n"
+	printf "| --- | --- | --- | --- |\n"
+	printf "| python untraced | %.0f | - | - |\n", med["base_objects"]
+	printf "| python traced -p, objects at their constructors | %.0f | %.2f | %.0f |\n",
+		med["traced_objects"], per,
+		(per > 0 ? (med["traced_objects"] - med["base_objects"]) / per : 0)
 }' "$WORK/results"
 echo "raw: mode cpu_ns_per_iter allocator_calls"
 sort "$WORK/results"
