@@ -657,7 +657,8 @@ static int attach_prefixed(struct probes *p, struct objs *o, const struct probes
 
 static int attach_served(struct probes *p, struct objs *o, const struct probes_opts *opts)
 {
-	bool py_objects = !env.no_python && python__pymalloc_unseen(o->t->pid, o->t->launched);
+	int py_objects = -1; /* unknown until a CPython is found serving the rows */
+	char path[4200];
 	struct elf_func fn;
 	unsigned int k;
 	int i, err;
@@ -669,14 +670,19 @@ static int attach_served(struct probes *p, struct objs *o, const struct probes_o
 			continue;
 		if (ap->where == FOR_THREADS && !opts->threads)
 			continue;
-		if (ap->where == FOR_PYTHON && !py_objects)
-			continue;
 		if (opts->no_allocator && ap->where != AT_EXIT && ap->where != FOR_THREADS)
 			continue;
 		i = objs__server(o, ap->sym);
 		if (i < 0 || (ap->where == IN_NON_CXX && is_cxx_runtime(o->path[i])))
 			continue;
 		if (!objs__defines(o, i, ap->sym, &fn))
+			continue;
+		if (ap->where == FOR_PYTHON && py_objects < 0) {
+			target__path(o->t, o->path[i], path, sizeof(path));
+			py_objects = !env.no_python &&
+				     python__objects_wanted(path, o->t->pid, o->t->launched);
+		}
+		if (ap->where == FOR_PYTHON && !py_objects)
 			continue;
 		err = attach_sym(p, o, i, ap, ap->sym, &fn, opts);
 		if (err)

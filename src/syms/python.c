@@ -487,8 +487,29 @@ int python__resolve(struct python *py, uint64_t word, struct sym_frame *out)
 /* The dynamic symbols of a CPython image, read from its file. */
 struct py_syms {
 	uint64_t runtime, version, code_type, eval, eval_size;
+	uint32_t version_hex; /* Py_Version as the file holds it; 0 when it has none */
 	bool has_malloc;
 };
+
+/* The 4 bytes at address addr of the ELF file open as fd: 0 when no segment holds them. */
+static uint32_t elf_word_at(Elf *elf, int fd, uint64_t addr)
+{
+	size_t i, n = 0;
+	uint32_t v = 0;
+	GElf_Phdr ph;
+
+	if (!addr || elf_getphdrnum(elf, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || addr < ph.p_vaddr ||
+		    addr + sizeof(v) > ph.p_vaddr + ph.p_filesz)
+			continue;
+		if (pread(fd, &v, sizeof(v), ph.p_offset + (addr - ph.p_vaddr)) != sizeof(v))
+			v = 0;
+		break;
+	}
+	return v;
+}
 
 static int elf_py_syms(const char *path, struct py_syms *ps)
 {
@@ -536,6 +557,7 @@ static int elf_py_syms(const char *path, struct py_syms *ps)
 		break;
 	}
 	err = ps->runtime && ps->has_malloc ? 0 : -ENOENT;
+	ps->version_hex = elf_word_at(elf, fd, ps->version);
 	elf_end(elf);
 out_fd:
 	close(fd);
@@ -590,10 +612,23 @@ static bool uses_malloc(pid_t pid)
 	return false;
 }
 
-bool python__pymalloc_unseen(pid_t pid, bool launched)
+static const struct py_layout *layout_of(unsigned int version)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].version == version)
+			return &layouts[i];
+	return NULL;
+}
+
+bool python__objects_wanted(const char *path, pid_t pid, bool launched)
 {
 	const char *cur = getenv("PYTHONMALLOC");
+	struct py_syms ps;
 
+	if (elf_py_syms(path, &ps) || !layout_of(ps.version_hex >> 16))
+		return false;
 	/* a launched command gets leaktrace's environment (python__launch_env) */
 	if (launched)
 		return !cur || strncmp(cur, "malloc", 6);
@@ -636,7 +671,7 @@ int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool ve
 	struct py_syms ps;
 	uint64_t bias = 0;
 	uint32_t hex = 0;
-	unsigned int i, ver;
+	unsigned int ver;
 	int err;
 
 	if (!py) {
@@ -658,17 +693,15 @@ int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool ve
 		return -ENOTSUP;
 	}
 	ver = hex >> 16;
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].version == ver)
-			break;
-	if (i == sizeof(layouts) / sizeof(layouts[0]) || !ps.eval) {
+	py->layout = layout_of(ver);
+	if (!py->layout || !ps.eval) {
+		py->layout = NULL;
 		fprintf(stderr,
 			"leaktrace: pid %d: CPython %u.%u at %s is not supported (3.11 is): "
 			"native frames only\n",
 			pid, ver >> 8, ver & 0xff, ESC(image));
 		return -ENOTSUP;
 	}
-	py->layout = &layouts[i];
 	py->code_type = bias + ps.code_type;
 	py->eval_start = bias + ps.eval;
 	py->eval_end = py->eval_start + ps.eval_size;

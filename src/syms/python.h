@@ -32,11 +32,12 @@ static inline bool python__is_frame(uint64_t word)
  */
 void python__launch_env(char *const *objs, int n);
 /*
- * Whether pid (a launched command: leaktrace's environment) runs CPython's objects through
- * pymalloc, which no probe reaches in Debian's LTO build: its object constructors are probed
- * instead (bpf/python.bpf.h). False under PYTHONMALLOC=malloc or malloc_debug.
+ * Whether the CPython at path (as leaktrace opens it) that pid runs is a supported version
+ * whose objects go through pymalloc, which no probe reaches in Debian's LTO build: its object
+ * constructors are probed instead (bpf/python.bpf.h). False under PYTHONMALLOC=malloc or
+ * malloc_debug (in pid's environment; a launched command's is leaktrace's).
  */
-bool python__pymalloc_unseen(pid_t pid, bool launched);
+bool python__objects_wanted(const char *path, pid_t pid, bool launched);
 /*
  * pid's CPython, if it maps one: *cfg for BPF, 0; -ENOENT no CPython; -ENOTSUP a version without
  * offsets (a one-line note printed). *out is set in every case (frames of earlier images stay

@@ -155,10 +155,10 @@ test_python_threads() {
 	within_2pct "bytes under $fr" "$(py_stat "$fr" bytes)" $((4 * n * (56 + 2001)))
 }
 
-# A CPython whose Py_Version says 3.10: the 3.11 binary copied, that one word changed
-test_python_unsupported_version_notes_and_keeps_native_frames() {
-	[ -x "$PY" ] || skip "no $PY"
-	local fake=$TDIR/python3.11-fake off
+# make_fake_py: $TDIR/python3.11-fake, a CPython whose Py_Version says 3.10: the 3.11 binary
+# copied, that one word changed
+make_fake_py() {
+	local off
 	off=$("$PY" - "$PY" <<- 'EOF'
 		import subprocess, sys
 		out = subprocess.run(["readelf", "-Ws", "--dyn-syms", sys.argv[1]], capture_output=True,
@@ -175,8 +175,15 @@ test_python_unsupported_version_notes_and_keeps_native_frames() {
 		EOF
 	)
 	[ -n "$off" ] || die "Py_Version not found in $PY"
-	cp "$PY" "$fake"
-	printf '\xf0\x00\x0a\x03' | dd of="$fake" bs=1 seek="$off" conv=notrunc status=none
+	cp "$PY" "$TDIR/python3.11-fake"
+	printf '\xf0\x00\x0a\x03' | dd of="$TDIR/python3.11-fake" bs=1 seek="$off" conv=notrunc \
+		status=none
+}
+
+test_python_unsupported_version_notes_and_keeps_native_frames() {
+	[ -x "$PY" ] || skip "no $PY"
+	local fake=$TDIR/python3.11-fake
+	make_fake_py
 	start_py requests 500 "$fake"
 	start_tracer -p "$PROG_PID" -T 100
 	wait_for "$TDIR/lt.err" "pid $PROG_PID: CPython 3.10 at .* is not supported \(3.11 is\): native frames only"
@@ -315,4 +322,22 @@ test_python_pymalloc_growth_sort_puts_handler_leak_first() {
 		die "--sort growth does not rank the handler leak first: $(last_report | head -30)"
 	last_report | awk '/allocations from stack/ && !/\(mmap\)/ {print; exit}' | grep -q ') leak' ||
 		die "first stack not called a leak: $(last_report | head -5)"
+}
+
+# Under pymalloc, an unsupported version gets no object probes (they would cost a trap per
+# object and count nothing), and the supported one gets them
+test_python_pymalloc_object_probes_only_on_a_supported_version() {
+	[ -x "$PY" ] || skip "no $PY"
+	make_fake_py
+	PY=$TDIR/python3.11-fake start_py_pymalloc requests 10
+	start_tracer -v -p "$PROG_PID" -T 100
+	grep -q "probe PyType_GenericAlloc" "$TDIR/lt.err" &&
+		die "object probes on CPython 3.10: $(grep probe "$TDIR/lt.err")"
+	stop_tracer
+	kill -USR1 "$PROG_PID"
+	start_py_pymalloc requests 10
+	start_tracer -v -p "$PROG_PID" -T 100
+	grep -q "probe PyType_GenericAlloc at python3.11+" "$TDIR/lt.err" ||
+		die "no object probes on CPython 3.11: $(grep probe "$TDIR/lt.err")"
+	stop_tracer
 }
