@@ -265,9 +265,9 @@ struct lt_py_proc {
 	__u16 ob_type;	    /* PyObject.ob_type */
 	__u16 gc_size;	    /* sizeof(PyGC_Head): ahead of an object whose type has gc_flag */
 	__u16 pre_size;	    /* the managed dict's pointers: ahead of one whose type has pre_flags */
-	__u16 pad;
-	__u32 gc_flag;	 /* Py_TPFLAGS_HAVE_GC */
-	__u32 pre_flags; /* Py_TPFLAGS_MANAGED_DICT (3.12 adds MANAGED_WEAKREF) */
+	__u16 tp_name;	    /* PyTypeObject.tp_name: an object's ALLOC carries it in detail */
+	__u32 gc_flag;	    /* Py_TPFLAGS_HAVE_GC */
+	__u32 pre_flags;    /* Py_TPFLAGS_MANAGED_DICT (3.12 adds MANAGED_WEAKREF) */
 };
 
 /* One Python frame as BPF sees it: the code object and what identifies it cheaply. */

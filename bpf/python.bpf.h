@@ -175,6 +175,20 @@ static __always_inline __u64 py_type_of(__u64 op)
 	return py && op ? py_read_ptr(op + py->ob_type) : 0;
 }
 
+/* The tp_name pointer of the type of the object at op (the C string naming it), or 0. */
+static __always_inline __u64 py_type_name(__u64 op)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct lt_py_proc *py;
+	__u64 type;
+
+	py = bpf_map_lookup_elem(&pyprocs, &pid);
+	if (!py || !op)
+		return 0;
+	type = py_read_ptr(op + py->ob_type);
+	return type ? py_read_ptr(type + py->tp_name) : 0;
+}
+
 /* The block a GC object at op was allocated as (op less its type's pre-header), or 0. */
 static __always_inline __u64 py_object_block(__u64 op)
 {

@@ -159,6 +159,8 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	python_frames(addr);
 	e->addr = addr;
 	e->size = cur.size;
+	if (cur.kind == LT_K_PYOBJECT)
+		e->detail = py_type_name(ret); /* its type, named in userspace (python.c) */
 	submit(ctx, e, true);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "options.h"
 #include "output.h"
 #include "procstat.h"
+#include "python.h"
 #include "reach.h"
 #include "report.h"
 #include "report_run.h"
@@ -170,6 +171,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 		return err;
 	if (p->klabels)
 		r.kind_labels = klabels__names(p->klabels, &r.nr_kind_labels);
+	else if (p->py)
+		r.kind_labels = python__labels(p->py, &r.nr_kind_labels);
 	mode__stats(rr->mode, r.bpf_stats);
 	if (p->pid && !p->exited && !procstat__rss_anon(p->pid, &r.rss_anon) && !env.kernel)
 		p->rss_anon_prev = r.rss_anon;

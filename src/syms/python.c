@@ -60,6 +60,7 @@ static const struct py_layout layouts[] = {
 				.ob_type = 8,
 				.gc_size = 16,
 				.pre_size = 16,
+				.tp_name = 24,
 				.gc_flag = 1 << 14,
 				.pre_flags = 1 << 4,
 			},
@@ -81,6 +82,8 @@ static const struct py_layout layouts[] = {
 #define PY_MAX_LINES  (64 << 10)
 #define PY_PENDING    64
 #define PY_MAX_TOKENS (1U << 20)
+#define PY_MAX_TYPES  4096 /* object types named in the reports; objects of more: "pyobject" */
+#define PY_TYPE_NAME  128
 
 struct py_code {
 	uint64_t code;
@@ -120,6 +123,11 @@ struct python {
 	uint32_t nr_tokens, cap_tokens;
 	uint32_t *token_idx;
 	uint32_t token_slots;
+	uint64_t *type_names; /* tp_name pointers of the types named, by label */
+	char **labels;	      /* "pyobject:JobHandler": kind LT_K_MAX + index */
+	uint32_t nr_types, cap_types;
+	uint32_t *type_idx;
+	uint32_t type_slots;
 };
 
 static uint64_t mix(uint64_t x)
@@ -164,6 +172,13 @@ static uint64_t token_key(void *ctx, uint32_t i)
 	return ((uint64_t)py->tokens[i].code << 32) ^ (uint32_t)py->tokens[i].line;
 }
 
+static uint64_t type_key(void *ctx, uint32_t i)
+{
+	struct python *py = ctx;
+
+	return py->type_names[i];
+}
+
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
@@ -172,6 +187,82 @@ static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* "pyobject:NAME" for the C string at name in the target, or NULL. */
+static char *type_label(struct python *py, uint64_t name)
+{
+	char buf[PY_TYPE_NAME], *label;
+	size_t len = PY_TYPE_NAME - 1;
+
+	/* not past the string's page when it ends there: the next may be unmapped */
+	if (len > 4096 - (name & 4095))
+		len = 4096 - (name & 4095);
+	memset(buf, 0, sizeof(buf));
+	if (read_mem(py->pid, name, buf, len) || !buf[0])
+		return NULL;
+	if (asprintf(&label, "pyobject:%s", buf) < 0)
+		return NULL;
+	return label;
+}
+
+/*
+ * Objects are labelled by the C string naming their type (tp_name; BPF sends its address),
+ * read once per address: a heap type freed and another whose name lands at the same address
+ * would keep the first one's name.
+ */
+uint32_t python__kind(struct python *py, const struct lt_event *e)
+{
+	uint64_t *tn;
+	char **tl, *label;
+	uint32_t h;
+
+	if (!py || !py->layout || e->kind != LT_K_PYOBJECT || !e->detail)
+		return e->kind;
+	if (py->type_slots) {
+		for (h = mix(e->detail) & (py->type_slots - 1); py->type_idx[h];
+		     h = (h + 1) & (py->type_slots - 1))
+			if (py->type_names[py->type_idx[h] - 1] == e->detail)
+				return LT_K_MAX + py->type_idx[h] - 1;
+	}
+	if (py->nr_types == PY_MAX_TYPES)
+		return e->kind;
+	if (py->nr_types == py->cap_types) {
+		uint32_t cap = py->cap_types ? py->cap_types * 2 : 64;
+
+		tn = realloc(py->type_names, cap * sizeof(*tn));
+		if (tn)
+			py->type_names = tn;
+		tl = realloc(py->labels, cap * sizeof(*tl));
+		if (tl)
+			py->labels = tl;
+		if (!tn || !tl)
+			return e->kind;
+		py->cap_types = cap;
+	}
+	label = type_label(py, e->detail);
+	if (!label)
+		return e->kind;
+	py->type_names[py->nr_types] = e->detail;
+	py->labels[py->nr_types++] = label;
+	if (py->nr_types * 2 > py->type_slots) {
+		if (rehash(&py->type_idx, &py->type_slots, py->nr_types, type_key, py)) {
+			free(py->labels[--py->nr_types]);
+			return e->kind;
+		}
+	} else {
+		for (h = mix(e->detail) & (py->type_slots - 1); py->type_idx[h];
+		     h = (h + 1) & (py->type_slots - 1))
+			;
+		py->type_idx[h] = py->nr_types;
+	}
+	return LT_K_MAX + py->nr_types - 1;
+}
+
+const char *const *python__labels(const struct python *py, uint32_t *nr)
+{
+	*nr = py ? py->nr_types : 0;
+	return py ? (const char *const *)py->labels : NULL;
 }
 
 /* A str object as UTF-8 (compact ones: what code objects' names and files are); NULL if not. */
@@ -736,5 +827,10 @@ void python__free(struct python *py)
 	free(py->code_idx);
 	free(py->tokens);
 	free(py->token_idx);
+	for (i = 0; i < py->nr_types; i++)
+		free(py->labels[i]);
+	free(py->labels);
+	free(py->type_names);
+	free(py->type_idx);
 	free(py);
 }

@@ -53,6 +53,13 @@ void python__pending(struct python *py, const struct lt_event *e);
  */
 uint32_t python__join(struct python *py, const struct lt_event *e, const uint64_t *native,
 		      uint32_t nr, uint64_t *out, uint32_t max);
+/*
+ * The kind to intern allocation e's stack with: a CPython object's is a label of its type
+ * ("pyobject:dict", LT_K_MAX + its index in python__labels), any other e->kind.
+ */
+uint32_t python__kind(struct python *py, const struct lt_event *e);
+/* The type labels by kind - LT_K_MAX, for struct report. */
+const char *const *python__labels(const struct python *py, uint32_t *nr);
 /* Name a tagged word: one frame. */
 int python__resolve(struct python *py, uint64_t word, struct sym_frame *out);
 void python__free(struct python *py);

@@ -148,7 +148,7 @@ static int handle_alloc(struct proc *p, const struct lt_event *e)
 		nr = cut_at_non_code(p, native, nr, &flags);
 		nr = python__join(p->py, e, native, nr, frames, sizeof(frames) / sizeof(frames[0]));
 	}
-	id = stacks__intern_flags(p->stacks, frames, nr, e->kind, flags);
+	id = stacks__intern_flags(p->stacks, frames, nr, python__kind(p->py, e), flags);
 	if (id < 0)
 		return id;
 	if (e->kind == LT_K_MMAP)
