@@ -342,3 +342,34 @@ test_python_pymalloc_object_probes_only_on_a_supported_version() {
 		die "no object probes on CPython 3.11: $(grep probe "$TDIR/lt.err")"
 	stop_tracer
 }
+
+# A launched command run with PYTHONMALLOC=pymalloc on purpose keeps it, and its objects are
+# counted at their constructors
+test_python_launched_under_pymalloc_counts_objects() {
+	[ -x "$PY" ] || skip "no $PY"
+	local jobs=50
+	: > "$TDIR/lt.out"
+	: > "$TDIR/lt.err"
+	PROG_OUT=$TDIR/lt.out
+	PYTHONMALLOC=pymalloc "$LT" -T 100 -- "$PY" "$PYLEAK" jobs $jobs > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" &
+	LT_PID=$!
+	echo "$LT_PID" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/lt.out" '^ready'
+	grep -q '^ready PYTHONMALLOC=pymalloc$' "$TDIR/lt.out" ||
+		die "PYTHONMALLOC changed: $(head -3 "$TDIR/lt.out")"
+	PROG_PID=$(sed -nE 's/.*tracing pid ([0-9]+).*/\1/p' "$TDIR/lt.err")
+	echo "$PROG_PID" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/lt.err" "pid $PROG_PID: pymalloc is out of the probes' reach"
+	kill -USR1 "$PROG_PID"
+	wait_for "$TDIR/lt.out" '^done'
+	kill -INT "$LT_PID"
+	wait_for "$TDIR/lt.out" "pid $PROG_PID \\(python3.11\\) final:"
+	kill -USR1 "$PROG_PID"
+	LT_RC=0
+	wait "$LT_PID" || LT_RC=$?
+	expect_eq "exit status" "$LT_RC" 0
+	expect_eq "handlers made at add_handler" \
+		"$(py_top_stat "add_handler ($PYLEAK:$(line_of 'log.addHandler'))" count \
+			pyobject:JobHandler\))" $jobs
+}
