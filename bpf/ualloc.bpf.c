@@ -148,8 +148,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	} else if (cur.skip) {
 		return 0;
 	}
-	if (cur.kind == LT_K_PYOBJECT)
-		addr -= cur.arg; /* the block starts at the object's pre-header (python.bpf.h) */
+	addr -= py_alloc_pre(cur.kind, cur.arg); /* an object's block: from its pre-header */
 	if (!sampled_remember(addr))
 		return 0;
 
@@ -159,8 +158,7 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	python_frames(addr);
 	e->addr = addr;
 	e->size = cur.size;
-	if (cur.kind == LT_K_PYOBJECT)
-		e->detail = py_type_name(ret); /* its type, named in userspace (python.c) */
+	e->detail = py_alloc_detail(cur.kind, ret); /* its type, named in userspace (python.c) */
 	submit(ctx, e, true);
 	return 0;
 }
