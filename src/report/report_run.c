@@ -196,6 +196,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	}
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && !env.kernel)
+		err = threadtab__count_stacks(p->threads, &r);
 	if (!err && p->klabels)
 		klabels__mark_uncertain(p->klabels, &r);
 	if (!err)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "leaktrace.h"
 #include "history.h"
+#include "report.h"
 #include "stacks.h"
 #include "threads.h"
 #include "tracker.h"
@@ -194,4 +195,75 @@ const char *const *threadtab__labels(uint32_t *nr)
 {
 	*nr = sizeof(labels) / sizeof(labels[0]);
 	return labels;
+}
+
+/* A thread by its pthread_t, which glibc places in its stack mapping. */
+struct owner {
+	uint64_t handle;
+	bool unjoined;
+};
+
+struct tstack_ctx {
+	const struct owner *by_handle; /* sorted; NULL: --threads is off */
+	uint32_t n;
+	struct report_tstacks *out;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+static void count_stack(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct tstack_ctx *c = data;
+	enum tstack_state s = TSTACK_UNKNOWN;
+	uint32_t lo = 0, hi = c->n, mid;
+
+	(void)is_map;
+	if (c->by_handle) {
+		/* the first thread whose handle is at or above the mapping's start */
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (c->by_handle[mid].handle < rec->addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == c->n || c->by_handle[lo].handle - rec->addr >= rec->size)
+			s = TSTACK_CACHED;
+		else
+			s = c->by_handle[lo].unjoined ? TSTACK_UNJOINED : TSTACK_LIVE;
+	}
+	c->out->n[s]++;
+	c->out->bytes[s] += rec->size;
+}
+
+int threadtab__count_stacks(const struct threadtab *t, struct report *r)
+{
+	struct tstack_ctx c = {.out = &r->tstacks};
+	struct owner *o = NULL;
+	uint32_t i;
+
+	memset(&r->tstacks, 0, sizeof(r->tstacks));
+	for (i = 0; i < r->nr_stacks && r->stacks[i].internal != history_thread_stack; i++)
+		;
+	if (i == r->nr_stacks)
+		return 0;
+	if (t) {
+		o = malloc((t->n ? t->n : 1) * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		for (c.n = 0; c.n < t->n; c.n++)
+			o[c.n] = (struct owner){t->v[c.n].handle, t->v[c.n].exited};
+		qsort(o, c.n, sizeof(*o), cmp_owner);
+		c.by_handle = o;
+	}
+	for (; i < r->nr_stacks; i++)
+		if (r->stacks[i].internal == history_thread_stack)
+			report__for_each_alloc(r, r->stacks[i].stack_id, count_stack, &c);
+	free(o);
+	return 0;
 }

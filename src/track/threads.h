@@ -12,6 +12,7 @@
 
 struct history;
 struct lt_thread;
+struct report;
 struct stacks;
 struct tracker;
 
@@ -34,6 +35,12 @@ void threadtab__reset(struct threadtab *t);
 const struct tracker *threadtab__tracker(const struct threadtab *t);
 struct history *threadtab__history(struct threadtab *t);
 const struct threadtab_stats *threadtab__stats(const struct threadtab *t);
+/*
+ * The memory report's glibc thread stacks (r->tstacks), each by the thread whose pthread_t
+ * lies in it: live, exited and not joined, or none (cached by glibc for reuse). t NULL
+ * (--threads off): counted, whose unknown. Call after history__apply. 0 or negative errno.
+ */
+int threadtab__count_stacks(const struct threadtab *t, struct report *r);
 /* The state labels, by kind - LT_K_MAX, for struct report. */
 const char *const *threadtab__labels(uint32_t *nr);
 
