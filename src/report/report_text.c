@@ -252,7 +252,8 @@ static void print_thread_stacks(FILE *out, const struct report *r)
 	}
 	if (!n)
 		return;
-	fprintf(out, "Thread stacks (glibc): %u mappings, %" PRIu64 " bytes: ", n, bytes);
+	fprintf(out, "Thread stacks (glibc): %u %smappings, %" PRIu64 " bytes: ", n,
+		r->sample_bytes || r->sample_every > 1 ? "sampled " : "", bytes);
 	if (t->n[TSTACK_UNKNOWN]) {
 		fputs("live threads', cached for reuse (glibc keeps up to 40 MiB) or held by exited "
 		      "threads never joined (a leak) cannot be told apart without --threads\n",
