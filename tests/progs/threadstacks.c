@@ -78,7 +78,7 @@ static struct arg args[16];
 static pthread_t th[16];
 static int first[GROUPS];
 
-/* a macro: the first frame of the program in a creating stack is its group's function */
+/* a macro, not a function: it would be the first frame of the program in creating stacks */
 #define create(group, slot)                                                \
 	do {                                                               \
 		args[slot] = (struct arg){group, slot};                    \
@@ -88,38 +88,21 @@ static int first[GROUPS];
 		}                                                          \
 	} while (0)
 
-static NOINLINE void live_thread(int s)
-{
-	create(LIVE, s);
-}
-static NOINLINE void unjoined_thread(int s)
-{
-	create(UNJOINED, s);
-}
-static NOINLINE void tryjoin_busy_thread(int s)
-{
-	create(BUSY_TRY, s);
-}
-static NOINLINE void joined_thread(int s)
-{
-	create(JOINED, s);
-}
-static NOINLINE void tryjoined_thread(int s)
-{
-	create(TRYJOINED, s);
-}
-static NOINLINE void timedjoined_thread(int s)
-{
-	create(TIMEDJOINED, s);
-}
-static NOINLINE void clockjoined_thread(int s)
-{
-	create(CLOCKJOINED, s);
-}
-static NOINLINE void detached_thread(int s)
-{
-	create(DETACHED, s);
-}
+/* one function per group, named for it: the first frame of the program in a creating stack */
+#define CREATOR(name, group)             \
+	static NOINLINE void name(int s) \
+	{                                \
+		create(group, s);        \
+	}
+
+CREATOR(live_thread, LIVE)
+CREATOR(unjoined_thread, UNJOINED)
+CREATOR(tryjoin_busy_thread, BUSY_TRY)
+CREATOR(joined_thread, JOINED)
+CREATOR(tryjoined_thread, TRYJOINED)
+CREATOR(timedjoined_thread, TIMEDJOINED)
+CREATOR(clockjoined_thread, CLOCKJOINED)
+CREATOR(detached_thread, DETACHED)
 
 static void (*const creators[GROUPS])(int) = {
 	live_thread,	  unjoined_thread,    tryjoin_busy_thread, joined_thread,
