@@ -638,3 +638,63 @@ int BPF_KPROBE(thread_detach_enter, __u64 handle)
 		thread_emit(LT_TH_DETACH, 0, handle, 0);
 	return 0;
 }
+
+/*
+ * pthread_tryjoin_np, pthread_timedjoin_np and pthread_clockjoin_np join only when they return
+ * 0 (not EBUSY, ETIMEDOUT, EINVAL): the handle is kept from the entry to the return, by thread,
+ * with the entry's stack pointer, so that a return whose entry was not seen, or a call that
+ * never returned (cancelled in a timed join), cannot lend its handle to another call.
+ */
+struct join_call {
+	__u64 handle;
+	__u64 sp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_DEFAULT_THREADS);
+	__type(key, __u32);
+	__type(value, struct join_call);
+} joining SEC(".maps");
+
+static __always_inline int tryjoin_enter(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct join_call c = {.handle = PT_REGS_PARM1(ctx), .sp = PT_REGS_SP(ctx)};
+	__u32 tid = (__u32)id;
+
+	if (thread_traced(id >> 32))
+		bpf_map_update_elem(&joining, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int tryjoin_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct join_call *c;
+	__u64 handle, sp;
+
+	c = bpf_map_lookup_elem(&joining, &tid);
+	if (!c)
+		return 0;
+	handle = c->handle;
+	sp = c->sp;
+	bpf_map_delete_elem(&joining, &tid);
+	/* the return popped the address the entry found at sp */
+	if ((int)PT_REGS_RC(ctx) == 0 && PT_REGS_SP(ctx) == sp + 8 && thread_traced(id >> 32))
+		thread_emit(LT_TH_JOIN, 0, handle, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thread_tryjoin_enter)
+{
+	return tryjoin_enter(ctx);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(thread_tryjoin_return)
+{
+	return tryjoin_exit(ctx);
+}

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "proc.h"
 #include "report_run.h"
+#include "restab.h"
 #include "suppress.h"
 #include "system.h"
 #include "target.h"
@@ -136,9 +137,9 @@ int main(int argc, char **argv)
 	/* times count from the moment the probes are in place (--older, --baseline) */
 	tracker__set_start(p->tracker, mono_ns());
 	if (p->fds)
-		fdtab__set_start(p->fds, mono_ns());
+		restab__set_start(fdtab__items(p->fds), mono_ns());
 	if (p->threads)
-		threadtab__set_start(p->threads, mono_ns());
+		restab__set_start(threadtab__items(p->threads), mono_ns());
 	err = events__open(&ev, mode__ringbuf_fd(mode), &rr.procs);
 	if (err) {
 		fprintf(stderr, "leaktrace: cannot open ring buffer: %s\n", strerror(-err));

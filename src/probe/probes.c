@@ -94,6 +94,12 @@ static const struct alloc_probe probe_table[] = {
 	{"_exit", "exit_enter", NULL, AT_EXIT, false},
 	{"pthread_create", "thread_create_enter", NULL, FOR_THREADS, false},
 	{"pthread_join", "thread_join_enter", NULL, FOR_THREADS, false},
+	/* joins that may fail (EBUSY, ETIMEDOUT): a join only when they return 0 */
+	{"pthread_tryjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS, false},
+	{"pthread_timedjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS,
+	 false},
+	{"pthread_clockjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS,
+	 false},
 	{"pthread_detach", "thread_detach_enter", NULL, FOR_THREADS, false},
 	/* CPython's GC object constructors and their free (bpf/python.bpf.h) */
 	{"PyType_GenericAlloc", "pytype_alloc_enter", "alloc_return", FOR_PYTHON, false},
@@ -555,7 +561,8 @@ static int attach_sym(struct probes *p, struct objs *o, int i, const struct allo
 	if (err < 0)
 		goto out;
 	file = err;
-	if (p->session && ap->ret) {
+	/* sessions save a return trap when sampling; the joins are not sampled */
+	if (p->session && ap->ret && ap->where != FOR_THREADS) {
 		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, args, REQ_SESSION, 2);
 	} else {
 		err = queue(p, ap->entry, ap->ret, file, fn->file_off + off, args, REQ_ENTRY,

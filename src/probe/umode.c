@@ -38,15 +38,19 @@ static int set_autoload(struct ualloc_bpf *skel, const struct umode_opts *o)
 {
 	struct bpf_program *mem[] = {skel->progs.mmap_exit, skel->progs.munmap_exit,
 				     skel->progs.mremap_exit};
-	struct bpf_program *threads[] = {skel->progs.thread_create_enter, skel->progs.threads_fork,
-					 skel->progs.threads_exit, skel->progs.thread_join_enter,
-					 skel->progs.thread_detach_enter};
+	struct bpf_program *threads[] = {
+		skel->progs.thread_create_enter,  skel->progs.threads_fork,
+		skel->progs.threads_exit,	  skel->progs.thread_join_enter,
+		skel->progs.thread_detach_enter,  skel->progs.thread_tryjoin_enter,
+		skel->progs.thread_tryjoin_return};
 	size_t i;
 	int err;
 
 	err = bpf_program__set_autoload(skel->progs.fds_sys_exit, o->fds);
 	if (!err && !o->threads)
 		err = bpf_map__set_max_entries(skel->maps.creating_detached, 1);
+	if (!err && !o->threads)
+		err = bpf_map__set_max_entries(skel->maps.joining, 1);
 	for (i = 0; !err && !o->threads && i < sizeof(threads) / sizeof(threads[0]); i++)
 		err = bpf_program__set_autoload(threads[i], false);
 	for (i = 0; !err && !o->memory && i < sizeof(mem) / sizeof(mem[0]); i++)

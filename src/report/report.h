@@ -67,6 +67,20 @@ struct report_stack {
 	bool suppressed_builtin; /* ... one of glibc's one-time allocations, not --suppress */
 };
 
+/* Whose a glibc thread stack is (a mapping of a stack labelled history_thread_stack). */
+enum tstack_state {
+	TSTACK_LIVE,	 /* a live thread's */
+	TSTACK_UNJOINED, /* an exited thread's that was neither joined nor detached: held */
+	TSTACK_CACHED,	 /* no thread's: glibc keeps it for reuse (up to 40 MiB in all) */
+	TSTACK_UNKNOWN,	 /* without --threads: any of those */
+	TSTACK_MAX,
+};
+
+struct report_tstacks {
+	uint32_t n[TSTACK_MAX]; /* mappings */
+	uint64_t bytes[TSTACK_MAX];
+};
+
 struct report_filter {
 	uint64_t older_ms;
 	uint64_t baseline_ms; /* hide what was allocated during the first baseline_ms */
@@ -130,7 +144,8 @@ struct report {
 	 * joined"); threads_model marks that report itself (opens: created, closes: ended) */
 	struct report *threads;
 	bool threads_model;
-	uint64_t truncated_stacks; /* allocations whose stack ended at a non-code address */
+	uint64_t truncated_stacks;     /* allocations whose stack ended at a non-code address */
+	struct report_tstacks tstacks; /* glibc thread stacks among the memory stacks */
 	/* suppressed stacks (suppress.c): counted in the totals above, shown apart */
 	uint64_t suppressed_bytes;
 	double suppressed_count;

@@ -260,6 +260,39 @@ static void write_threads(struct jw *w, const struct report *r)
 	jw_end(w, '}');
 }
 
+/* glibc's thread stacks by whose they are; null where unknown (--threads off). */
+static void write_thread_stacks(struct jw *w, const struct report *r)
+{
+	static const char *const names[] = {"live", "unjoined", "cached"};
+	const struct report_tstacks *t = &r->tstacks;
+	uint64_t bytes = 0, n = 0;
+	char key[32];
+	uint32_t i;
+
+	for (i = 0; i < TSTACK_MAX; i++) {
+		n += t->n[i];
+		bytes += t->bytes[i];
+	}
+	if (!n)
+		return;
+	jw_object(w, "thread_stacks");
+	jw_u64(w, "mappings", n);
+	jw_u64(w, "bytes", bytes);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(key, sizeof(key), "%s_mappings", names[i]);
+		if (t->n[TSTACK_UNKNOWN])
+			jw_null(w, key);
+		else
+			jw_u64(w, key, t->n[i]);
+		snprintf(key, sizeof(key), "%s_bytes", names[i]);
+		if (t->n[TSTACK_UNKNOWN])
+			jw_null(w, key);
+		else
+			jw_u64(w, key, t->bytes[i]);
+	}
+	jw_end(w, '}');
+}
+
 int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 {
 	struct jw w = {.out = out};
@@ -383,6 +416,8 @@ int report__json(const struct report *r, FILE *out, const struct report_opts *o)
 	for (i = 0; i < r->nr_stacks; i++)
 		write_stack(&w, r, &r->stacks[i], o);
 	jw_end(&w, ']');
+	if (!r->memory_off)
+		write_thread_stacks(&w, r);
 	if (r->fds)
 		write_descriptors(&w, r->fds, o);
 	if (r->threads)

@@ -16,6 +16,7 @@
 #include "procstat.h"
 #include "python.h"
 #include "reach.h"
+#include "restab.h"
 #include "report.h"
 #include "report_run.h"
 #include "suppress.h"
@@ -56,66 +57,49 @@ static void scan_reach(const struct report_run *rr, struct proc *p, struct reach
 			p->pid, scan->pause_ns / 1e6, scan->cpu_ns / 1e6, scan->scanned_bytes);
 }
 
-/* --fds: the open descriptors as a report of their own, with their history and verdicts. */
+/*
+ * --fds, --threads: items outstanding as a report of their own, with their history and
+ * verdicts, for the process and time of r (the memory report).
+ */
+static int build_items(struct proc *p, const struct report *r, struct report *out,
+		       struct restab *items, const struct resolver *res)
+{
+	struct report_filter f = {.older_ms = env.older_ms,
+				  .baseline_ms = env.baseline_s * 1000ULL,
+				  .start_ms = p->start_ms,
+				  .max_size = UINT64_MAX,
+				  .sort = env.sort};
+
+	out->wall = r->wall;
+	out->pid = r->pid;
+	out->ppid = r->ppid;
+	out->comm = r->comm;
+	out->final = r->final;
+	out->top = r->top;
+	memcpy(out->bpf_stats, r->bpf_stats, sizeof(out->bpf_stats));
+	return restab__report(items, out, p->stacks, &f, r->now_ms, res);
+}
+
+/* --fds: the open descriptors, and those open before tracing began by kind. */
 static int build_fds(struct proc *p, const struct report *r, struct report *fr,
 		     const struct resolver *res)
 {
-	static const struct report_filter all = {.max_size = UINT64_MAX};
-	struct report_filter f = all;
-	const struct fdtab_stats *st = fdtab__stats(p->fds);
-	int err;
-
-	f.older_ms = env.older_ms;
-	f.baseline_ms = env.baseline_s * 1000ULL;
-	f.start_ms = p->start_ms;
-	f.sort = env.sort;
-	*fr = (struct report){.wall = r->wall,
-			      .pid = r->pid,
-			      .ppid = r->ppid,
-			      .comm = r->comm,
-			      .final = r->final,
-			      .top = r->top};
-	memcpy(fr->bpf_stats, r->bpf_stats, sizeof(fr->bpf_stats));
+	*fr = (struct report){.unknown_closes = fdtab__unknown_closes(p->fds)};
 	fr->kind_labels = fdtab__labels(p->fds, &fr->nr_kind_labels);
 	fr->before_by_kind = calloc(fr->nr_kind_labels + 1, sizeof(*fr->before_by_kind));
 	if (!fr->before_by_kind)
 		return -ENOMEM;
 	fr->nr_before = fdtab__preexisting(p->fds, fr->before_by_kind, fr->nr_kind_labels);
-	fr->opens = st->opens;
-	fr->closes = st->closes;
-	fr->unknown_closes = st->unknown_closes;
-	err = report__build(fr, fdtab__tracker(p->fds), p->stacks, &f, r->now_ms);
-	if (!err)
-		err = history__apply(fdtab__history(p->fds), fr, p->stacks, res);
-	return err;
+	return build_items(p, r, fr, fdtab__items(p->fds), res);
 }
 
-/* --threads: live and unjoined threads as a report of their own, as build_fds. */
+/* --threads: live and unjoined threads. */
 static int build_threads(struct proc *p, const struct report *r, struct report *tr,
 			 const struct resolver *res)
 {
-	struct report_filter f = {.max_size = UINT64_MAX, .sort = env.sort};
-	const struct threadtab_stats *st = threadtab__stats(p->threads);
-	int err;
-
-	f.older_ms = env.older_ms;
-	f.baseline_ms = env.baseline_s * 1000ULL;
-	f.start_ms = p->start_ms;
-	*tr = (struct report){.wall = r->wall,
-			      .pid = r->pid,
-			      .ppid = r->ppid,
-			      .comm = r->comm,
-			      .final = r->final,
-			      .top = r->top,
-			      .threads_model = true};
-	memcpy(tr->bpf_stats, r->bpf_stats, sizeof(tr->bpf_stats));
+	*tr = (struct report){.threads_model = true};
 	tr->kind_labels = threadtab__labels(&tr->nr_kind_labels);
-	tr->opens = st->created;
-	tr->closes = st->ended;
-	err = report__build(tr, threadtab__tracker(p->threads), p->stacks, &f, r->now_ms);
-	if (!err)
-		err = history__apply(threadtab__history(p->threads), tr, p->stacks, res);
-	return err;
+	return build_items(p, r, tr, threadtab__items(p->threads), res);
 }
 
 static void free_fds(struct report *fr)
@@ -199,6 +183,8 @@ static int print_report(const struct report_run *rr, struct proc *p, bool final,
 	}
 	if (!err)
 		err = history__apply(p->history, &r, p->stacks, &res);
+	if (!err && !env.kernel)
+		err = threadtab__count_stacks(p->threads, &r);
 	if (!err && p->klabels)
 		klabels__mark_uncertain(p->klabels, &r);
 	if (!err)

@@ -236,6 +236,39 @@ static const struct sym_frame *site_frame(const struct report_stack *rs)
 	return &rs->frames[0];
 }
 
+/*
+ * glibc's thread stacks: an exited thread's stays mapped until it is joined (a leak), a joined
+ * or detached one's is kept for reuse (a cache of up to 40 MiB); --threads tells which.
+ */
+static void print_thread_stacks(FILE *out, const struct report *r)
+{
+	const struct report_tstacks *t = &r->tstacks;
+	uint64_t bytes = 0;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < TSTACK_MAX; i++) {
+		n += t->n[i];
+		bytes += t->bytes[i];
+	}
+	if (!n)
+		return;
+	fprintf(out, "Thread stacks (glibc): %u %smappings, %" PRIu64 " bytes: ", n,
+		r->sample_bytes || r->sample_every > 1 ? "sampled " : "", bytes);
+	if (t->n[TSTACK_UNKNOWN]) {
+		fputs("live threads', cached for reuse (glibc keeps up to 40 MiB) or held by exited "
+		      "threads never joined (a leak) cannot be told apart without --threads\n",
+		      out);
+		return;
+	}
+	fprintf(out,
+		"%u of live threads (%" PRIu64
+		" bytes), %u held by exited threads not joined (%" PRIu64
+		" bytes: a leak until joined), %u cached for reuse (%" PRIu64
+		" bytes: glibc keeps up to 40 MiB)\n",
+		t->n[TSTACK_LIVE], t->bytes[TSTACK_LIVE], t->n[TSTACK_UNJOINED],
+		t->bytes[TSTACK_UNJOINED], t->n[TSTACK_CACHED], t->bytes[TSTACK_CACHED]);
+}
+
 /* At exit, what heaptrack prints: the run in numbers, and where the memory stayed. */
 static void print_summary(FILE *out, const struct report *r)
 {
@@ -420,6 +453,8 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			report__for_each_alloc(r, rs->stack_id, print_alloc, &c);
 		}
 	}
+	if (!r->memory_off)
+		print_thread_stacks(out, r);
 	if (r->fds)
 		report_text__resources(r->fds, out, o);
 	if (r->threads)

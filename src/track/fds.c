@@ -10,11 +10,11 @@
 #include "leaktrace.h"
 #include "events.h"
 #include "fds.h"
-#include "history.h"
+#include "restab.h"
 #include "stacks.h"
 #include "syms.h"
 #include "threads.h"
-#include "tracker.h"
+#include "vec.h"
 
 enum slot_state { SLOT_FREE, SLOT_TRACED, SLOT_BEFORE };
 
@@ -34,27 +34,22 @@ struct file_kind {
 };
 
 struct fdtab {
+	struct restab items; /* key fd + 1 */
 	struct file_kind *files;
 	uint32_t nr_files, cap_files;
-	struct tracker *tr;
-	struct history *hist;
 	struct fd_slot *slots; /* by descriptor */
 	uint32_t nr_slots;
 	char **labels;
 	uint32_t nr_labels, cap_labels;
-	struct fdtab_stats stats;
+	uint64_t unknown_closes; /* of descriptors neither traced nor seen at start */
 };
 
 struct fdtab *fdtab__new(uint64_t start_ns)
 {
 	struct fdtab *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->tr = tracker__new(start_ns);
-	t->hist = history__new();
-	if (!t->tr || !t->hist) {
-		fdtab__free(t);
+	if (t && restab__init(&t->items, start_ns)) {
+		free(t);
 		return NULL;
 	}
 	return t;
@@ -66,8 +61,7 @@ void fdtab__free(struct fdtab *t)
 
 	if (!t)
 		return;
-	tracker__free_all(t->tr);
-	history__free(t->hist);
+	restab__fini(&t->items);
 	for (i = 0; i < t->nr_labels; i++)
 		free(t->labels[i]);
 	free(t->labels);
@@ -76,26 +70,15 @@ void fdtab__free(struct fdtab *t)
 	free(t);
 }
 
-void fdtab__set_start(struct fdtab *t, uint64_t start_ns)
-{
-	tracker__set_start(t->tr, start_ns);
-}
-
 int64_t fdtab__label(struct fdtab *t, const char *label)
 {
-	char **v;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_labels; i++)
 		if (!strcmp(t->labels[i], label))
 			return LT_K_MAX + i;
-	if (t->nr_labels == t->cap_labels) {
-		t->cap_labels = t->cap_labels ? t->cap_labels * 2 : 16;
-		v = realloc(t->labels, t->cap_labels * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->labels = v;
-	}
+	if (vec__reserve(&t->labels, &t->cap_labels, t->nr_labels + 1, sizeof(*t->labels)))
+		return -ENOMEM;
 	t->labels[t->nr_labels] = strdup(label);
 	if (!t->labels[t->nr_labels])
 		return -ENOMEM;
@@ -104,30 +87,18 @@ int64_t fdtab__label(struct fdtab *t, const char *label)
 
 static struct fd_slot *slot(struct fdtab *t, uint32_t fd, bool grow)
 {
-	uint32_t n = t->nr_slots;
-	struct fd_slot *s;
-
-	if (fd < n)
+	if (fd < t->nr_slots)
 		return &t->slots[fd];
-	if (!grow || fd > INT_MAX)
+	if (!grow || fd > INT_MAX ||
+	    vec__reserve(&t->slots, &t->nr_slots, fd + 1, sizeof(*t->slots)))
 		return NULL;
-	while (n <= fd)
-		n = n ? n * 2 : 64;
-	s = realloc(t->slots, n * sizeof(*s));
-	if (!s)
-		return NULL;
-	memset(s + t->nr_slots, 0, (n - t->nr_slots) * sizeof(*s));
-	t->slots = s;
-	t->nr_slots = n;
 	return &t->slots[fd];
 }
 
 static void release(struct fdtab *t, uint32_t fd, struct fd_slot *s)
 {
-	if (s->state == SLOT_TRACED) {
-		tracker__free(t->tr, fd + 1ULL);
-		t->stats.closes++;
-	}
+	if (s->state == SLOT_TRACED)
+		restab__end(&t->items, fd + 1ULL);
 	s->state = SLOT_FREE;
 	s->cloexec = 0;
 }
@@ -140,9 +111,8 @@ int fdtab__open(struct fdtab *t, int fd, uint32_t stack_id, uint32_t kind, uint6
 	if (!s)
 		return fd < 0 ? -EINVAL : -ENOMEM;
 	release(t, fd, s);
-	t->stats.opens++;
 	*s = (struct fd_slot){stack_id, kind, SLOT_TRACED, cloexec};
-	return tracker__alloc(t->tr, fd + 1ULL, 1, ts_ns, stack_id);
+	return restab__add(&t->items, fd + 1ULL, stack_id, ts_ns);
 }
 
 void fdtab__close(struct fdtab *t, uint32_t lo, uint32_t hi)
@@ -151,7 +121,7 @@ void fdtab__close(struct fdtab *t, uint32_t lo, uint32_t hi)
 	uint32_t fd;
 
 	if (lo == hi && (!(s = slot(t, lo, false)) || s->state == SLOT_FREE)) {
-		t->stats.unknown_closes++;
+		t->unknown_closes++;
 		return;
 	}
 	for (fd = lo; fd <= hi && fd < t->nr_slots; fd++)
@@ -179,12 +149,9 @@ void fdtab__exec(struct fdtab *t)
 			release(t, fd, s);
 			continue;
 		}
-		if (s->state == SLOT_TRACED) {
-			tracker__free(t->tr, fd + 1ULL);
-			s->state = SLOT_BEFORE;
-		}
+		s->state = SLOT_BEFORE;
 	}
-	tracker__reset(t->tr);
+	restab__reset(&t->items);
 }
 
 int fdtab__inherit(struct fdtab *child, const struct fdtab *parent)
@@ -207,19 +174,14 @@ int fdtab__inherit(struct fdtab *child, const struct fdtab *parent)
 	return 0;
 }
 
-const struct tracker *fdtab__tracker(const struct fdtab *t)
+struct restab *fdtab__items(struct fdtab *t)
 {
-	return t->tr;
+	return &t->items;
 }
 
-struct history *fdtab__history(struct fdtab *t)
+uint64_t fdtab__unknown_closes(const struct fdtab *t)
 {
-	return t->hist;
-}
-
-const struct fdtab_stats *fdtab__stats(const struct fdtab *t)
-{
-	return &t->stats;
+	return t->unknown_closes;
 }
 
 const char *const *fdtab__labels(const struct fdtab *t, uint32_t *nr)
@@ -483,13 +445,7 @@ static int64_t file_label(struct fdtab *t, uint64_t dev, uint64_t ino, const cha
 	if (kind < 0)
 		return kind;
 	s = strdup(label);
-	if (t->nr_files == t->cap_files) {
-		t->cap_files = t->cap_files ? t->cap_files * 2 : 16;
-		f = realloc(t->files, t->cap_files * sizeof(*f));
-		if (f)
-			t->files = f;
-	}
-	if (!s || t->nr_files >= t->cap_files) {
+	if (!s || vec__reserve(&t->files, &t->cap_files, t->nr_files + 1, sizeof(*t->files))) {
 		free(s);
 		return -ENOMEM;
 	}
@@ -526,23 +482,6 @@ static int apply_open(struct proc *p, const struct lt_fd_open *e, size_t size)
 	return fdtab__open(p->fds, e->fd, id, kind, e->h.ts_ns, e->flags & LT_FD_CLOEXEC);
 }
 
-static int apply_thread(struct proc *p, const struct lt_thread *e, size_t size)
-{
-	uint32_t nr = 0;
-
-	if (size < LT_THREAD_HDR_SIZE)
-		return 0;
-	if (e->h.kind == LT_TH_NEW) {
-		if (e->nr_frames > LT_MAX_FRAMES ||
-		    size < LT_THREAD_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
-			return 0;
-		nr = e->nr_frames;
-		if (p->syms && nr && !syms__is_exec(p->syms, e->frames[nr > 1]))
-			syms__refresh(p->syms);
-	}
-	return threadtab__apply(p->threads, p->stacks, e, (const uint64_t *)e->frames, nr);
-}
-
 int fds__apply(struct events *ev, const void *data, size_t size)
 {
 	const struct lt_rec_hdr *h = data;
@@ -563,7 +502,7 @@ int fds__apply(struct events *ev, const void *data, size_t size)
 			err = apply_open(p, data, size);
 		break;
 	case LT_EV_THREAD:
-		err = apply_thread(p, data, size);
+		err = threads__apply(p, data, size);
 		break;
 	case LT_EV_FD_CLOSE:
 		if (size < sizeof(*c))

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Open descriptors of one process (--fds): each traced one an outstanding resource of its
- * creating stack, kept in a tracker (key fd + 1, size 1) so reports, history and verdicts
- * treat them as allocations; stacks are interned with a label kind ("socket AF_INET STREAM").
+ * Open descriptors of one process (--fds): each traced one an outstanding item of its
+ * creating stack (a restab's, key fd + 1); stacks are interned with a label kind ("socket
+ * AF_INET STREAM").
  */
 #ifndef __FDS_H
 #define __FDS_H
@@ -12,22 +12,14 @@
 #include <sys/types.h>
 
 struct events;
-struct history;
 struct proc;
-struct tracker;
-
-struct fdtab_stats {
-	uint64_t opens;		 /* descriptors created while tracing */
-	uint64_t closes;	 /* of those, closed (or replaced by dup2, dropped at exec) */
-	uint64_t unknown_closes; /* closes of descriptors neither traced nor seen at start */
-};
+struct restab;
 
 struct fdtab;
 
+/* Times count from start_ns, as the process's tracker's do (restab__set_start moves it). */
 struct fdtab *fdtab__new(uint64_t start_ns);
 void fdtab__free(struct fdtab *t);
-/* Times count from start_ns, as the process's tracker's do. */
-void fdtab__set_start(struct fdtab *t, uint64_t start_ns);
 /* What /proc/PID/fd holds now, as descriptors open before tracing began. 0 or negative errno. */
 int fdtab__scan(struct fdtab *t, pid_t pid);
 /* The kind id of a label ("pipe", "file /etc/hosts"): LT_K_MAX + index; negative errno. */
@@ -43,9 +35,11 @@ void fdtab__exec(struct fdtab *t);
 /* A forked child's table: the parent's descriptors, counted as open before its tracing. */
 int fdtab__inherit(struct fdtab *child, const struct fdtab *parent);
 
-const struct tracker *fdtab__tracker(const struct fdtab *t);
-struct history *fdtab__history(struct fdtab *t);
-const struct fdtab_stats *fdtab__stats(const struct fdtab *t);
+/* The open descriptors as outstanding items (key fd + 1); ended: closed, replaced by dup2,
+ * or closed at exec. */
+struct restab *fdtab__items(struct fdtab *t);
+/* Closes of descriptors neither traced nor seen open at the start. */
+uint64_t fdtab__unknown_closes(const struct fdtab *t);
 /* Labels by kind id - LT_K_MAX, for struct report. */
 const char *const *fdtab__labels(const struct fdtab *t, uint32_t *nr);
 /* Descriptors open before tracing began and still open, by kind id - LT_K_MAX (nr labels). */

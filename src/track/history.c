@@ -29,12 +29,15 @@ struct history {
 	uint32_t nr_times;
 };
 
+const char history_thread_stack[] =
+	"glibc thread stack: in use, cached for reuse or held until joined (the thread stacks line)";
+
 /* Frames that mark memory the C library holds on purpose. */
 static const struct {
 	const char *func;
 	const char *label;
 } internal_holders[] = {
-	{"allocate_stack", "glibc thread stack, kept for reuse after the thread exits"},
+	{"allocate_stack", history_thread_stack},
 	{"allocate_dtv", "glibc thread-local storage (DTV)"},
 	{"_dl_allocate_tls", "glibc thread-local storage"},
 	{"_dl_resize_dtv", "glibc thread-local storage (DTV)"},
@@ -64,7 +67,8 @@ static int grow(struct history *h, uint32_t id)
 	return 0;
 }
 
-static const char *label_of(const struct stacks *st, uint32_t id, const struct resolver *res)
+static const char *label_of(const struct stacks *st, uint32_t id, uint32_t kind,
+			    const struct resolver *res)
 {
 	const struct stack *s = stacks__get(st, id);
 	struct sym_frame fr[8];
@@ -79,6 +83,10 @@ static const char *label_of(const struct stacks *st, uint32_t id, const struct r
 			for (k = 0; k < sizeof(internal_holders) / sizeof(internal_holders[0]); k++)
 				if (!strcmp(fr[j].name, internal_holders[k].func))
 					return internal_holders[k].label;
+			/* without libc's DWARF, allocate_stack (inlined) is not named: the only
+			 * mapping pthread_create makes itself is a thread's stack */
+			if (kind == LT_K_MMAP && !strcmp(fr[j].name, "pthread_create"))
+				return history_thread_stack;
 		}
 	}
 	return NULL;
@@ -179,7 +187,7 @@ int history__apply(struct history *h, struct report *r, const struct stacks *st,
 		}
 		sh = &h->by_id[rs->stack_id];
 		if (!sh->labelled && res) {
-			sh->internal = label_of(st, rs->stack_id, res);
+			sh->internal = label_of(st, rs->stack_id, rs->kind, res);
 			sh->labelled = true;
 		}
 		rs->internal = sh->internal;

@@ -9,6 +9,9 @@ struct stacks;
 
 struct history;
 
+/* The allocator-internal label (report_stack.internal) of glibc's thread stacks. */
+extern const char history_thread_stack[];
+
 struct history *history__new(void);
 /*
  * Record the report's per-stack bytes as one more point of history and fill in each stack's

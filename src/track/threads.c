@@ -5,9 +5,13 @@
 #include <string.h>
 #include "leaktrace.h"
 #include "history.h"
+#include "proc.h"
+#include "report.h"
+#include "restab.h"
 #include "stacks.h"
+#include "syms.h"
 #include "threads.h"
-#include "tracker.h"
+#include "vec.h"
 
 enum { KIND_ALIVE = LT_K_MAX, KIND_UNJOINED };
 
@@ -23,23 +27,17 @@ struct thread {
 };
 
 struct threadtab {
-	struct tracker *tr;
-	struct history *hist;
+	struct restab items; /* key tid */
 	struct thread *v;
 	uint32_t n, cap;
-	struct threadtab_stats stats;
 };
 
 struct threadtab *threadtab__new(uint64_t start_ns)
 {
 	struct threadtab *t = calloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
-	t->tr = tracker__new(start_ns);
-	t->hist = history__new();
-	if (!t->tr || !t->hist) {
-		threadtab__free(t);
+	if (t && restab__init(&t->items, start_ns)) {
+		free(t);
 		return NULL;
 	}
 	return t;
@@ -49,57 +47,26 @@ void threadtab__free(struct threadtab *t)
 {
 	if (!t)
 		return;
-	tracker__free_all(t->tr);
-	history__free(t->hist);
+	restab__fini(&t->items);
 	free(t->v);
 	free(t);
 }
 
-void threadtab__set_start(struct threadtab *t, uint64_t start_ns)
-{
-	tracker__set_start(t->tr, start_ns);
-}
-
-static struct thread *by_tid(struct threadtab *t, uint32_t tid)
+/* A thread by its tid, or (tid 0) by its pthread_t. */
+static struct thread *find(struct threadtab *t, uint32_t tid, uint64_t handle)
 {
 	uint32_t i;
 
 	for (i = t->n; i-- > 0;)
-		if (t->v[i].tid == tid)
-			return &t->v[i];
-	return NULL;
-}
-
-static struct thread *by_handle(struct threadtab *t, uint64_t handle)
-{
-	uint32_t i;
-
-	for (i = t->n; i-- > 0;)
-		if (t->v[i].handle == handle)
+		if (tid ? t->v[i].tid == tid : t->v[i].handle == handle)
 			return &t->v[i];
 	return NULL;
 }
 
 static void forget(struct threadtab *t, struct thread *th)
 {
-	tracker__free(t->tr, th->tid);
-	t->stats.ended++;
+	restab__end(&t->items, th->tid);
 	*th = t->v[--t->n];
-}
-
-static int add(struct threadtab *t, const struct thread *th)
-{
-	struct thread *v;
-
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		v = realloc(t->v, t->cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-	}
-	t->v[t->n++] = *th;
-	return 0;
 }
 
 /* It exited, and nobody will join it: its stack stays mapped until someone does. */
@@ -113,38 +80,37 @@ static int unjoined(struct threadtab *t, struct stacks *st, struct thread *th)
 	id = stacks__intern(st, s->frames, s->nr_frames, KIND_UNJOINED);
 	if (id < 0)
 		return id;
-	tracker__free(t->tr, th->tid);
 	th->stack_id = id;
-	return tracker__alloc(t->tr, th->tid, 1, th->ts_ns, id);
+	return restab__move(&t->items, th->tid, id, th->ts_ns);
 }
 
-int threadtab__apply(struct threadtab *t, struct stacks *st, const struct lt_thread *e,
-		     const uint64_t *frames, uint32_t nr)
+/* One LT_EV_THREAD record, its frames given (nr). */
+static int apply(struct threadtab *t, struct stacks *st, const struct lt_thread *e,
+		 const uint64_t *frames, uint32_t nr)
 {
-	struct thread *th, fresh;
+	struct thread *th;
 	int64_t id;
 	int err;
 
 	switch (e->h.kind) {
 	case LT_TH_NEW:
-		th = by_tid(t, e->child);
+		th = find(t, e->child, 0);
 		if (th)
 			forget(t, th); /* its exit was lost */
 		id = stacks__intern(st, frames, nr, KIND_ALIVE);
 		if (id < 0)
 			return id;
-		fresh = (struct thread){.tid = e->child,
-					.stack_id = id,
-					.handle = e->handle,
-					.ts_ns = e->h.ts_ns,
-					.detached = e->detached};
-		err = add(t, &fresh);
+		err = vec__reserve(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
 		if (err)
 			return err;
-		t->stats.created++;
-		return tracker__alloc(t->tr, e->child, 1, e->h.ts_ns, id);
+		t->v[t->n++] = (struct thread){.tid = e->child,
+					       .stack_id = id,
+					       .handle = e->handle,
+					       .ts_ns = e->h.ts_ns,
+					       .detached = e->detached};
+		return restab__add(&t->items, e->child, id, e->h.ts_ns);
 	case LT_TH_EXIT:
-		th = by_tid(t, e->child);
+		th = find(t, e->child, 0);
 		/* the whole process is exiting: its threads were alive until now */
 		if (!th || e->detached)
 			return 0;
@@ -156,7 +122,7 @@ int threadtab__apply(struct threadtab *t, struct stacks *st, const struct lt_thr
 		return unjoined(t, st, th);
 	case LT_TH_JOIN:
 	case LT_TH_DETACH:
-		th = by_handle(t, e->handle);
+		th = find(t, 0, e->handle);
 		if (!th)
 			return 0;
 		if (th->exited)
@@ -169,29 +135,107 @@ int threadtab__apply(struct threadtab *t, struct stacks *st, const struct lt_thr
 	}
 }
 
+int threads__apply(struct proc *p, const struct lt_thread *e, size_t size)
+{
+	uint32_t nr = 0;
+
+	if (size < LT_THREAD_HDR_SIZE)
+		return 0;
+	if (e->h.kind == LT_TH_NEW) {
+		if (e->nr_frames > LT_MAX_FRAMES ||
+		    size < LT_THREAD_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
+			return 0;
+		nr = e->nr_frames;
+		if (p->syms && nr && !syms__is_exec(p->syms, e->frames[nr > 1]))
+			syms__refresh(p->syms);
+	}
+	return apply(p->threads, p->stacks, e, (const uint64_t *)e->frames, nr);
+}
+
 void threadtab__reset(struct threadtab *t)
 {
-	tracker__reset(t->tr);
+	restab__reset(&t->items);
 	t->n = 0;
 }
 
-const struct tracker *threadtab__tracker(const struct threadtab *t)
+struct restab *threadtab__items(struct threadtab *t)
 {
-	return t->tr;
-}
-
-struct history *threadtab__history(struct threadtab *t)
-{
-	return t->hist;
-}
-
-const struct threadtab_stats *threadtab__stats(const struct threadtab *t)
-{
-	return &t->stats;
+	return &t->items;
 }
 
 const char *const *threadtab__labels(uint32_t *nr)
 {
 	*nr = sizeof(labels) / sizeof(labels[0]);
 	return labels;
+}
+
+/* A thread by its pthread_t, which glibc places in its stack mapping. */
+struct owner {
+	uint64_t handle;
+	bool unjoined;
+};
+
+struct tstack_ctx {
+	const struct owner *by_handle; /* sorted; NULL: --threads is off */
+	uint32_t n;
+	struct report_tstacks *out;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+static void count_stack(const struct alloc_rec *rec, bool is_map, void *data)
+{
+	struct tstack_ctx *c = data;
+	enum tstack_state s = TSTACK_UNKNOWN;
+	uint32_t lo = 0, hi = c->n, mid;
+
+	(void)is_map;
+	if (c->by_handle) {
+		/* the first thread whose handle is at or above the mapping's start */
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (c->by_handle[mid].handle < rec->addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == c->n || c->by_handle[lo].handle - rec->addr >= rec->size)
+			s = TSTACK_CACHED;
+		else
+			s = c->by_handle[lo].unjoined ? TSTACK_UNJOINED : TSTACK_LIVE;
+	}
+	c->out->n[s]++;
+	c->out->bytes[s] += rec->size;
+}
+
+int threadtab__count_stacks(const struct threadtab *t, struct report *r)
+{
+	struct tstack_ctx c = {.out = &r->tstacks};
+	struct owner *o = NULL;
+	uint32_t i;
+
+	memset(&r->tstacks, 0, sizeof(r->tstacks));
+	for (i = 0; i < r->nr_stacks && r->stacks[i].internal != history_thread_stack; i++)
+		;
+	if (i == r->nr_stacks)
+		return 0;
+	if (t) {
+		o = malloc((t->n ? t->n : 1) * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		for (c.n = 0; c.n < t->n; c.n++)
+			o[c.n] = (struct owner){t->v[c.n].handle, t->v[c.n].exited};
+		qsort(o, c.n, sizeof(*o), cmp_owner);
+		c.by_handle = o;
+	}
+	for (; i < r->nr_stacks; i++)
+		if (r->stacks[i].internal == history_thread_stack)
+			report__for_each_alloc(r, r->stacks[i].stack_id, count_stack, &c);
+	free(o);
+	return 0;
 }

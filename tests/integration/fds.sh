@@ -266,3 +266,59 @@ test_fds_pid_follow_child() {
 		"$(fd_site leak_sockets "$TDIR/proc.$child")" 0
 	expect_fdleak_truth "$(proc_fd_report "$PROG_PID")" "$PROG_PID"
 }
+
+# tests/progs/threadstacks.c: who created each thread, and whose each thread stack is
+expect_threadstacks_truth() {
+	local fn
+	expect_eq "live_thread alive" "$(th_site live_thread alive)" 2
+	expect_eq "unjoined_thread: exited, not joined" \
+		"$(th_site unjoined_thread "exited, not joined")" 3
+	expect_eq "a failed pthread_tryjoin_np is no join" \
+		"$(th_site tryjoin_busy_thread "exited, not joined")" 1
+	for fn in joined_thread tryjoined_thread timedjoined_thread clockjoined_thread \
+		detached_thread; do
+		expect_eq "$fn: reaped (alive/unjoined)" \
+			"$(th_site $fn alive)/$(th_site $fn "exited, not joined")" 0/0
+	done
+	grep -qE '^Threads: 2 alive, 4 exited, not joined, from 3 stacks; 16 created, 10 of them ended$' \
+		"$TDIR/lt.out" || die "threads line: $(grep '^Threads' "$TDIR/lt.out" | tail -n 1)"
+}
+
+# the size of one thread stack mapping, as the program computed it (its size and guard)
+thread_stack_size() {
+	local s
+	s=$(awk '/^stack [0-9]+$/ {print $2}' "$1")
+	[ -n "$s" ] || die "the program did not say its stack size: $(head -c 300 "$1")"
+	echo "$s"
+}
+
+test_threads_try_timed_clock_joins_and_thread_stacks() {
+	local s
+	start_prog threadstacks
+	start_tracer --threads --memory -p "$PROG_PID" 1 -T 1000
+	go
+	stop_tracer
+	expect_eq "tracer exit status" "$LT_RC" 0
+	expect_threadstacks_truth
+	s=$(thread_stack_size "$PROG_OUT")
+	# 16 stacks, each its own mapping: 2 live, 4 of exited threads never joined, 10 cached
+	expect_eq "thread stacks" "$(last_report | grep '^Thread stacks')" \
+		"Thread stacks (glibc): 16 mappings, $((16 * s)) bytes: 2 of live threads ($((2 * s)) bytes), 4 held by exited threads not joined ($((4 * s)) bytes: a leak until joined), 10 cached for reuse ($((10 * s)) bytes: glibc keeps up to 40 MiB)"
+	expect_eq "lost events" "$(header_stat lost_events)" 0
+}
+
+test_threads_thread_stacks_without_threads_and_json() {
+	local rc=0 s
+	PROGS_NO_WAIT=1 timeout 120 "$LT" -- "$OUTPUT/tests/threadstacks" \
+		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	s=$(thread_stack_size "$TDIR/lt.out")
+	expect_eq "thread stacks without --threads" "$(last_report | grep '^Thread stacks')" \
+		"Thread stacks (glibc): 16 mappings, $((16 * s)) bytes: live threads', cached for reuse (glibc keeps up to 40 MiB) or held by exited threads never joined (a leak) cannot be told apart without --threads"
+	PROGS_NO_WAIT=1 timeout 120 "$LT" --threads --memory --format json -w "$TDIR/ts.json" -- \
+		"$OUTPUT/tests/threadstacks" > "$TDIR/out.json" 2> "$TDIR/err.json" < /dev/null || rc=$?
+	expect_eq "--format json exit status" "$rc" 0
+	expect_eq "json: thread_stacks" "$(tail -n 1 "$TDIR/ts.json" | jq -c .thread_stacks)" \
+		"{\"mappings\":16,\"bytes\":$((16 * s)),\"live_mappings\":2,\"live_bytes\":$((2 * s)),\"unjoined_mappings\":4,\"unjoined_bytes\":$((4 * s)),\"cached_mappings\":10,\"cached_bytes\":$((10 * s))}"
+	expect_eq "json: unjoined threads" "$(tail -n 1 "$TDIR/ts.json" | jq .threads.unjoined)" 4
+}
