@@ -107,8 +107,16 @@ test_holds_follow_sigkill_random_moments() {
 			2> "$TDIR/lt.$i.err" < /dev/null &
 		sid=$!
 		echo "$sid" >> "$(PIDS_FILE)"
+		# the delay counts from leaktrace's exec: a loaded machine can take tens of ms to get
+		# from the fork through setsid's exec to leaktrace's, and a kill before that is no
+		# kill of leaktrace at all
+		t0=$(now_ms)
+		until [ "$(cat /proc/"$sid"/comm 2> /dev/null)" = leaktrace ]; do
+			[ $(($(now_ms) - t0)) -lt 5000 ] ||
+				die "$sid is not leaktrace 5 s after its start (setsid forked?): $(cat /proc/"$sid"/comm 2>&1)"
+			sleep 0.002
+		done
 		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
-		[ "$(cat /proc/"$sid"/comm)" = leaktrace ] || die "$sid is not leaktrace (setsid forked?)"
 		procs=$(session_procs "$sid" | wc -l) # 1: the command is not forked yet
 		kill -KILL "$sid"
 		t0=$(now_ms)
