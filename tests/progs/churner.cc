@@ -4,10 +4,11 @@
  * with nested allocator calls (operator new inside constructors run by new, realloc(NULL, n),
  * which glibc tail-jumps to malloc, realloc that moves). Whatever is in flight when a tracer
  * attaches or detaches, each SIGUSR1 makes the main thread leak exactly 5 x 1234 B from
- * leak_round() and print "leaked N" (N counts the rounds), once the workers have finished two
- * more iterations since the signal: a tracer attached before it sees their calls even when
- * the machine is so loaded that the workers, at nice 19, get no CPU for a while (a 0.1 s
- * window at load average 20 saw none). Runs until SIGTERM.
+ * leak_round() and print "leaked N" (N counts the rounds), once the workers have finished
+ * THREADS + 1 more iterations since the signal: then one of them has finished two, the second
+ * begun after the signal, so a tracer attached before it sees its calls even when the machine
+ * is so loaded that the workers, at nice 19, get no CPU for a while (a 0.1 s window at load
+ * average 20 saw none). Runs until SIGTERM.
  */
 #include <atomic>
 #include <unistd.h>
@@ -90,7 +91,7 @@ int main()
 	while (sigwait(&set, &sig) == 0 && sig == SIGUSR1) {
 		unsigned long from = iterations;
 
-		while (iterations < from + 2)
+		while (iterations < from + THREADS + 1)
 			usleep(1000);
 		leak_round();
 		printf("leaked %d\n", ++round);
