@@ -315,10 +315,10 @@ $(OUTPUT)/bench/uprobe_session: tests/bench/uprobe_session.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -ldl -o $@
 
-$(OUTPUT)/bench/detach: tests/bench/detach.c
+$(OUTPUT)/bench/detach: tests/bench/detach.c $(OUTPUT)/uprobe_session.o
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $^ $(LIBBPF_LIBS) -o $@
 
 # the trap floor: empty programs on leaktrace's probe sites
 $(OUTPUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(OUTPUT)/vmlinux.h
@@ -332,9 +332,10 @@ $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/bench/floor.skel.h
+# floor and detach make their uprobe_multi and session links with leaktrace's own code
+$(OUTPUT)/bench/floor: tests/bench/floor.c $(OUTPUT)/uprobe_session.o $(OUTPUT)/bench/floor.skel.h
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $(filter %.c %.o,$^) $(LIBBPF_LIBS) -o $@
 
 # the same benchmark served by each allocator leaktrace places probes in (make bench's rows)
 BENCH_ALLOCS := $(OUTPUT)/bench/malloc_bench-jemalloc $(OUTPUT)/bench/malloc_bench-tcmalloc \

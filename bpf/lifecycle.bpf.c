@@ -62,6 +62,25 @@ static __always_inline bool hold(__u32 type, __u32 kind)
 	return true;
 }
 
+/*
+ * A SIGCONT to a held process ends its hold here, in the sender's context: the woken process
+ * takes the siglock the sender holds before it returns to user space, so its next hold (exit
+ * after exec) always finds its entry gone, and no later delete by userspace can remove the
+ * entry of a newer hold. Whoever sends it: leaktrace, its watchdog, or the user.
+ */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(hold_continued, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	__u32 pid;
+
+	if (!holds || sig != 18 /* SIGCONT */)
+		return 0;
+	pid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&held, &pid);
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(exit_enter)
 {

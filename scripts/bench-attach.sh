@@ -13,11 +13,8 @@ cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-$PWD/.output}
 LT=${LT:-$PWD/leaktrace}
 RUNS=${RUNS:-5}
-WORK=$(mktemp -d /tmp/leaktrace-bench-attach.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-die() { echo "bench-attach: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "needs root (real BPF)"
+. scripts/bench-lib.sh
+bench_init bench-attach
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -33,8 +30,6 @@ lt_times() {
 	t1=$(ms)
 	echo $((tr - t0)) $((t1 - last)) $((t1 - t0))
 }
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # a target mapping 40 shared libraries of its own (and libc), allocating now and then
 mk_target() {
@@ -59,11 +54,9 @@ mk_target() {
 }
 
 mk_target || die "cannot build the 40-library target"
-"$WORK/many" > "$WORK/many.out" &
-TP=$!
+start_ready "$WORK/many.out" "the 40-library target" "$WORK/many"
+TP=$BG_PID
 disown
-PIDS+=("$TP")
-for _ in $(seq 100); do grep -q ready "$WORK/many.out" && break; sleep 0.05; done
 echo "attach and detach: $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs each"
 echo "target: pid $TP mapping $(grep -c '\.so' /proc/$TP/maps) library mappings"
 for mode in multi perf; do
@@ -80,11 +73,9 @@ echo
 echo "| link type | start_to_tracing_ms (-p, 40 libs) | report_to_exit_ms (-p) | true_wall_ms (-- /bin/true) | report_to_exit_ms (/bin/true) |"
 echo "| --- | --- | --- | --- | --- |"
 for mode in multi perf; do
-	printf "| %s | %s | %s | %s | %s |\n" "$mode" \
-		"$(awk '{print $1}' "$WORK/p.$mode" | median)" \
-		"$(awk '{print $2}' "$WORK/p.$mode" | median)" \
-		"$(awk '{print $3}' "$WORK/t.$mode" | median)" \
-		"$(awk '{print $2}' "$WORK/t.$mode" | median)"
+	printf "| %s | %s | %s | %s | %s |\n" "$mode" "$(median_of 1 "$WORK/p.$mode")" \
+		"$(median_of 2 "$WORK/p.$mode")" "$(median_of 3 "$WORK/t.$mode")" \
+		"$(median_of 2 "$WORK/t.$mode")"
 done
 
 # the sites leaktrace probes in glibc (placement included); ":r" for those with a return
@@ -106,5 +97,5 @@ for mode in perf perf_par multi session session1; do
 			die "detach $mode failed"
 	done
 	printf "| %s | %s | %s | %s |\n" "$mode" "$(awk '{print $3; exit}' "$WORK/d.$mode")" \
-		"$(awk '{print $5}' "$WORK/d.$mode" | median)" "$(awk '{print $7}' "$WORK/d.$mode" | median)"
+		"$(median_of 5 "$WORK/d.$mode")" "$(median_of 7 "$WORK/d.$mode")"
 done

@@ -12,37 +12,17 @@ LT=${LT:-$PWD/leaktrace}
 PROG=$OUTPUT/tests/reachable
 RUNS=${RUNS:-3}
 MIB=${MIB:-1024}
-WORK=$(mktemp -d /tmp/leaktrace-bench-reach.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-die() { echo "bench-reach: $*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "needs root (real BPF)"
+. scripts/bench-lib.sh
+bench_init bench-reach
 [ -x "$PROG" ] || die "$PROG not built (make test builds it)"
-
-# wait_line FILE REGEX SECONDS
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # one_run BYTES: "pause_ms cpu_ms scanned_bytes" of the final scan
 one_run() {
 	local p t
-	: > "$WORK/p.out"
-	: > "$WORK/t.err"
-	"$PROG" big "$MIB" "$1" > "$WORK/p.out" 2>&1 &
-	p=$!
-	PIDS+=("$p")
-	wait_line "$WORK/p.out" '^ready' 10 || die "program did not start"
-	"$LT" -v -T 1 --no-lines -p "$p" --reachable 86400 > /dev/null 2> "$WORK/t.err" &
-	t=$!
-	PIDS+=("$t")
-	wait_line "$WORK/t.err" 'tracing pid' 30 || die "tracer did not start: $(tail -n 2 "$WORK/t.err")"
+	start_ready "$WORK/p.out" program "$PROG" big "$MIB" "$1"
+	p=$BG_PID
+	start_lt /dev/null "$WORK/t.err" -v -T 1 --no-lines -p "$p" --reachable 86400
+	t=$BG_PID
 	kill -USR1 "$p"
 	wait_line "$WORK/p.out" '^done' 600 || die "program did not finish allocating"
 	kill -INT "$t"
@@ -56,16 +36,11 @@ one_run() {
 echo "reachability scan of a $MIB MiB heap (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf "| block size | blocks | pause ms | CPU ms | read MiB | pause s/GiB | CPU s/GiB |\n"
 printf "| --- | --- | --- | --- | --- | --- | --- |\n"
-# median COLUMN FILE
-median() {
-	awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 for bytes in 4096 65536; do
 	: > "$WORK/runs"
 	for ((i = 0; i < RUNS; i++)); do one_run "$bytes" >> "$WORK/runs" || exit 1; done
-	awk -v b="$bytes" -v mib="$MIB" -v p="$(median 1 "$WORK/runs")" -v c="$(median 2 "$WORK/runs")" \
-		-v r="$(median 3 "$WORK/runs")" 'BEGIN {
+	awk -v b="$bytes" -v mib="$MIB" -v p="$(median_of 1 "$WORK/runs")" \
+		-v c="$(median_of 2 "$WORK/runs")" -v r="$(median_of 3 "$WORK/runs")" 'BEGIN {
 		gib = r / 1073741824
 		printf "| %d | %d | %.0f | %.0f | %.0f | %.2f | %.2f |\n", b, mib * 1048576 / b, p, c,
 			r / 1048576, p / 1000 / gib, c / 1000 / gib }'

@@ -16,94 +16,65 @@ RUNS=${RUNS:-3}
 OPS=${OPS:-40000}
 LEAK_BLOCKS=${LEAK_BLOCKS:-65536}
 SAMPLE=524288
-WORK=$(mktemp -d /tmp/leaktrace-bench.XXXXXX)
-STARTED=()
-# a tracer left running would tax every process on the machine (bpftrace -p probes system-wide)
-trap 'for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+. tests/lib.sh # header_stat, site_stat
+. scripts/bench-lib.sh
+bench_init bench
 TDIR=$WORK
-. tests/lib.sh
-die() { echo "bench: $*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "needs root (real BPF)"
 # the reference tracer: installed like the build dependencies, from Debian's archive
 command -v bpftrace > /dev/null || scripts/deps.sh bpftrace ||
 	die "bpftrace not installed and could not be (apt-get install bpftrace)"
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 
-# wait_line FILE REGEX SECONDS
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-stop() { # PID: SIGTERM, then SIGKILL after 5 s
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
-# learn_sites: FLOOR_ARGS="PATH MALLOC CALLOC REALLOC FREE", the probe sites `leaktrace -v`
-# reports for malloc_bench (placement included), so that the floor probes exactly those
-learn_sites() {
-	local d=$WORK/sites bp lib obj path sym off plus
-	declare -A site
-	mkdir -p "$d"
-	"$BENCH" 1 1 0 > "$d/b.out" 2>&1 &
-	bp=$!
-	STARTED+=("$bp")
-	wait_line "$d/b.out" '^ready' 10 || die "benchmark did not start"
-	timeout 30 "$LT" -v -p "$bp" 1 1 --no-lines > /dev/null 2> "$d/t.err"
+# probe_sites PID: FLOOR_ARGS="PATH MALLOC CALLOC REALLOC FREE", the probe sites `leaktrace -v`
+# reports for the process (placement included), so that the floor probes exactly those
+probe_sites() {
 	# leaktrace: probe free at libc.so.6+0x98ef0 (+3, emulated)
 	local re='^leaktrace: probe (malloc|calloc|realloc|free) at (.*)\+(0x[0-9a-f]+) \(\+([0-9]+).*'
+	local sym obj off plus lib path
+	declare -A site
+	timeout 30 "$LT" -v -p "$1" 1 1 --no-lines > /dev/null 2> "$WORK/sites.err"
 	while read -r sym obj off plus; do
 		site[$sym]=$(printf '0x%x' $((off + plus)))
 		lib=$obj
-	done < <(sed -nE "s/$re/\\1 \\2 \\3 \\4/p" "$d/t.err")
-	# leaktrace prints the object's base name; the benchmark's maps have its path
-	path=$(awk -v b="$lib" '{ n = split($6, p, "/") } n && p[n] == b { print $6; exit }' \
-		"/proc/$bp/maps")
-	stop "$bp"
+	done < <(sed -nE "s/$re/\\1 \\2 \\3 \\4/p" "$WORK/sites.err")
 	for sym in malloc calloc realloc free; do
-		[ -n "${site[$sym]:-}" ] || die "no $sym site in leaktrace -v output: $(cat "$d/t.err")"
+		[ -n "${site[$sym]:-}" ] || die "no $sym site for pid $1: $(cat "$WORK/sites.err")"
 	done
-	[ -n "$path" ] || die "cannot find $lib in the benchmark's maps"
+	# leaktrace prints the object's base name; the process's maps have its path
+	path=$(awk -v b="$lib" '{ n = split($6, p, "/") } n && p[n] == b { print $6; exit }' \
+		"/proc/$1/maps")
+	[ -n "$path" ] || die "cannot find $lib in the maps of pid $1"
 	FLOOR_ARGS="$path ${site[malloc]} ${site[calloc]} ${site[realloc]} ${site[free]}"
+}
+
+# learn_sites: probe_sites of malloc_bench
+learn_sites() {
+	start_ready "$WORK/sites.out" benchmark "$BENCH" 1 1 0
+	probe_sites "$BG_PID"
+	stop "$BG_PID"
 }
 
 # run_one MODE THREADS: one result line "mode threads cpu_ns wall_ns lost est truth sd"
 run_one() {
 	local mode=$1 th=$2 d=$WORK/$1.$2 bp tp=0
 	mkdir -p "$d"
-	# the same files serve each of the 3 runs: emptied here, or wait_line could find the
-	# previous run's "ready" or "tracing" line before a background job truncates its file
-	: > "$d/b.out"
+	# the same files serve each of the 3 runs: emptied before each (start_ready, start_lt), or
+	# wait_line could find the previous run's "ready" or "tracing" line
 	: > "$d/t.out"
 	: > "$d/t.err"
 	# the leak comes after the timed loop; only the sampled estimate needs it large
 	local leak=1000
 	[[ $mode == sampled* ]] && leak=$LEAK_BLOCKS
-	"$BENCH" "$OPS" "$th" "$leak" > "$d/b.out" 2>&1 &
-	bp=$!
-	STARTED+=("$bp")
-	wait_line "$d/b.out" '^ready' 10 || die "benchmark did not start"
+	start_ready "$d/b.out" benchmark "$BENCH" "$OPS" "$th" "$leak"
+	bp=$BG_PID
 	case $mode in
 	full | sampled | sampled_classic | full_free0)
-		local args=() envs=()
+		local args=() LT_ENV=()
 		[[ $mode == sampled* ]] && args=(--sample-bytes $SAMPLE)
-		[ "$mode" = sampled_classic ] && envs=(LEAKTRACE_NO_SESSION=1)
-		[ "$mode" = full_free0 ] && envs=(LEAKTRACE_PROBE_AT_ENTRY=1)
-		env "${envs[@]}" "$LT" -p "$bp" 3600 -T 5 --no-lines "${args[@]}" \
-			> "$d/t.out" 2> "$d/t.err" &
-		tp=$!
-		STARTED+=("$tp")
-		wait_line "$d/t.err" 'tracing pid|cannot|error' 120
-		grep -q 'tracing pid' "$d/t.err" ||
-			die "leaktrace ($mode, $th threads) did not attach in 120 s: $(cat "$d/t.err")"
+		[ "$mode" = sampled_classic ] && LT_ENV=(LEAKTRACE_NO_SESSION=1)
+		[ "$mode" = full_free0 ] && LT_ENV=(LEAKTRACE_PROBE_AT_ENTRY=1)
+		start_lt "$d/t.out" "$d/t.err" -p "$bp" 3600 -T 5 --no-lines "${args[@]}"
+		tp=$BG_PID
 		;;
 	floor_*)
 		"$FLOOR" "${mode#floor_}" "$bp" $FLOOR_ARGS > "$d/t.out" 2> "$d/t.err" &
@@ -173,12 +144,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	echo "  run $r/$RUNS done" >&2
 done
 
-awk -v sample=$SAMPLE -v modelist="$ALL_MODES" '
-function median(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
-		t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v sample=$SAMPLE -v modelist="$ALL_MODES" "$AWK_MEDIAN"'
 {
 	k = $1 SUBSEP $2; n[k]++
 	cpu[k, n[k]] = $3; wall[k, n[k]] = $4; wall_s[k, n[k]] = $9
@@ -261,12 +227,7 @@ alloc_rows() {
 		done
 	done
 	BENCH=$saved
-	awk '
-	function median(a, n,   i, j, t) {
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk "$AWK_MEDIAN"'
 	{ k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $4; if (!($1 in seen)) { seen[$1]; o[++na] = $1 } }
 	END {
 		printf "\n| allocator | base ns/op | full added | its floor added | full vs floor | sampled added | its floor added | sampled vs floor |\n"
@@ -295,24 +256,6 @@ redis_rps() {
 		tr '\r' '\n' | awk '/^SET:/ { s = $2 } /^GET:/ { g = $2 } END { print s + 0, g + 0 }'
 }
 
-# pid_sites PID: FLOOR_ARGS for a running process, as learn_sites finds them for malloc_bench
-pid_sites() {
-	local re='^leaktrace: probe (malloc|calloc|realloc|free) at (.*)\+(0x[0-9a-f]+) \(\+([0-9]+).*'
-	local sym obj off plus lib path
-	declare -A site
-	timeout 30 "$LT" -v -p "$1" 1 1 --no-lines > /dev/null 2> "$WORK/pid_sites.err"
-	while read -r sym obj off plus; do
-		site[$sym]=$(printf '0x%x' $((off + plus)))
-		lib=$obj
-	done < <(sed -nE "s/$re/\\1 \\2 \\3 \\4/p" "$WORK/pid_sites.err")
-	path=$(awk -v b="$lib" '{ n = split($6, p, "/") } n && p[n] == b { print $6; exit }' \
-		"/proc/$1/maps")
-	for sym in malloc calloc realloc free; do
-		[ -n "${site[$sym]:-}" ] || die "no $sym site for pid $1: $(cat "$WORK/pid_sites.err")"
-	done
-	FLOOR_ARGS="$path ${site[malloc]} ${site[calloc]} ${site[realloc]} ${site[free]}"
-}
-
 redis_row() {
 	local port rp tp d=$WORK/redis r mode args res
 	command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null ||
@@ -324,7 +267,7 @@ redis_row() {
 	rp=$!
 	STARTED+=("$rp")
 	for _ in $(seq 100); do redis-cli -p "$port" ping 2> /dev/null | grep -q PONG && break; sleep 0.1; done
-	pid_sites "$rp"
+	probe_sites "$rp"
 	echo "redis floor sites: $FLOOR_ARGS"
 	: > "$d/results"
 	for ((r = 1; r <= RUNS; r++)); do
@@ -339,12 +282,8 @@ redis_row() {
 			elif [ "$mode" != untraced ]; then
 				args=()
 				[ "$mode" = sampled ] && args=(--sample-bytes $SAMPLE)
-				: > "$d/t.err"
-				"$LT" -p "$rp" 3600 -T 5 --no-lines "${args[@]}" > "$d/t.out" 2> "$d/t.err" &
-				tp=$!
-				STARTED+=("$tp")
-				wait_line "$d/t.err" 'tracing pid|cannot|error' 120
-				grep -q 'tracing pid' "$d/t.err" || die "leaktrace on redis: $(cat "$d/t.err")"
+				start_lt "$d/t.out" "$d/t.err" -p "$rp" 3600 -T 5 --no-lines "${args[@]}"
+				tp=$BG_PID
 			fi
 			res=$(redis_rps "$port")
 			echo "$mode $res" >> "$d/results"
@@ -355,12 +294,7 @@ redis_row() {
 		done
 	done
 	stop "$rp"
-	awk -v reqs="${REDIS_REQS:-100000}" '
-	function median(a, n,   i, j, t) {
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk -v reqs="${REDIS_REQS:-100000}" "$AWK_MEDIAN"'
 	{ n[$1]++; s[$1, n[$1]] = $2; g[$1, n[$1]] = $3 }
 	END {
 		printf "\nredis-server (jemalloc) under redis-benchmark -t set,get -c 20 -n %d -q, medians:\n", reqs

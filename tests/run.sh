@@ -52,7 +52,11 @@ export JOBS=${JOBS:-3}
 [ "$JOBS" -le 1 ] || export SUITE_LOCK=$WORK/results/lock
 mkdir -p "$RESULTS"
 : > "$TIMES"
-[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$WORK"' EXIT
+if [ -n "${KEEP_WORK:-}" ]; then
+	echo "# work directories kept in $WORK"
+else
+	trap 'rm -rf "$WORK"' EXIT
+fi
 SUITE_T0=$EPOCHREALTIME
 
 for t in "$OUTPUT"/tests/test_*; do

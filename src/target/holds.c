@@ -43,9 +43,12 @@ static int sweep(int map_fd, uint64_t min_age_ns, int *left)
 			(*left)++;
 			continue;
 		}
-		/* continued first: killed between the two, we leave no process stopped */
+		/* BPF deletes the entry as the signal is sent (hold_continued). Not here while
+		 * leaktrace lives: the process may be held again by now, under the same key. Once
+		 * it is dying (min_age_ns 0) holds are off and its programs may be gone already. */
 		kill(keys[i], SIGCONT);
-		bpf_map_delete_elem(map_fd, &keys[i]);
+		if (!min_age_ns)
+			bpf_map_delete_elem(map_fd, &keys[i]);
 		done++;
 		if (min_age_ns)
 			fprintf(stderr,
@@ -178,9 +181,13 @@ void holds__continue(struct holds *h, pid_t pid)
 	/* the watchdog's deadline did (and said so): its pid may be anyone's by now */
 	if (h && h->map_fd >= 0 && bpf_map_lookup_elem(h->map_fd, &key, &held_ns))
 		return;
+	/*
+	 * The entry goes with the signal (BPF, hold_continued), so there is no moment where the
+	 * process is stopped and unseen by the watchdog, nor one where it runs with a stale entry
+	 * (its exit after exec was not held then, and its maps were not read:
+	 * fds_exec_drops_cloexec)
+	 */
 	kill(pid, SIGCONT);
-	if (h && h->map_fd >= 0)
-		bpf_map_delete_elem(h->map_fd, &key);
 }
 
 void holds__continue_all(struct holds *h)

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "leaktrace.h"
+#include "escape.h"
 #include "events.h"
 #include "fds.h"
 #include "follow.h"
@@ -223,6 +224,7 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 {
 	bool held = e->kind == LT_EXEC_HELD;
+	char comm[ESCAPE_SIZE(sizeof(p->comm))];
 
 	if (p->fds)
 		fdtab__exec(p->fds);
@@ -235,6 +237,16 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	}
 	if (proc__exec(p))
 		p->oom++;
+	/* -p: nothing is held, and a child that lived less than leaktrace took to get here has
+	 * no maps left to read (said once: a shell loop would say it per command) */
+	if (p->syms_opts && !p->syms && !ev->said_maps_gone) {
+		ev->said_maps_gone = true;
+		fprintf(stderr,
+			"leaktrace: pid %d (%s) exited before leaktrace read the maps of what it "
+			"exec'ed (-p: not held): its frames, and those of any such child, are not "
+			"named\n",
+			p->pid, escape__str(p->comm, comm, sizeof(comm)));
+	}
 	/* probe an allocator the new image brings: before it runs when BPF held it (a launched
 	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec && !ev->ending)

@@ -24,6 +24,7 @@ struct events {
 	struct follow *follow_exec; /* -f: probes a child held at its exec */
 	struct holds *holds;	    /* continues what BPF stopped */
 	bool ending; /* recording and holds are off: drain all; one held at exec is continued */
+	bool said_maps_gone; /* -f -p: a child gone before its new image's maps were read, said */
 	const volatile sig_atomic_t *stop; /* set by a signal: end the drain, then stop recording */
 	bool reach_at_exit;		   /* --reachable: scan a process BPF holds in exit() */
 	bool fds;			   /* --fds: each process has its descriptor table */

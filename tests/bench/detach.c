@@ -23,19 +23,9 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
+#include "uprobe_session.h"
 
-#define ATTACH_UPROBE_MULTI   48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6 */
-#define ATTACH_UPROBE_SESSION 57 /* BPF_TRACE_UPROBE_SESSION, Linux 6.13 */
-#define UPROBE_MULTI_RETURN   1	 /* BPF_F_UPROBE_MULTI_RETURN */
-#define BPF_LINK_CREATE_CMD   28
-#define MAX_SITES	      256
-
-struct link_create_uprobe_multi {
-	__u32 prog_fd, target_fd, attach_type, flags;
-	__u64 path, offsets, ref_ctr_offsets, cookies;
-	__u32 cnt, um_flags, pid;
-	__u8 pad[64];
-};
+#define MAX_SITES 256
 
 static int fds[4 * MAX_SITES], nr_fds;
 
@@ -59,23 +49,14 @@ static int load(__u32 attach_type)
 	return fd < 0 ? -errno : fd;
 }
 
-static int link_multi(int prog, __u32 type, __u32 flags, const char *path, const __u64 *offs,
+/* leaktrace's own raw link creation (libbpf 1.1 has none for these types) */
+static int link_multi(int prog, __u32 type, __u32 flags, const char *path, const uint64_t *offs,
 		      __u32 cnt, pid_t pid)
 {
-	struct link_create_uprobe_multi a;
-	int fd;
+	int fd = uprobe_link__create(prog, type, flags, path, offs, NULL, cnt, pid);
 
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = prog;
-	a.attach_type = type;
-	a.path = (unsigned long)path;
-	a.offsets = (unsigned long)offs;
-	a.cnt = cnt;
-	a.um_flags = flags;
-	a.pid = pid;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE_CMD, &a, sizeof(a));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	fds[nr_fds++] = fd;
 	return 0;
 }
@@ -100,7 +81,7 @@ static int uprobe_pmu(int *retbit)
 	return type;
 }
 
-static int link_perf(int prog, int pmu, int retbit, bool ret, const char *path, __u64 off,
+static int link_perf(int prog, int pmu, int retbit, bool ret, const char *path, uint64_t off,
 		     pid_t pid)
 {
 	struct perf_event_attr attr = {};
@@ -132,7 +113,7 @@ static void *close_one(void *arg)
 
 int main(int argc, char **argv)
 {
-	__u64 offs[MAX_SITES], rets[MAX_SITES];
+	uint64_t offs[MAX_SITES], rets[MAX_SITES];
 	int nr = 0, nr_ret = 0, i, err = 0, prog, prog_ret, pmu, retbit;
 	const char *mode, *path;
 	pthread_t th[4 * MAX_SITES];
@@ -162,10 +143,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "detach: unknown mode %s\n", mode);
 		return 2;
 	}
-	prog = load(perf ? 0 : ATTACH_UPROBE_MULTI);
-	prog_ret = load(session || session1 ? ATTACH_UPROBE_SESSION
+	prog = load(perf ? 0 : UPROBE_MULTI_ATTACH);
+	prog_ret = load(session || session1 ? UPROBE_SESSION_ATTACH
 			: perf		    ? 0
-					    : ATTACH_UPROBE_MULTI);
+					    : UPROBE_MULTI_ATTACH);
 	if (prog < 0 || prog_ret < 0) {
 		fprintf(stderr, "detach: cannot load: %s\n",
 			strerror(prog < 0 ? -prog : -prog_ret));
@@ -178,12 +159,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < nr_ret && !err; i++)
 			err = link_perf(prog, pmu, retbit, true, path, rets[i], pid);
 	} else if (multi) {
-		err = link_multi(prog, ATTACH_UPROBE_MULTI, 0, path, offs, nr, pid);
+		err = link_multi(prog, UPROBE_MULTI_ATTACH, 0, path, offs, nr, pid);
 		if (!err && nr_ret)
-			err = link_multi(prog_ret, ATTACH_UPROBE_MULTI, UPROBE_MULTI_RETURN, path,
+			err = link_multi(prog_ret, UPROBE_MULTI_ATTACH, UPROBE_MULTI_RETURN, path,
 					 rets, nr_ret, pid);
 	} else {
-		__u64 plain[MAX_SITES];
+		uint64_t plain[MAX_SITES];
 		int n = 0, j;
 
 		for (i = 0; i < nr; i++) {
@@ -193,12 +174,12 @@ int main(int argc, char **argv)
 				plain[n++] = offs[i];
 		}
 		if (n)
-			err = link_multi(prog, ATTACH_UPROBE_MULTI, 0, path, plain, n, pid);
+			err = link_multi(prog, UPROBE_MULTI_ATTACH, 0, path, plain, n, pid);
 		if (session1 && nr_ret && !err)
-			err = link_multi(prog_ret, ATTACH_UPROBE_SESSION, 0, path, rets, nr_ret,
+			err = link_multi(prog_ret, UPROBE_SESSION_ATTACH, 0, path, rets, nr_ret,
 					 pid);
 		for (i = 0; session && i < nr_ret && !err; i++)
-			err = link_multi(prog_ret, ATTACH_UPROBE_SESSION, 0, path, &rets[i], 1,
+			err = link_multi(prog_ret, UPROBE_SESSION_ATTACH, 0, path, &rets[i], 1,
 					 pid);
 	}
 	t1 = now_ms();

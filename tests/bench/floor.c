@@ -30,27 +30,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
+#include "uprobe_session.h"
 
-#define ATTACH_UPROBE_MULTI   48 /* BPF_TRACE_UPROBE_MULTI, Linux 6.6 */
-#define ATTACH_UPROBE_SESSION 57 /* BPF_TRACE_UPROBE_SESSION, Linux 6.13 */
-#define UPROBE_MULTI_RETURN   1	 /* BPF_F_UPROBE_MULTI_RETURN */
-#define BPF_LINK_CREATE_CMD   28
-#define NR_ALLOC	      3 /* malloc, calloc, realloc: the sites with a return */
-#define NR_SITES	      4 /* and free */
-#define MAX_LINKS	      16
-#define MAX_FRAMES	      64
-
-/* union bpf_attr for BPF_LINK_CREATE with uprobe_multi, as in Linux 6.6+ uapi */
-struct link_create_uprobe_multi {
-	__u32 prog_fd, target_fd, attach_type, flags;
-	__u64 path, offsets, ref_ctr_offsets, cookies;
-	__u32 cnt, um_flags, pid;
-	__u8 pad[64];
-};
+#define NR_ALLOC   3 /* malloc, calloc, realloc: the sites with a return */
+#define NR_SITES   4 /* and free */
+#define MAX_LINKS  16
+#define MAX_FRAMES 64
 
 struct links {
 	struct bpf_link *perf[MAX_LINKS];
@@ -67,29 +55,20 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+/* leaktrace's own raw link creation (libbpf 1.1 has none for these types) */
 static int link_raw(struct links *l, int prog_fd, __u32 type, __u32 flags, const char *path,
-		    const __u64 *offs, __u32 cnt, pid_t pid)
+		    const uint64_t *offs, __u32 cnt, pid_t pid)
 {
-	struct link_create_uprobe_multi a;
-	int fd;
+	int fd = uprobe_link__create(prog_fd, type, flags, path, offs, NULL, cnt, pid);
 
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = prog_fd;
-	a.attach_type = type;
-	a.path = (unsigned long)path;
-	a.offsets = (unsigned long)offs;
-	a.cnt = cnt;
-	a.um_flags = flags;
-	a.pid = pid;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE_CMD, &a, sizeof(a));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	l->fd[l->nr_fd++] = fd;
 	return 0;
 }
 
 static int link_perf(struct links *l, struct bpf_program *prog, bool ret, const char *path,
-		     __u64 off, pid_t pid)
+		     uint64_t off, pid_t pid)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
 	struct bpf_link *link;
@@ -102,7 +81,7 @@ static int link_perf(struct links *l, struct bpf_program *prog, bool ret, const 
 }
 
 static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid_t pid,
-		  const char *path, const __u64 *offs)
+		  const char *path, const uint64_t *offs)
 {
 	bool multi = !strncmp(mode, "multi", 5), sampled = !strcmp(mode, "sampled");
 	bool entry_only = !strcmp(mode, "entry") || !strcmp(mode, "multi_entry");
@@ -112,10 +91,10 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 
 	if (multi) {
 		err = link_raw(l, bpf_program__fd(skel->progs.empty_multi_entry),
-			       ATTACH_UPROBE_MULTI, 0, path, offs, NR_SITES, pid);
+			       UPROBE_MULTI_ATTACH, 0, path, offs, NR_SITES, pid);
 		if (!err && !entry_only)
 			err = link_raw(l, bpf_program__fd(skel->progs.empty_multi_return),
-				       ATTACH_UPROBE_MULTI, UPROBE_MULTI_RETURN, path, offs,
+				       UPROBE_MULTI_ATTACH, UPROBE_MULTI_RETURN, path, offs,
 				       NR_ALLOC, pid);
 		return err;
 	}
@@ -133,7 +112,7 @@ static int attach(struct floor_bpf *skel, struct links *l, const char *mode, pid
 			err = link_raw(l,
 				       bpf_program__fd(sampled ? skel->progs.empty_session_skip
 							       : skel->progs.empty_session_keep),
-				       ATTACH_UPROBE_SESSION, 0, path, &offs[i], 1, pid);
+				       UPROBE_SESSION_ATTACH, 0, path, &offs[i], 1, pid);
 			continue;
 		}
 		err = link_perf(l, entry_prog, false, path, offs[i], pid);
@@ -180,7 +159,7 @@ int main(int argc, char **argv)
 					    "stack_fp", "ringbuf"};
 	struct links l = {};
 	struct floor_bpf *skel;
-	__u64 offs[NR_SITES];
+	uint64_t offs[NR_SITES];
 	bool known = false;
 	unsigned int i;
 	pid_t pid;
@@ -207,16 +186,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = bpf_program__set_expected_attach_type(skel->progs.empty_session_skip,
-						    ATTACH_UPROBE_SESSION);
+						    UPROBE_SESSION_ATTACH);
 	err = err
 		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_session_keep,
-							       ATTACH_UPROBE_SESSION);
+							       UPROBE_SESSION_ATTACH);
 	err = err
 		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_entry,
-							       ATTACH_UPROBE_MULTI);
+							       UPROBE_MULTI_ATTACH);
 	err = err
 		      ?: bpf_program__set_expected_attach_type(skel->progs.empty_multi_return,
-							       ATTACH_UPROBE_MULTI);
+							       UPROBE_MULTI_ATTACH);
 	err = err ?: floor_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "floor: load: %s\n", strerror(-err));

@@ -95,7 +95,7 @@ test_holds_hung_tracer_deadline() {
 }
 
 test_holds_follow_sigkill_random_moments() {
-	local i delay sid t0 left started=0 attach=0 stopped procs early=0
+	local i delay when sid t0 left started=0 attach=0 stopped procs early=0
 	# a tree traced to its end: each leaf held at exec (probed) and at exit (maps read)
 	timeout 60 "$LT" -f -T 10 -- "$OUTPUT/tests/holdtree" tree 3 > "$TDIR/lt.out" \
 		2> "$TDIR/lt.err" < /dev/null
@@ -103,24 +103,45 @@ test_holds_follow_sigkill_random_moments() {
 		"$(grep -B1 -P '^\t\tleaf_leak\+' "$TDIR/lt.out" | grep -c $'^\t1000 bytes in 1 ')" 3
 	for ((i = 0; i < 10; i++)); do
 		delay=$((RANDOM % 1500))
+		when="after its exec"
 		setsid "$LT" -f -- "$OUTPUT/tests/holdtree" tree 60 > "$TDIR/lt.$i.out" \
 			2> "$TDIR/lt.$i.err" < /dev/null &
 		sid=$!
 		echo "$sid" >> "$(PIDS_FILE)"
+		# the delay counts from leaktrace's exec: a loaded machine can take tens of ms to get
+		# from the fork through setsid's exec to leaktrace's, and a kill before that is no
+		# kill of leaktrace at all
+		t0=$(now_ms)
+		until [ "$(cat /proc/"$sid"/comm 2> /dev/null)" = leaktrace ]; do
+			[ $(($(now_ms) - t0)) -lt 5000 ] ||
+				die "$sid is not leaktrace 5 s after its start (setsid forked?): $(cat /proc/"$sid"/comm 2>&1)"
+			sleep 0.002
+		done
+		# every other kill comes after the probes are in place, however long attaching takes
+		# (over 1.5 s at load average 15: all ten kills came during attach)
+		if ((i % 2)); then
+			t0=$(now_ms)
+			until grep -q '^leaktrace: tracing' "$TDIR/lt.$i.err"; do
+				[ $(($(now_ms) - t0)) -lt 60000 ] ||
+					die "not attached in 60 s: $(cat "$TDIR/lt.$i.err")"
+				sleep 0.01
+			done
+			delay=$((RANDOM % 1000))
+			when="after it attached"
+		fi
 		sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
-		[ "$(cat /proc/"$sid"/comm)" = leaktrace ] || die "$sid is not leaktrace (setsid forked?)"
 		procs=$(session_procs "$sid" | wc -l) # 1: the command is not forked yet
 		kill -KILL "$sid"
 		t0=$(now_ms)
 		while stopped=$(session_procs "$sid" | awk '$2 == "T"') && [ -n "$stopped" ]; do
 			[ $(($(now_ms) - t0)) -lt 3000 ] ||
-				die "killed after $delay ms; 3 s later still stopped: $stopped"
+				die "killed $delay ms $when; 3 s later still stopped: $stopped"
 			sleep 0.02
 		done
 		# the tree runs to its end untraced, the watchdog exits: nothing left but zombies
 		while left=$(session_procs "$sid" | awk '$2 != "Z"') && [ -n "$left" ]; do
 			[ $(($(now_ms) - t0)) -lt 20000 ] ||
-				die "killed after $delay ms; 20 s later still there: $left"
+				die "killed $delay ms $when; 20 s later still there: $left"
 			sleep 0.05
 		done
 		if grep -q '^tree done' "$TDIR/lt.$i.out"; then
@@ -130,7 +151,7 @@ test_holds_follow_sigkill_random_moments() {
 		elif [ "$procs" -le 1 ] && [ ! -s "$TDIR/lt.$i.out" ] && [ ! -s "$TDIR/lt.$i.err" ]; then
 			early=$((early + 1)) # killed before it forked the command: nothing to run
 		else
-			die "killed after $delay ms: the tree neither ran nor said why: $(cat "$TDIR/lt.$i.err")"
+			die "killed $delay ms $when: the tree neither ran nor said why: $(cat "$TDIR/lt.$i.err")"
 		fi
 	done
 	[ "$started" -gt 0 ] || die "every kill came during attach: nothing held was tested"

@@ -4,9 +4,14 @@
  * with nested allocator calls (operator new inside constructors run by new, realloc(NULL, n),
  * which glibc tail-jumps to malloc, realloc that moves). Whatever is in flight when a tracer
  * attaches or detaches, each SIGUSR1 makes the main thread leak exactly 5 x 1234 B from
- * leak_round() and print "leaked N" (N counts the rounds). Runs until SIGTERM. The workers run
- * at nice 19.
+ * leak_round() and print "leaked N" (N counts the rounds), once the workers have finished
+ * THREADS + 1 more iterations since the signal: then one of them has finished two, the second
+ * begun after the signal, so a tracer attached before it sees its calls even when the machine
+ * is so loaded that the workers, at nice 19, get no CPU for a while (a 0.1 s window at load
+ * average 20 saw none). Runs until SIGTERM.
  */
+#include <atomic>
+#include <unistd.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -18,6 +23,7 @@
 #define THREADS 8
 
 static volatile int stop;
+static std::atomic<unsigned long> iterations;
 
 struct Node {
 	char *buf;
@@ -55,8 +61,10 @@ static void *worker(void *arg)
 
 	/* the workers take what CPU the tracer leaves: 8 of them on 2 CPUs would starve it */
 	setpriority(PRIO_PROCESS, gettid(), 19);
-	while (!stop)
+	while (!stop) {
 		churn_once(i++);
+		iterations++;
+	}
 	return NULL;
 }
 
@@ -81,6 +89,10 @@ int main()
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	while (sigwait(&set, &sig) == 0 && sig == SIGUSR1) {
+		unsigned long from = iterations;
+
+		while (iterations < from + THREADS + 1)
+			usleep(1000);
 		leak_round();
 		printf("leaked %d\n", ++round);
 		fflush(stdout);

@@ -6,6 +6,7 @@
  *   child 1  child_leak         6 x 700  = 4200   forked, alive until the parent ends
  *            child_leak_after_grandchild 1234
  *   child 2  exec_child_leak    3 x 3000 = 9000   forks, execs this program again, exits
+ *                                                    (with FORKER_EXEC_CHILD_WAITS: at SIGUSR1)
  *   child 3  short_child_leak   5 x 100  = 500    forks and exits at once
  *   grandchild grandchild_leak  2 x 900  = 1800   forked by child 1, exits
  * Children print "child N PID" when their leak is done. The parent frees in each child a
@@ -70,6 +71,22 @@ NOINLINE void churn(void)
 	}
 }
 
+/*
+ * FORKER_EXEC_CHILD_WAITS: child 2 stays until SIGUSR1 (at most s seconds). With -p nothing is
+ * stopped, so a tracer reads an exec'ed image's maps when it gets to the exec: a test waits
+ * for it to have, and the child exits only then.
+ */
+static void wait_usr1(int s)
+{
+	struct timespec ts = {.tv_sec = s};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigtimedwait(&set, NULL, &ts);
+}
+
 static void say(const char *what)
 {
 	printf("%s %d\n", what, getpid());
@@ -86,6 +103,8 @@ int main(int argc, char **argv)
 		churn();
 		exec_child_leak();
 		say("child 2");
+		if (getenv("FORKER_EXEC_CHILD_WAITS"))
+			wait_usr1(30);
 		return 0;
 	}
 	wait_for_go();
