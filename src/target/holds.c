@@ -178,9 +178,11 @@ void holds__continue(struct holds *h, pid_t pid)
 	/* the watchdog's deadline did (and said so): its pid may be anyone's by now */
 	if (h && h->map_fd >= 0 && bpf_map_lookup_elem(h->map_fd, &key, &held_ns))
 		return;
-	kill(pid, SIGCONT);
+	/* before it runs: a process continued first may reach its next hold (exit) while its
+	 * entry is still there, and BPF would not hold it (fds_exec_drops_cloexec, 4 in 20) */
 	if (h && h->map_fd >= 0)
 		bpf_map_delete_elem(h->map_fd, &key);
+	kill(pid, SIGCONT);
 }
 
 void holds__continue_all(struct holds *h)
