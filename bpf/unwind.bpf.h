@@ -228,6 +228,9 @@ static __always_inline struct lt_uw_map *uw_by_file(struct uw_state *s, __u64 pc
 		return NULL;
 	}
 	uw_stat(LT_UW_ST_FILE);
+	/* its list lacks the mapping (mapped since, without the mmap tracepoint: --fds alone):
+	 * userspace gives a new one at the next drain */
+	uw_exec_mapped();
 	return &s->file;
 }
 
