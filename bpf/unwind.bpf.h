@@ -300,11 +300,11 @@ static long uw_step(__u32 i, void *ctx)
 	s->ip = ra;
 	s->sp = cfa;
 	s->bp = bp;
-	if (s->n >= LT_MAX_FRAMES)
+	if (s->n >= LT_MAX_FRAMES || s->n >= max_frames)
 		return 1;
 	s->frames[s->n & (LT_MAX_FRAMES - 1)] = ra;
 	s->n++;
-	return s->n >= LT_MAX_FRAMES;
+	return s->n >= LT_MAX_FRAMES || s->n >= max_frames;
 }
 
 /* The CFI walk from the task's user registers; false when tables are off (--unwind fp). */
