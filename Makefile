@@ -229,7 +229,7 @@ $(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
 # their results are used after them), and a shared library built the same way.
 UW_CFLAGS := -O2 -fomit-frame-pointer -pthread
 UNWIND_PROGS := $(OUTPUT)/tests/libuwlib.so $(OUTPUT)/tests/uwchain $(OUTPUT)/tests/uwdlopen \
-	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal
+	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal $(OUTPUT)/tests/uwfirst
 
 $(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
 	$(call msg,TESTLIB,$@)
@@ -237,6 +237,11 @@ $(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
 	$(Q)$(CC) $(UW_CFLAGS) -shared -fPIC $< -o $@
 
 $(OUTPUT)/tests/uwchain: tests/progs/unwind/uwchain.c tests/progs/progs.h \
+			 $(OUTPUT)/tests/libuwlib.so
+	$(call msg,TESTPROG,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwlib -Wl,-rpath,'$$ORIGIN' -o $@
+
+$(OUTPUT)/tests/uwfirst: tests/progs/unwind/uwfirst.c tests/progs/progs.h \
 			 $(OUTPUT)/tests/libuwlib.so
 	$(call msg,TESTPROG,$@)
 	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwlib -Wl,-rpath,'$$ORIGIN' -o $@

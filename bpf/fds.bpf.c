@@ -271,6 +271,20 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 	return n * sizeof(e->frames[0]);
 }
 
+/*
+ * A descriptor's creating stack: the CFI walk (bpf/unwind.bpf.h), which goes through libc's
+ * wrappers by their tables and, with the list dropped at exec, never by a stale one; with
+ * --unwind fp, the scan above.
+ */
+static __always_inline long fd_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, __u64 bp)
+{
+	__u32 nr;
+
+	if (uw_walk(e->frames, &nr))
+		return (nr > LT_MAX_FRAMES ? LT_MAX_FRAMES : nr) * sizeof(e->frames[0]);
+	return syscall_stack(e, sp, ip, bp);
+}
+
 static __always_inline struct file *fd_file(struct task_struct *t, int fd, bool *cloexec)
 {
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
@@ -329,7 +343,7 @@ __noinline int fd_record(__u64 nr, int fd, __u64 sp, __u64 ip, __u64 bp)
 			e->family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 		}
 	}
-	n = syscall_stack(e, sp, ip, bp);
+	n = fd_stack(e, sp, ip, bp);
 	if (n < 8 || n > sizeof(e->frames))
 		n = 8;
 	e->nr_frames = n / sizeof(e->frames[0]);
@@ -586,6 +600,8 @@ int BPF_PROG(threads_fork, struct task_struct *parent, struct task_struct *child
 	e = bpf_map_lookup_elem(&fd_scratch, &zero);
 	if (!e)
 		return 0;
+	/* the scan, not CFI: glibc's clone3 ends its FDE before the syscall (the child's unwind
+	 * info would be wrong), so the CFI walk stops at clone3 */
 	n = syscall_stack(e, BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, ip),
 			  BPF_CORE_READ(regs, bp));
 	if (n < 8 || n > sizeof(e->frames))

@@ -221,6 +221,29 @@ struct lt_uw_map {
 	__u32 nrows; /* 0: no table (yet): frame pointer rule, counted */
 };
 
+/*
+ * An object's table by file (uw_files), for a PC the process's list does not hold yet (a
+ * launched command, an exec, before userspace gives the list): the mapping is found from the
+ * PC (bpf_find_vma) and its bias computed from vm_start, vm_pgoff and the executable PT_LOAD.
+ */
+#define LT_UW_FILES	 4096
+#define LT_UW_FILE_LOADS 2
+
+struct lt_uw_file_key {
+	__u64 ino; /* inode->i_ino */
+	__u32 dev; /* inode->i_sb->s_dev: the kernel's encoding, major << 20 | minor */
+	__u32 pad;
+};
+
+struct lt_uw_file {
+	__u32 first, nrows;
+	__u32 nloads, pad;
+	struct {
+		__u64 off, end; /* file offsets of the executable PT_LOAD: p_offset, + p_filesz */
+		__u64 vaddr;	/* its p_vaddr */
+	} loads[LT_UW_FILE_LOADS];
+};
+
 struct lt_uw_proc {
 	__u32 n;
 	__u32 pad;
@@ -233,6 +256,8 @@ enum lt_uw_stat {
 	LT_UW_ST_FP,	   /* frames walked by frame pointer: the object has no table (yet) */
 	LT_UW_ST_EXPR,	   /* frames walked by frame pointer: a CFI expression */
 	LT_UW_ST_UNMAPPED, /* frames outside every mapping BPF knows: frame pointer rule */
+	LT_UW_ST_FILE,	   /* frames whose mapping was found by bpf_find_vma, table by file */
+	LT_UW_ST_NO_FILE,  /* such lookups that found no table for the file: frame pointer rule */
 	LT_UW_ST_MAX,
 };
 

@@ -122,6 +122,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
+	uw_exec(pid);
 	/*
 	 * -f: a child's new image may allocate through a file the inherited probes do not
 	 * cover: held before its first instruction while userspace looks (and probes it).

@@ -3,18 +3,23 @@
  * The user stack walked by CFI tables (see bpf/leaktrace.h, lt_uw_*): for each frame, the
  * process's executable mapping holding the PC (binary search over uw_procs), then its
  * object's row (binary search over uw_rows), then the CFA, the return address at CFA - 8 and
- * the caller's rbp. A frame in an object without a table is walked by frame pointer and
- * counted. Included by user.bpf.h; one bpf_loop step per frame keeps the verifier's work
- * independent of the depth.
+ * the caller's rbp. A PC the list does not hold (no list yet: a launched command, a new
+ * image; a library mapped since) is looked up by file: its VMA (bpf_find_vma), the table of
+ * its inode (uw_files), built by userspace before the process ran where it could. A frame in
+ * an object without a table is walked by frame pointer and counted. Included by user.bpf.h;
+ * one bpf_loop step per frame keeps the verifier's work independent of the depth.
  */
 #ifndef __UNWIND_BPF_H
 #define __UNWIND_BPF_H
 
 #ifdef LT_BPF_EXTERN
 extern const volatile bool uw_fp_fallback;
+extern const volatile bool uw_cfi;
 #else
 /* --unwind auto: the frame pointer rule where an object has no table; cfi: the walk ends */
 const volatile bool uw_fp_fallback = true;
+/* --unwind auto or cfi: tables exist (a process without its list yet is walked by file) */
+const volatile bool uw_cfi = false;
 #endif
 
 LT_SHARED __u64 uw_stats[LT_UW_ST_MAX];
@@ -34,7 +39,16 @@ LT_SHARED struct {
 	__type(value, struct lt_uw_proc);
 } uw_procs SEC(".maps");
 
-/* Bumped when a traced process maps a file executable: userspace then gives it tables. */
+/* Every object's table by file, for PCs the process's list does not hold (yet). */
+LT_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_UW_FILES);
+	__type(key, struct lt_uw_file_key);
+	__type(value, struct lt_uw_file);
+} uw_files SEC(".maps");
+
+/*
+ * Bumped when a traced process maps a file executable: userspace then gives it tables. */
 LT_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LT_DEFAULT_PIDS);
@@ -59,6 +73,23 @@ static __always_inline void uw_exec_mapped(void)
 		bpf_map_update_elem(&uw_gen, &pid, &one, BPF_NOEXIST);
 }
 
+/*
+ * A new image: the list of the old one must never be used (its objects are elsewhere now, or
+ * gone); frames are found by file until userspace gives the new list. The exec count (high
+ * half of uw_gen) lets userspace drop a list it read from the old image's maps.
+ */
+static __always_inline void uw_exec(__u32 pid)
+{
+	__u64 exec = 1ULL << 32, *g;
+
+	bpf_map_delete_elem(&uw_procs, &pid);
+	g = bpf_map_lookup_elem(&uw_gen, &pid);
+	if (g)
+		__sync_fetch_and_add(g, exec);
+	else
+		bpf_map_update_elem(&uw_gen, &pid, &exec, BPF_NOEXIST);
+}
+
 /* -f: a child starts with its parent's mappings, so with its parent's list. */
 static __always_inline void uw_fork(__u32 parent, __u32 child)
 {
@@ -71,7 +102,9 @@ static __always_inline void uw_fork(__u32 parent, __u32 child)
 struct uw_state {
 	__u64 ip, sp, bp;
 	__u64 *frames;
-	struct lt_uw_proc *proc;
+	struct lt_uw_proc *proc; /* NULL: no list yet, every frame found by file */
+	struct lt_uw_map file;	 /* the last mapping found by file; end 0: none */
+	__u64 vma_pc;
 	__u32 n;
 	bool exact; /* ip is the interrupted PC (frame 0, a signal frame), not a return address */
 };
@@ -148,6 +181,59 @@ static __always_inline struct lt_uw_row *uw_find_row(struct lt_uw_map *m, __u64 
 	return bpf_map_lookup_elem(&uw_rows, &idx);
 }
 
+/* bpf_find_vma's callback: the table of the file vma maps, and the bias at this mapping. */
+static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct uw_state *s = ctx;
+	struct lt_uw_file_key k = {};
+	struct lt_uw_file *o;
+	struct file *f = vma->vm_file;
+	__u64 base, off;
+	int i;
+
+	if (!f)
+		return 0;
+	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	o = bpf_map_lookup_elem(&uw_files, &k);
+	if (!o)
+		return 0;
+	base = vma->vm_start - (vma->vm_pgoff << 12);
+	off = s->vma_pc - base;
+	for (i = 0; i < LT_UW_FILE_LOADS; i++) {
+		if (i >= o->nloads)
+			break;
+		if (off < (o->loads[i].off & ~4095ULL) || off >= o->loads[i].end)
+			continue;
+		s->file.start = vma->vm_start;
+		s->file.end = vma->vm_end;
+		s->file.bias = base + o->loads[i].off - o->loads[i].vaddr;
+		s->file.first = o->first;
+		s->file.nrows = o->nrows;
+		break;
+	}
+	return 0;
+}
+
+/* A PC outside the process's list: its mapping and table found by file, counted. */
+static __always_inline struct lt_uw_map *uw_by_file(struct uw_state *s, __u64 pc)
+{
+	if (pc >= s->file.start && pc < s->file.end)
+		return &s->file;
+	s->file.start = s->file.end = 0;
+	s->vma_pc = pc;
+	bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, s, 0);
+	if (!s->file.end) {
+		uw_stat(LT_UW_ST_NO_FILE);
+		return NULL;
+	}
+	uw_stat(LT_UW_ST_FILE);
+	/* its list lacks the mapping (mapped since, without the mmap tracepoint: --fds alone):
+	 * userspace gives a new one at the next drain */
+	uw_exec_mapped();
+	return &s->file;
+}
+
 /* Offsets in the ucontext at rsp in __restore_rt: uc_mcontext is at 40, its rbp, rsp, rip
  * are its 11th, 16th and 17th words. */
 #define UW_UC_RBP (40 + 8 * 10)
@@ -161,7 +247,9 @@ static long uw_step(__u32 i, void *ctx)
 	__u64 pc = s->exact ? s->ip : s->ip - 1, cfa, ra = 0, bp = s->bp, two[2];
 	__u8 rule = LT_UW_FP;
 
-	m = uw_find_map(s->proc, pc);
+	m = s->proc ? uw_find_map(s->proc, pc) : NULL;
+	if (!m)
+		m = uw_by_file(s, pc);
 	if (m && m->nrows)
 		r = uw_find_row(m, pc);
 	if (r)
@@ -212,23 +300,23 @@ static long uw_step(__u32 i, void *ctx)
 	s->ip = ra;
 	s->sp = cfa;
 	s->bp = bp;
-	if (s->n >= LT_MAX_FRAMES)
+	if (s->n >= LT_MAX_FRAMES || s->n >= max_frames)
 		return 1;
 	s->frames[s->n & (LT_MAX_FRAMES - 1)] = ra;
 	s->n++;
-	return s->n >= LT_MAX_FRAMES;
+	return s->n >= LT_MAX_FRAMES || s->n >= max_frames;
 }
 
-/* The CFI walk from the task's user registers; false when the process has no tables. */
+/* The CFI walk from the task's user registers; false when tables are off (--unwind fp). */
 static __always_inline bool uw_walk(__u64 *frames, __u32 *n)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct uw_state s = {};
 
-	s.proc = bpf_map_lookup_elem(&uw_procs, &pid);
-	if (!s.proc)
+	if (!uw_cfi)
 		return false;
+	s.proc = bpf_map_lookup_elem(&uw_procs, &pid);
 	s.ip = BPF_CORE_READ(regs, ip);
 	s.sp = BPF_CORE_READ(regs, sp);
 	s.bp = BPF_CORE_READ(regs, bp);

@@ -65,9 +65,10 @@ static int open_unwind(struct umode *um, const struct target *t, const struct um
 		.rows = bpf_map__fd(um->skel->maps.uw_rows),
 		.procs = bpf_map__fd(um->skel->maps.uw_procs),
 		.gen = bpf_map__fd(um->skel->maps.uw_gen),
+		.files = bpf_map__fd(um->skel->maps.uw_files),
 		.max_rows = LT_UW_ROWS_DEFAULT,
 	};
-	int err;
+	int err, i;
 
 	um->verbose = o->verbose;
 	if (o->unwind == UNWIND_FP)
@@ -75,6 +76,9 @@ static int open_unwind(struct umode *um, const struct target *t, const struct um
 	um->unwind = unwind__new(&fds, o->verbose);
 	if (!um->unwind)
 		return -ENOMEM;
+	/* a launched command's objects, before it runs: BPF finds them by file at exec */
+	for (i = 0; t->launched && i < t->nr_objs; i++)
+		unwind__add_file(um->unwind, t->objs[i]);
 	if (t->launched)
 		return 0;
 	err = unwind__update(um->unwind, t->pid);
@@ -116,6 +120,7 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 	if (err)
 		return err;
 	skel->rodata->uw_fp_fallback = o->unwind != UNWIND_CFI;
+	skel->rodata->uw_cfi = o->unwind != UNWIND_FP;
 	err = bpf_map__set_max_entries(skel->maps.uw_rows,
 				       o->unwind == UNWIND_FP ? 1 : LT_UW_ROWS_DEFAULT);
 	if (err)

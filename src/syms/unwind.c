@@ -89,19 +89,35 @@ static void read_loads(Elf *elf, struct uw_obj *o)
 	}
 }
 
-static void build(struct unwind *u, struct uw_obj *o, pid_t pid, const struct procmaps_entry *e)
+/* BPF finds the table by file for a PC the process's list does not hold yet. */
+static int push_file(struct unwind *u, const struct uw_obj *o)
 {
-	char path[96];
+	struct lt_uw_file_key k = {.ino = o->ino, .dev = major(o->dev) << 20 | minor(o->dev)};
+	struct lt_uw_file f = {.first = o->first, .nrows = o->nrows};
+	int i;
+
+	if (u->fds.files <= 0)
+		return 0;
+	for (i = 0; i < o->nloads && f.nloads < LT_UW_FILE_LOADS; i++, f.nloads++) {
+		f.loads[f.nloads].off = o->loads[i].off;
+		f.loads[f.nloads].end = o->loads[i].off + o->loads[i].filesz;
+		f.loads[f.nloads].vaddr = o->loads[i].vaddr;
+	}
+	if (bpf_map_update_elem(u->fds.files, &k, &f, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* fd: the object's file, opened by the caller (closed here); name: for -v. */
+static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
+{
 	const char *why = NULL;
 	struct cfi_table t = {};
 	struct stat st;
 	uint64_t t0 = guard__now_ns();
 	Elf *elf = NULL;
-	int fd, err;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, e->start,
-		 e->end);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > GUARD_ELF_MAX) {
 		why = "cannot open it as a regular file";
@@ -128,16 +144,20 @@ static void build(struct unwind *u, struct uw_obj *o, pid_t pid, const struct pr
 	o->first = u->next_row;
 	o->nrows = t.nr;
 	u->next_row += t.nr;
+	if (push_file(u, o)) {
+		why = "file tables map full"; /* its processes' lists still have it */
+		goto out;
+	}
 out:
 	u->build_ns += guard__now_ns() - t0;
 	if (why)
 		u->nr_no_table++;
 	if (u->verbose && why)
 		fprintf(stderr, "leaktrace: unwind: %s: no CFI table (%s): frame pointers there\n",
-			e->path, why);
+			name, why);
 	else if (u->verbose)
 		fprintf(stderr, "leaktrace: unwind: %s: %u rows (%u by frame pointer), %.1f ms\n",
-			e->path, t.nr, t.nr_expr, (guard__now_ns() - t0) / 1e6);
+			name, t.nr, t.nr_expr, (guard__now_ns() - t0) / 1e6);
 	cfi__free(&t);
 	if (elf)
 		elf_end(elf);
@@ -145,15 +165,20 @@ out:
 		close(fd);
 }
 
-static struct uw_obj *obj_for(struct unwind *u, pid_t pid, const struct procmaps_entry *e)
+static struct uw_obj *obj_find(struct unwind *u, dev_t dev, ino_t ino)
 {
-	dev_t dev = makedev(e->dev_major, e->dev_minor);
-	struct uw_obj *o;
 	size_t i;
 
 	for (i = 0; i < u->nobjs; i++)
-		if (u->objs[i].dev == dev && u->objs[i].ino == e->inode)
+		if (u->objs[i].dev == dev && u->objs[i].ino == ino)
 			return &u->objs[i];
+	return NULL;
+}
+
+static struct uw_obj *obj_add(struct unwind *u, dev_t dev, ino_t ino)
+{
+	struct uw_obj *o;
+
 	if (u->nobjs == u->cap) {
 		o = realloc(u->objs, (u->cap ? u->cap * 2 : 32) * sizeof(*o));
 		if (!o)
@@ -164,9 +189,58 @@ static struct uw_obj *obj_for(struct unwind *u, pid_t pid, const struct procmaps
 	o = &u->objs[u->nobjs++];
 	memset(o, 0, sizeof(*o));
 	o->dev = dev;
-	o->ino = e->inode;
-	build(u, o, pid, e);
+	o->ino = ino;
 	return o;
+}
+
+static struct uw_obj *obj_for(struct unwind *u, pid_t pid, const struct procmaps_entry *e)
+{
+	dev_t dev = makedev(e->dev_major, e->dev_minor);
+	struct uw_obj *o = obj_find(u, dev, e->inode);
+	char path[96];
+
+	if (o)
+		return o;
+	o = obj_add(u, dev, e->inode);
+	if (!o)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, e->start,
+		 e->end);
+	build(u, o, open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e->path);
+	return o;
+}
+
+bool unwind__known(struct unwind *u, const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && obj_find(u, st.st_dev, st.st_ino);
+}
+
+int unwind__add_file(struct unwind *u, const char *path)
+{
+	struct stat st;
+	struct uw_obj *o;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	if (obj_find(u, st.st_dev, st.st_ino)) {
+		close(fd);
+		return 0;
+	}
+	o = obj_add(u, st.st_dev, st.st_ino);
+	if (!o) {
+		close(fd);
+		return -ENOMEM;
+	}
+	build(u, o, fd, path);
+	return 0;
 }
 
 static void fill_map(const struct uw_obj *o, const struct procmaps_entry *e, struct lt_uw_map *m)
@@ -187,12 +261,21 @@ static void fill_map(const struct uw_obj *o, const struct procmaps_entry *e, str
 	}
 }
 
+static uint32_t execs(struct unwind *u, pid_t pid)
+{
+	__u32 key = pid;
+	__u64 gen = 0;
+
+	bpf_map_lookup_elem(u->fds.gen, &key, &gen);
+	return gen >> 32;
+}
+
 int unwind__update(struct unwind *u, pid_t pid)
 {
 	struct lt_uw_proc *pr = &u->scratch;
 	struct procmaps_entry e;
 	char path[64], line[4096 + 256];
-	__u32 key = pid;
+	__u32 key = pid, exec0 = execs(u, pid);
 	FILE *f;
 	int err = 0;
 
@@ -217,6 +300,10 @@ int unwind__update(struct unwind *u, pid_t pid)
 	fclose(f);
 	if (bpf_map_update_elem(u->fds.procs, &key, pr, BPF_ANY))
 		err = -errno;
+	/* an exec since the maps were read: the list is the old image's, and BPF must not use
+	 * it (frames are found by file until the next update, which the exec asked for) */
+	if (!err && execs(u, pid) != exec0)
+		bpf_map_delete_elem(u->fds.procs, &key);
 	return err;
 }
 
@@ -245,10 +332,13 @@ void unwind__print(const struct unwind *u, const uint64_t st[LT_UW_ST_MAX], FILE
 		"leaktrace: unwind: CFI tables for %zu objects (%u without), %u rows, %zu bytes "
 		"(of %zu reserved), built in %.1f ms; %" PRIu64 " stacks walked: %" PRIu64
 		" frames by CFI, %" PRIu64 " by frame pointer (no table), %" PRIu64
-		" by frame pointer (CFI expression), %" PRIu64 " outside known mappings\n",
+		" by frame pointer (CFI expression), %" PRIu64 " outside known mappings; "
+		"mappings looked up by file (a PC not in the process's list yet): %" PRIu64
+		" with a table, %" PRIu64 " without\n",
 		u->nobjs, u->nr_no_table, u->next_row, u->next_row * sizeof(struct lt_uw_row),
 		u->fds.max_rows * sizeof(struct lt_uw_row), u->build_ns / 1e6, st[LT_UW_ST_STACKS],
-		st[LT_UW_ST_FRAMES], st[LT_UW_ST_FP], st[LT_UW_ST_EXPR], st[LT_UW_ST_UNMAPPED]);
+		st[LT_UW_ST_FRAMES], st[LT_UW_ST_FP], st[LT_UW_ST_EXPR], st[LT_UW_ST_UNMAPPED],
+		st[LT_UW_ST_FILE], st[LT_UW_ST_NO_FILE]);
 }
 
 void unwind__free(struct unwind *u)

@@ -18,13 +18,21 @@ struct unwind;
 struct unwind_fds {
 	int rows;  /* uw_rows: ARRAY of struct lt_uw_row */
 	int procs; /* uw_procs: pid -> struct lt_uw_proc */
-	int gen;   /* uw_gen: pid -> executable file mappings made */
+	int gen;   /* uw_gen: pid -> executable file mappings made, + execs << 32 */
+	int files; /* uw_files: struct lt_uw_file_key -> struct lt_uw_file */
 	uint32_t max_rows;
 };
 
 struct unwind *unwind__new(const struct unwind_fds *fds, bool verbose);
 /* Read pid's executable mappings, build the tables of objects not seen yet, give them to BPF. */
 int unwind__update(struct unwind *u, pid_t pid);
+/*
+ * Build the table of the file at path (one a process will map: a launched command's
+ * libraries, before it runs), found by BPF by file. 0 or a negative errno.
+ */
+int unwind__add_file(struct unwind *u, const char *path);
+/* Whether the file at path has its table (or was found to have none). */
+bool unwind__known(struct unwind *u, const char *path);
 /* Whether pid mapped a file executable since *seen (updated); cheap: one map lookup. */
 bool unwind__changed(struct unwind *u, pid_t pid, uint64_t *seen);
 void unwind__forget(struct unwind *u, pid_t pid);

@@ -21,6 +21,7 @@
 #include "syms.h"
 #include "trace.h"
 #include "tracker.h"
+#include "target.h"
 #include "unwind.h"
 
 /*
@@ -251,11 +252,13 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	 * command's children), else now, late (-p: nothing is ever stopped) */
 	if (ev->follow_exec && !ev->ending)
 		follow__exec(ev->follow_exec, p->pid, held);
-	/* in the callback, not later: a held image must have its tables before it runs */
-	if (ev->unwind)
-		unwind__update(ev->unwind, p->pid);
-	if (held)
+	/* its tables are built after the drain (update_unwind); one held goes on after them */
+	if (ev->unwind) {
+		p->uw_stale = p->uw_exec = true;
+		p->uw_hold = held;
+	} else if (held) {
 		holds__continue(ev->holds, p->pid);
+	}
 }
 
 /*
@@ -308,8 +311,9 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		/* what was mapped before exec is not the command's */
 		syms__free(p->syms);
 		p->syms = p->syms_opts ? syms__new(p->pid, p->syms_opts) : NULL;
-		if (ev->unwind)
-			unwind__update(ev->unwind, p->pid);
+		/* its objects' tables were built before it ran (found by file); its list after
+		 * the drain */
+		p->uw_stale = true;
 		/* a python executable is mapped already; a libpython is looked for again later */
 		if (python_attach(ev, p) == -ENOENT)
 			p->py_checked = false;
@@ -428,8 +432,28 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 	return 0;
 }
 /*
- * Outside the ring-buffer callback: tables for what traced processes mapped executable since
- * the last look (dlopen), and for children; an exited process's list is taken back.
+ * A new image (-f): the tables of what it will load (its loader's list), unless its
+ * executable was seen before. BPF finds them by file until its list is given.
+ */
+static void exec_tables(struct events *ev, struct proc *p)
+{
+	char exe[64];
+	struct target t;
+	int i;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", p->pid);
+	if (unwind__known(ev->unwind, exe))
+		return;
+	if (!target__open_exec(&t, p->pid))
+		for (i = 0; i < t.nr_objs; i++)
+			unwind__add_file(ev->unwind, t.objs[i]);
+	target__free(&t);
+}
+
+/*
+ * Outside the ring-buffer callback (the actions the drain queued on each process): tables
+ * for what traced processes mapped executable since the last look (dlopen), for children and
+ * new images, then a process held at exec goes on; an exited process's list is taken back.
  */
 static void update_unwind(struct events *ev)
 {
@@ -444,11 +468,15 @@ static void update_unwind(struct events *ev)
 			if (!p->uw_gone)
 				unwind__forget(ev->unwind, p->pid);
 			p->uw_gone = true;
-			continue;
-		}
-		if (unwind__changed(ev->unwind, p->pid, &p->uw_gen) || p->uw_stale) {
-			p->uw_stale = false;
+		} else if (unwind__changed(ev->unwind, p->pid, &p->uw_gen) || p->uw_stale) {
+			if (p->uw_exec && !ev->ending)
+				exec_tables(ev, p);
+			p->uw_stale = p->uw_exec = false;
 			unwind__update(ev->unwind, p->pid);
+		}
+		if (p->uw_hold) {
+			p->uw_hold = false;
+			holds__continue(ev->holds, p->pid);
 		}
 	}
 }

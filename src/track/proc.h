@@ -43,6 +43,8 @@ struct proc {
 	uint64_t uw_gen;   /* executable mappings BPF had counted at the last table update */
 	bool uw_stale;	   /* its CFI tables must be given to BPF again (fork, exec) */
 	bool uw_gone;	   /* its tables were taken back (exit) */
+	bool uw_exec;	   /* a new image: its objects' tables are built before its list */
+	bool uw_hold;	   /* held at exec: continued once its tables are given */
 	struct python *py; /* CPython frames: its code objects and the frames named so far */
 	bool py_checked;   /* the current image was looked at for CPython */
 
