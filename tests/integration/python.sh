@@ -351,7 +351,7 @@ test_python_launched_under_pymalloc_counts_objects() {
 	: > "$TDIR/lt.out"
 	: > "$TDIR/lt.err"
 	PROG_OUT=$TDIR/lt.out
-	PYTHONMALLOC=pymalloc "$LT" -T 100 -- "$PY" "$PYLEAK" jobs $jobs > "$TDIR/lt.out" \
+	PYTHONMALLOC=pymalloc "$LT" -T 100000 -- "$PY" "$PYLEAK" jobs $jobs > "$TDIR/lt.out" \
 		2> "$TDIR/lt.err" &
 	LT_PID=$!
 	echo "$LT_PID" >> "$(PIDS_FILE)"
