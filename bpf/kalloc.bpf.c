@@ -13,6 +13,8 @@
 /* x86-64 and arm64 kernel stacks without KASAN; with it (32 KiB) a deep stack looks like an
  * interrupt's: only its site key changes */
 #define LT_THREAD_SIZE 16384
+/* site_stack's answer for a page allocation backing a slab or percpu chunk: not recorded */
+#define KSTACK_NESTED (LT_KSTACK_NONE - 1)
 
 #if defined(__TARGET_ARCH_x86)
 #define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
@@ -32,8 +34,9 @@ const volatile __u32 target_pid = 0;
 const volatile __u64 sample_bytes = 0;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
-/* The kernel image's text start: stack words from there up are code or static data. */
+/* The kernel's text (_stext, _etext): stack words in it are return addresses, mostly. */
 const volatile __u64 text_lo = 0;
+const volatile __u64 text_hi = 0;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
 const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
@@ -267,7 +270,7 @@ static __always_inline __u64 stack_window(__u64 sp)
 		return 0;
 	for (i = 0; i < LT_KSITE_WINDOW; i++) {
 		w = st->frames[i];
-		if (w >= text_lo && w < 0xffffffffff000000ULL)
+		if (w >= text_lo && w < text_hi)
 			h = (h ^ w) * 0x100000001b3ULL;
 	}
 	return h | 1;
@@ -299,14 +302,14 @@ static __always_inline void site_init(__u64 sp, struct lt_ksite *site, __u64 cal
  * after (ksite_ambiguous). What this can get wrong: a rare path sharing a site with a common
  * one, until one of its allocations is walked (kstack_cached counts what was not walked).
  */
-static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 sp)
+static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 sp, bool page)
 {
 	struct lt_ksite_stack *c = NULL, n = {};
 	__u64 stack;
 
 	if (site) {
 		c = bpf_map_lookup_elem(&ksites, site);
-		if (c && c->ambiguous) {
+		if (c && c->ambiguous && !site->window) {
 			site->window = stack_window(sp);
 			c = site->window ? bpf_map_lookup_elem(&ksites, site) : NULL;
 			if (!site->window)
@@ -321,7 +324,7 @@ static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 
 		c->hits++;
 	}
 	/* one call of the walk: the program's own frame is part of the stack */
-	stack = walk_stack(ctx);
+	stack = page && nested(ctx) ? KSTACK_NESTED : walk_stack(ctx);
 	if (stack == LT_KSTACK_NONE || !site)
 		return stack;
 	if (!c) {
@@ -334,7 +337,7 @@ static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 
 	return stack;
 }
 
-/* call_site 0: none known (pages), the stack is walked */
+/* call_site 0: none known (pages: keyed by their window; old percpu layout: walked) */
 static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 size, __u64 detail,
 					__u64 call_site, __u64 site_detail, __u32 gfp)
 {
@@ -360,17 +363,18 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 			return 0;
 		}
 	}
-	if (kind == LT_K_PAGE && nested(ctx)) {
+	/* pages have no call site: their window is part of the key from the start */
+	sp = stack_addr(ctx);
+	site_init(sp, &site, call_site, kind, site_detail, gfp);
+	if (kind == LT_K_PAGE)
+		site.window = stack_window(sp);
+	v.stack = site_stack(ctx, call_site || site.window ? &site : NULL, sp, kind == LT_K_PAGE);
+	if (v.stack == KSTACK_NESTED) {
 		kstat_inc(LT_ST_NESTED);
 		return 0;
 	}
 	v.ts_ns = bpf_ktime_get_ns();
 	v.pid = bpf_get_current_pid_tgid() >> 32;
-	if (call_site) {
-		sp = stack_addr(ctx);
-		site_init(sp, &site, call_site, kind, site_detail, gfp);
-	}
-	v.stack = site_stack(ctx, call_site ? &site : NULL, sp);
 	if (v.stack == LT_KSTACK_NONE)
 		kstat_inc(LT_ST_STACK_FAIL);
 	/* an address still live lost its free: the entry is replaced, and counted */
@@ -527,11 +531,12 @@ int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr)
 
 /* Pages are keyed by their struct page, the same pointer at allocation and free. */
 SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order)
+int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_PAGE, (__u64)page, (__u64)PAGE_SIZE << order, order, 0, 0, 0);
+	return record_alloc(ctx, LT_K_PAGE, (__u64)page, (__u64)PAGE_SIZE << order, order, 0, order,
+			    gfp);
 }
 
 SEC("tp_btf/mm_page_free")
