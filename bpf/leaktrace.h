@@ -173,7 +173,7 @@ struct lt_ksite_stack {
 	__u32 ambiguous;
 };
 
-#define LT_KSITES	    16384 /* call sites whose stack is cached (LRU) */
+#define LT_KSITES	    65536 /* call sites whose stack is cached (LRU; 18 Ki seen system-wide) */
 #define LT_KSITE_WALK_FIRST 64	  /* the first hits of a site are all walked and compared */
 #define LT_KSITE_WALK_EVERY 16	  /* then one hit in so many (random): checks the site */
 #define LT_KSITE_WINDOW	    64	  /* words of stack above the tracepoint hashed into window */
