@@ -10,6 +10,22 @@
 #define ZERO_SIZE_PTR 16
 #define PAGE_SIZE     4096
 #define EEXIST	      17
+/* x86-64 and arm64 kernel stacks without KASAN; with it (32 KiB) a deep stack looks like an
+ * interrupt's: only its site key changes */
+#define LT_THREAD_SIZE 16384
+/* site_stack's answer for a page allocation backing a slab or percpu chunk: not recorded */
+#define KSTACK_NESTED (LT_KSTACK_NONE - 1)
+
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs___lt_arm64 {
+	int syscallno;
+} __attribute__((preserve_access_index));
+#define SYSCALL_NR(regs) BPF_CORE_READ((struct pt_regs___lt_arm64 *)(regs), syscallno)
+#else
+#define SYSCALL_NR(regs) 0
+#endif
 
 /* Allocations are recorded for this process only (0: all); frees are matched from anywhere. */
 const volatile __u32 target_pid = 0;
@@ -18,6 +34,9 @@ const volatile __u32 target_pid = 0;
 const volatile __u64 sample_bytes = 0;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
+/* The kernel's text (_stext, _etext): stack words in it are return addresses, mostly. */
+const volatile __u64 text_lo = 0;
+const volatile __u64 text_hi = 0;
 /* Code whose page allocations back a slab or percpu chunk: not charged twice (see README). */
 const volatile __u64 nest_lo[LT_MAX_NEST_RANGES] = {};
 const volatile __u64 nest_hi[LT_MAX_NEST_RANGES] = {};
@@ -85,6 +104,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } kstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_KSITES);
+	__type(key, struct lt_ksite);
+	__type(value, struct lt_ksite_stack);
+} ksites SEC(".maps");
+
+/* Where this run's arguments are on the kernel stack, read back as a number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ctx_addr SEC(".maps");
 
 /* Slab caches whose name userspace has been sent. */
 struct {
@@ -189,8 +223,126 @@ static __always_inline __u64 spill_stack(void *ctx)
 	return h;
 }
 
-static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 size, __u64 detail)
+static __always_inline __u64 walk_stack(void *ctx)
 {
+	long id = bpf_get_stackid(ctx, &kstacks, 0);
+
+	if (id >= 0)
+		return id;
+	if (id == -EEXIST)
+		return spill_stack(ctx);
+	return LT_KSTACK_NONE;
+}
+
+/* True when this program runs on its task's stack, not an interrupt's (irq stacks are apart
+ * on x86-64, softirqs included). Without a kallsyms entry for __preempt_count (no
+ * CONFIG_KALLSYMS_ALL) the address of ctx is what tells. */
+static __always_inline __u64 stack_addr(void *ctx)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&ctx_addr, &zero);
+
+	if (!slot)
+		return 0;
+	*(volatile __u64 *)slot = (__u64)ctx;
+	return *(volatile __u64 *)slot;
+}
+
+static __always_inline bool on_task_stack(__u64 sp, struct task_struct *task)
+{
+	return sp - (__u64)BPF_CORE_READ(task, stack) < LT_THREAD_SIZE;
+}
+
+/*
+ * What distinguishes two paths to one call site without walking: the words of stack above
+ * the tracepoint's arguments that point into the kernel image (the return addresses of the
+ * frames above the allocator among them). Data that changes between calls only makes a
+ * miss; two paths are told apart as long as a return address they differ in is this close.
+ */
+static __always_inline __u64 stack_window(__u64 sp)
+{
+	struct lt_kstack *st;
+	__u64 h = 0xcbf29ce484222325ULL, w;
+	__u32 zero = 0, i;
+
+	st = bpf_map_lookup_elem(&kstack_scratch, &zero);
+	if (!st || !sp || bpf_probe_read_kernel(st->frames, LT_KSITE_WINDOW * 8, (void *)sp))
+		return 0;
+	for (i = 0; i < LT_KSITE_WINDOW; i++) {
+		w = st->frames[i];
+		if (w >= text_lo && w < text_hi)
+			h = (h ^ w) * 0x100000001b3ULL;
+	}
+	return h | 1;
+}
+
+static __always_inline void site_init(__u64 sp, struct lt_ksite *site, __u64 call_site, __u32 kind,
+				      __u64 detail, __u32 gfp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+
+	site->window = 0;
+	site->call_site = call_site;
+	site->detail = detail;
+	site->gfp = gfp;
+	site->kind = kind;
+	site->context = -1;
+	if (on_task_stack(sp, task)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		site->context = SYSCALL_NR(regs);
+	}
+}
+
+/*
+ * Walking a kernel stack (the ORC unwinder, ~2.5 us on this VM, 4 frames already ~1.4 us) is
+ * most of what an allocation costs. The stack a call site leads to is cached: a hit costs a
+ * lookup. Each site's first LT_KSITE_WALK_FIRST hits and then one in LT_KSITE_WALK_EVERY
+ * (random) are walked and compared; a site found to reach another stack is walked for ever
+ * after (ksite_ambiguous). What this can get wrong: a rare path sharing a site with a common
+ * one, until one of its allocations is walked (kstack_cached counts what was not walked).
+ */
+static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 sp, bool page)
+{
+	struct lt_ksite_stack *c = NULL, n = {};
+	__u64 stack;
+
+	if (site) {
+		c = bpf_map_lookup_elem(&ksites, site);
+		if (c && c->ambiguous && !site->window) {
+			site->window = stack_window(sp);
+			c = site->window ? bpf_map_lookup_elem(&ksites, site) : NULL;
+			if (!site->window)
+				site = NULL;
+		}
+	}
+	if (c && !c->ambiguous) {
+		if (c->hits >= LT_KSITE_WALK_FIRST && bpf_get_prandom_u32() % LT_KSITE_WALK_EVERY) {
+			kstat_inc(LT_ST_KSTACK_CACHED);
+			return c->stack;
+		}
+		c->hits++;
+	}
+	/* one call of the walk: the program's own frame is part of the stack */
+	stack = page && nested(ctx) ? KSTACK_NESTED : walk_stack(ctx);
+	if (stack == LT_KSTACK_NONE || !site)
+		return stack;
+	if (!c) {
+		n.stack = stack;
+		bpf_map_update_elem(&ksites, site, &n, BPF_NOEXIST);
+	} else if (stack != c->stack && !c->ambiguous) {
+		c->ambiguous = 1;
+		kstat_inc(LT_ST_KSITE_AMBIGUOUS);
+	}
+	return stack;
+}
+
+/* call_site 0: none known (pages: keyed by their window; old percpu layout: walked) */
+static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 size, __u64 detail,
+					__u64 call_site, __u64 site_detail, __u32 gfp)
+{
+	struct lt_ksite site;
+	__u64 sp = 0;
 	struct lt_klive v = {
 		.size = size,
 		.detail = detail,
@@ -198,7 +350,6 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 	};
 	struct lt_klive *old;
 	__u8 one = 1;
-	long id;
 
 	if (!key || key == ZERO_SIZE_PTR) {
 		stat_inc(LT_ST_FAILED_ALLOC);
@@ -212,19 +363,18 @@ static __always_inline int record_alloc(void *ctx, __u32 kind, __u64 key, __u64 
 			return 0;
 		}
 	}
-	if (kind == LT_K_PAGE && nested(ctx)) {
+	/* pages have no call site: their window is part of the key from the start */
+	sp = stack_addr(ctx);
+	site_init(sp, &site, call_site, kind, site_detail, gfp);
+	if (kind == LT_K_PAGE)
+		site.window = stack_window(sp);
+	v.stack = site_stack(ctx, call_site || site.window ? &site : NULL, sp, kind == LT_K_PAGE);
+	if (v.stack == KSTACK_NESTED) {
 		kstat_inc(LT_ST_NESTED);
 		return 0;
 	}
 	v.ts_ns = bpf_ktime_get_ns();
 	v.pid = bpf_get_current_pid_tgid() >> 32;
-	id = bpf_get_stackid(ctx, &kstacks, 0);
-	if (id >= 0)
-		v.stack = id;
-	else if (id == -EEXIST)
-		v.stack = spill_stack(ctx);
-	else
-		v.stack = LT_KSTACK_NONE;
 	if (v.stack == LT_KSTACK_NONE)
 		kstat_inc(LT_ST_STACK_FAIL);
 	/* an address still live lost its free: the entry is replaced, and counted */
@@ -302,22 +452,24 @@ static __always_inline int free_second(__u32 slot, __u32 kind, __u64 key)
 
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
+	     size_t bytes_alloc, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_KMALLOC, (__u64)ptr, bytes_alloc, 0);
+	return record_alloc(ctx, LT_K_KMALLOC, (__u64)ptr, bytes_alloc, 0, call_site, bytes_alloc,
+			    gfp);
 }
 
 /* Before 6.1 the node variants were separate tracepoints; the arguments up to bytes_alloc
  * are the same. */
 SEC("tp_btf/kmalloc_node")
 int BPF_PROG(kmalloc_node, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
+	     size_t bytes_alloc, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_KMALLOC, (__u64)ptr, bytes_alloc, 0);
+	return record_alloc(ctx, LT_K_KMALLOC, (__u64)ptr, bytes_alloc, 0, call_site, bytes_alloc,
+			    gfp);
 }
 
 SEC("tp_btf/kfree")
@@ -334,31 +486,35 @@ int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
 
 /* Since 6.1: (call_site, ptr, struct kmem_cache *s, gfp, node); the size is the cache's. */
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s)
+int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+	     gfp_t gfp)
 {
 	if (!traced_context() || !ptr)
 		return 0;
 	send_cache_name(s);
-	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, BPF_CORE_READ(s, size), (__u64)s);
+	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, BPF_CORE_READ(s, size), (__u64)s, call_site,
+			    (__u64)s, gfp);
 }
 
 /* Before 6.1: (call_site, ptr, bytes_req, bytes_alloc, gfp[, node]); the cache is unknown. */
 SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_old, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
+	     size_t bytes_alloc, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, bytes_alloc, 0);
+	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, bytes_alloc, 0, call_site, bytes_alloc,
+			    gfp);
 }
 
 SEC("tp_btf/kmem_cache_alloc_node")
 int BPF_PROG(kmem_cache_alloc_node, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
+	     size_t bytes_alloc, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, bytes_alloc, 0);
+	return record_alloc(ctx, LT_K_SLAB, (__u64)ptr, bytes_alloc, 0, call_site, bytes_alloc,
+			    gfp);
 }
 
 SEC("tp_btf/kmem_cache_free")
@@ -375,11 +531,12 @@ int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr)
 
 /* Pages are keyed by their struct page, the same pointer at allocation and free. */
 SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order)
+int BPF_PROG(mm_page_alloc, struct page *page, unsigned int order, gfp_t gfp)
 {
 	if (!traced_context())
 		return 0;
-	return record_alloc(ctx, LT_K_PAGE, (__u64)page, (__u64)PAGE_SIZE << order, order);
+	return record_alloc(ctx, LT_K_PAGE, (__u64)page, (__u64)PAGE_SIZE << order, order, 0, order,
+			    gfp);
 }
 
 SEC("tp_btf/mm_page_free")
@@ -408,12 +565,14 @@ int BPF_PROG(mm_page_free_batched_nested, struct page *page)
 
 SEC("tp_btf/percpu_alloc_percpu")
 int BPF_PROG(percpu_alloc_percpu, unsigned long call_site, bool reserved, bool is_atomic,
-	     size_t size, size_t align, void *base_addr, int off, void *ptr, size_t bytes_alloc)
+	     size_t size, size_t align, void *base_addr, int off, void *ptr, size_t bytes_alloc,
+	     gfp_t gfp)
 {
 	if (!traced_context() || !ptr)
 		return 0;
 	/* bytes_alloc (6.2+) counts every CPU's copy; older kernels lack it: size per CPU */
-	return record_alloc(ctx, LT_K_PERCPU, percpu_key(ptr), bytes_alloc ?: size, 0);
+	return record_alloc(ctx, LT_K_PERCPU, percpu_key(ptr), bytes_alloc ?: size, 0, call_site,
+			    size, gfp);
 }
 
 /* Before 6.2: (reserved, is_atomic, size, align, base_addr, off, ptr). */
@@ -423,7 +582,7 @@ int BPF_PROG(percpu_alloc_percpu_old, bool reserved, bool is_atomic, size_t size
 {
 	if (!traced_context() || !ptr)
 		return 0;
-	return record_alloc(ctx, LT_K_PERCPU, percpu_key(ptr), size, 0);
+	return record_alloc(ctx, LT_K_PERCPU, percpu_key(ptr), size, 0, 0, 0, 0);
 }
 
 SEC("tp_btf/percpu_free_percpu")

@@ -106,6 +106,9 @@ enum lt_stat {
 	LT_ST_KFREE_UNSEEN,  /* free runs skipped by both: so many shown may be freed (uncertain) */
 	LT_ST_KUNCERTAIN_FULL, /* uncertain-stack map full: such a stack's objects look certain */
 	LT_ST_FDS_UNREAD,      /* --fds: descriptors received (SCM_RIGHTS) past those BPF reads */
+	/* kernel mode: stacks of a call site taken from its cache, not walked (kalloc.bpf.c) */
+	LT_ST_KSTACK_CACHED,   /* allocations whose stack is its site's cached one: not walked */
+	LT_ST_KSITE_AMBIGUOUS, /* call sites found to reach two stacks: every stack walked */
 	LT_ST_MAX,
 };
 
@@ -149,6 +152,32 @@ struct lt_klive {
 #define LT_KSTACKS_SPILL  4096	/* stacks whose bucket was taken */
 #define LT_KSTACK_SPILLED (1ULL << 63)
 #define LT_KSTACK_NONE	  (~0ULL)
+
+/*
+ * Kernel mode: what identifies an allocation's stack before it is walked: the allocator's
+ * caller, the cache or size and gfp flags, the syscall or interrupt context.
+ */
+struct lt_ksite {
+	__u64 call_site;
+	__u64 detail; /* struct kmem_cache * (LT_K_SLAB), bytes_alloc (LT_K_KMALLOC, LT_K_PERCPU) */
+	__u32 gfp;
+	__u32 kind;
+	__s64 context; /* syscall number; -1 on an interrupt's stack */
+	__u64 window;  /* 0, or for a site reaching several stacks: a hash of what the stack above
+			* the allocator holds (return addresses, kernel image pointers) */
+};
+
+/* The stack a call site was last walked to; a site found to reach two is walked every time. */
+struct lt_ksite_stack {
+	__u64 stack;
+	__u32 hits;
+	__u32 ambiguous;
+};
+
+#define LT_KSITES	    65536 /* call sites whose stack is cached (LRU; 18 Ki seen system-wide) */
+#define LT_KSITE_WALK_FIRST 64	  /* the first hits of a site are all walked and compared */
+#define LT_KSITE_WALK_EVERY 16	  /* then one hit in so many (random): checks the site */
+#define LT_KSITE_WINDOW	    64	  /* words of stack above the tracepoint hashed into window */
 
 struct lt_kstack {
 	__u64 nr_frames;

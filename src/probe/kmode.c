@@ -223,6 +223,7 @@ static int set_nest_ranges(struct kalloc_bpf *skel, const struct ksyms *ks)
 
 int kmode__open(struct kmode **out, const struct kmode_opts *o)
 {
+	const struct ksym *stext, *etext;
 	struct kmode *km;
 	int err;
 
@@ -252,6 +253,10 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	km->skel->rodata->self_pid = getpid();
 	km->max_frames =
 		o->max_frames && o->max_frames < LT_MAX_FRAMES ? o->max_frames : LT_MAX_FRAMES;
+	stext = ksyms__get(km->ksyms, "_stext");
+	etext = ksyms__get(km->ksyms, "_etext");
+	km->skel->rodata->text_lo = stext ? stext->addr : 0xffffffff80000000ULL;
+	km->skel->rodata->text_hi = etext ? etext->addr : 0xffffffffff000000ULL;
 	err = set_nest_ranges(km->skel, km->ksyms);
 	if (o->verbose)
 		fprintf(stderr, "leaktrace: %d code ranges allocate pages for slabs and percpu\n",

@@ -57,6 +57,8 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_KFREE_UNSEEN] = "kfree_unseen",
 	[LT_ST_KUNCERTAIN_FULL] = "kuncertain_full",
 	[LT_ST_FDS_UNREAD] = "fds_unread",
+	[LT_ST_KSTACK_CACHED] = "kstack_cached",
+	[LT_ST_KSITE_AMBIGUOUS] = "ksite_ambiguous",
 };
 
 static const struct report_format formats[] = {

@@ -398,9 +398,11 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			"%" PRIu64 " not recorded (live map full), %" PRIu64
 			" reallocated before their free was seen; system-wide: %" PRIu64
 			" allocation and %" PRIu64 " free tracepoint runs skipped by the kernel "
-			"(%" PRIu64 " more free runs recovered)\n",
+			"(%" PRIu64 " more free runs recovered); %" PRIu64
+			" stacks from the call-site cache, %" PRIu64 " sites walked every time\n",
 			b[LT_ST_KALLOCS], b[LT_ST_KFREES], b[LT_ST_KLIVE_FULL], b[LT_ST_KREUSED],
-			b[LT_ST_KSKIP_ALLOC], b[LT_ST_KFREE_UNSEEN], b[LT_ST_KFREE_RESCUED]);
+			b[LT_ST_KSKIP_ALLOC], b[LT_ST_KFREE_UNSEEN], b[LT_ST_KFREE_RESCUED],
+			b[LT_ST_KSTACK_CACHED], b[LT_ST_KSITE_AMBIGUOUS]);
 		if (b[LT_ST_KFREE_UNSEEN])
 			fprintf(out,
 				"\tuncertain: %" PRIu64 " frees were not seen: up to so many of "

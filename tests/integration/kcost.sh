@@ -143,3 +143,38 @@ test_kcost_sheaf_caches_uncertain() {
 		die "a sheaf cache shown as certain: $(grep -F '(slab:maple_node)' <<< "$s" | head -3)"
 	fi
 }
+
+# path_filp FUNC [UNLESS]: filp objects on the last report's stacks through FUNC (not UNLESS)
+path_filp() {
+	local s
+	s=$(kstacks "$1" "${2:-}") || return 1
+	awk '$1 == "slab:filp" { c += $2 } END { print c + 0 }' <<< "$s"
+}
+
+# The stack of a call site is cached in BPF (walked only to check): pipe2 allocates its two
+# files at one call site (alloc_empty_file, filp, same gfp and syscall) through two paths,
+# alloc_file_pseudo and alloc_file_clone. Each must be told apart, to the allocation, while
+# most stacks come from the cache.
+test_kcost_site_cache_tells_paths_apart() {
+	local n=1024 json rc=0
+	start_prog kpipes pipes "$n"
+	"$LT" -k -p "$PROG_PID" 1 --format json -w "$TDIR/out.json" 2> "$TDIR/json.err" &
+	json=$!
+	echo "$json" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/json.err" 'tracing kernel|leaktrace: .*(error|cannot|no )' 15
+	start_tracer -k -p "$PROG_PID" 1 -T 1000
+	go
+	settle
+	expect_eq "files through alloc_file_clone" "$(path_filp alloc_file_clone)" "$n"
+	expect_eq "files through alloc_file_pseudo" \
+		"$(path_filp create_pipe_files alloc_file_clone)" "$n"
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^closed'
+	stop_tracer
+	kill -INT "$json"
+	wait "$json" || rc=$?
+	expect_eq "exit status (json)" "$rc" 0
+	tail -n 1 "$TDIR/out.json" | jq -e --argjson n "$n" '.losses.bpf.kstack_cached > 3 * $n and
+		.losses.bpf.ksite_ambiguous >= 1' > /dev/null ||
+		die "site cache not used: $(tail -n 1 "$TDIR/out.json" | jq -c .losses.bpf)"
+}
