@@ -32,6 +32,8 @@ const volatile __u32 target_pid = 0;
 /* Sampling: an allocation of s bytes is recorded with probability 1 - exp(-s / sample_bytes);
  * the report scales it back. One not drawn costs no stack and no map update. */
 const volatile __u64 sample_bytes = 0;
+/* --kstack-exact: every stack walked, the call-site cache off */
+const volatile bool kstack_exact = false;
 /* The tracer's own ring buffer, maps and symbol tables are not what the user is after. */
 const volatile __u32 self_pid = 0;
 /* The kernel's text (_stext, _etext): stack words in it are return addresses, mostly. */
@@ -307,6 +309,8 @@ static __always_inline __u64 site_stack(void *ctx, struct lt_ksite *site, __u64 
 	struct lt_ksite_stack *c = NULL, n = {};
 	__u64 stack;
 
+	if (kstack_exact)
+		site = NULL;
 	if (site) {
 		c = bpf_map_lookup_elem(&ksites, site);
 		if (c && c->ambiguous && !site->window) {

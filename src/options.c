@@ -34,6 +34,7 @@ enum {
 	OPT_BASELINE,
 	OPT_FORMAT,
 	OPT_REACHABLE,
+	OPT_KSTACK_EXACT,
 	OPT_FDS,
 	OPT_THREADS,
 	OPT_MEMORY,
@@ -74,6 +75,7 @@ static const struct option long_opts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
 	{"reachable", no_argument, NULL, OPT_REACHABLE},
+	{"kstack-exact", no_argument, NULL, OPT_KSTACK_EXACT},
 	{"fds", no_argument, NULL, OPT_FDS},
 	{"threads", no_argument, NULL, OPT_THREADS},
 	{"memory", no_argument, NULL, OPT_MEMORY},
@@ -102,6 +104,8 @@ static const char usage[] =
 	"                         reported on its own\n"
 	"  -k, --kernel           kernel allocations (kmalloc, slab, pages, percpu): system-wide,\n"
 	"                         or made in the context of -p PID; the default without -p\n"
+	"      --kstack-exact     -k: walk every allocation's kernel stack (bpftrace's cost)\n"
+	"                         instead of reusing the stack cached for its call site\n"
 	"  -T, --top N            stacks per report (default 10)\n"
 	"  -o, --older MS         only allocations older than MS milliseconds (default 0: all;\n"
 	"                         memleak.py's default is 500)\n"
@@ -381,6 +385,9 @@ int options__parse(int argc, char **argv)
 		case OPT_REACHABLE:
 			env.reachable = true;
 			break;
+		case OPT_KSTACK_EXACT:
+			env.kstack_exact = true;
+			break;
 		case 'V':
 			printf("leaktrace %s\n", LEAKTRACE_VERSION);
 			return 1;
@@ -483,6 +490,10 @@ int options__parse(int argc, char **argv)
 	if (env.sample_bytes && env.sample_every > 1) {
 		fprintf(stderr, "leaktrace: give -s N (one allocation in N) or --sample-bytes N, "
 				"not both\n");
+		return -EINVAL;
+	}
+	if (env.kstack_exact && !env.kernel) {
+		fprintf(stderr, "leaktrace: --kstack-exact is for kernel tracing (-k)\n");
 		return -EINVAL;
 	}
 	if (env.kernel && env.sample_every > 1) {

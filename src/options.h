@@ -56,6 +56,7 @@ struct options {
 	bool no_multi;	     /* LEAKTRACE_NO_MULTI=1: a perf-event uprobe per site (make bench) */
 	bool probe_at_entry; /* LEAKTRACE_PROBE_AT_ENTRY=1: no placement (make bench) */
 	bool reachable;	     /* --reachable: scan the live process at each report */
+	bool kstack_exact;   /* --kstack-exact: -k walks every stack, no call-site cache */
 	bool fds;	     /* --fds: open descriptors by creating stack */
 	bool threads;	     /* --threads: live and unjoined threads by creating stack */
 	bool memory;	     /* memory is traced: without --fds/--threads, or --memory */

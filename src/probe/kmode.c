@@ -250,6 +250,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	}
 	km->skel->rodata->target_pid = o->pid;
 	km->skel->rodata->sample_bytes = o->sample_bytes;
+	km->skel->rodata->kstack_exact = o->kstack_exact;
 	km->skel->rodata->self_pid = getpid();
 	km->max_frames =
 		o->max_frames && o->max_frames < LT_MAX_FRAMES ? o->max_frames : LT_MAX_FRAMES;

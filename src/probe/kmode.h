@@ -13,6 +13,7 @@ struct kmode_opts {
 	unsigned int ringbuf_mb;
 	bool verbose;
 	uint64_t sample_bytes;	 /* record about one allocation per so many bytes (0: all) */
+	bool kstack_exact;	 /* walk every stack: no call-site cache */
 	unsigned int max_frames; /* frames kept per stack, 1 to LT_MAX_FRAMES */
 };
 

@@ -99,6 +99,7 @@ static int open_kernel(struct mode *m, const struct target *t, struct proc *p)
 				.ringbuf_mb = env.ringbuf_mb,
 				.verbose = env.verbose,
 				.sample_bytes = env.sample_bytes,
+				.kstack_exact = env.kstack_exact,
 				.max_frames = env.max_frames};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];
 	int err;

@@ -178,3 +178,28 @@ test_kcost_site_cache_tells_paths_apart() {
 		.losses.bpf.ksite_ambiguous >= 1' > /dev/null ||
 		die "site cache not used: $(tail -n 1 "$TDIR/out.json" | jq -c .losses.bpf)"
 }
+
+# --kstack-exact: the call-site cache off, every stack walked; the two paths still exact
+test_kcost_kstack_exact_walks_every_stack() {
+	local n=256 json rc=0
+	start_prog kpipes pipes "$n"
+	"$LT" -k -p "$PROG_PID" --kstack-exact 1 --format json -w "$TDIR/out.json" \
+		2> "$TDIR/json.err" &
+	json=$!
+	echo "$json" >> "$(PIDS_FILE)"
+	wait_for "$TDIR/json.err" 'tracing kernel|leaktrace: .*(error|cannot|no )' 15
+	start_tracer -k -p "$PROG_PID" --kstack-exact 1 -T 1000
+	go
+	settle
+	expect_eq "files through alloc_file_clone" "$(path_filp alloc_file_clone)" "$n"
+	expect_eq "files through alloc_file_pseudo" \
+		"$(path_filp create_pipe_files alloc_file_clone)" "$n"
+	kill -USR1 "$PROG_PID"
+	wait_for "$PROG_OUT" '^closed'
+	stop_tracer
+	kill -INT "$json"
+	wait "$json" || rc=$?
+	expect_eq "exit status (json)" "$rc" 0
+	expect_eq "stacks from the cache" \
+		"$(tail -n 1 "$TDIR/out.json" | jq .losses.bpf.kstack_cached)" 0
+}
