@@ -104,7 +104,6 @@ struct uw_state {
 	__u64 *frames;
 	struct lt_uw_proc *proc; /* NULL: no list yet, every frame found by file */
 	struct lt_uw_map file;	 /* the last mapping found by file; end 0: none */
-	__u64 vma_pc;
 	__u32 n;
 	bool exact; /* ip is the interrupted PC (frame 0, a signal frame), not a return address */
 };
@@ -181,10 +180,15 @@ static __always_inline struct lt_uw_row *uw_find_row(struct lt_uw_map *m, __u64 
 	return bpf_map_lookup_elem(&uw_rows, &idx);
 }
 
+struct uw_vma_ctx {
+	__u64 pc;
+	struct lt_uw_map map; /* end 0: no table */
+};
+
 /* bpf_find_vma's callback: the table of the file vma maps, and the bias at this mapping. */
 static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
-	struct uw_state *s = ctx;
+	struct uw_vma_ctx *s = ctx;
 	struct lt_uw_file_key k = {};
 	struct lt_uw_file *o;
 	struct file *f = vma->vm_file;
@@ -199,31 +203,49 @@ static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	if (!o)
 		return 0;
 	base = vma->vm_start - (vma->vm_pgoff << 12);
-	off = s->vma_pc - base;
+	off = s->pc - base;
 	for (i = 0; i < LT_UW_FILE_LOADS; i++) {
 		if (i >= o->nloads)
 			break;
 		if (off < (o->loads[i].off & ~4095ULL) || off >= o->loads[i].end)
 			continue;
-		s->file.start = vma->vm_start;
-		s->file.end = vma->vm_end;
-		s->file.bias = base + o->loads[i].off - o->loads[i].vaddr;
-		s->file.first = o->first;
-		s->file.nrows = o->nrows;
+		s->map.start = vma->vm_start;
+		s->map.end = vma->vm_end;
+		s->map.bias = base + o->loads[i].off - o->loads[i].vaddr;
+		s->map.first = o->first;
+		s->map.nrows = o->nrows;
 		break;
 	}
 	return 0;
 }
+
+/*
+ * The VMA holding pc and its file's table, in *out (end 0: none). A global function: the
+ * verifier checks it once per program, not again in every state of the walk's bpf_loop step
+ * (inline, bpf_find_vma's callback inside that step made each program that walks take ~6x
+ * longer to load: +0.7 s per leaktrace start). ualloc.bpf.c defines it, the others link to it.
+ */
+#ifdef LT_BPF_EXTERN
+extern int uw_file_lookup(struct lt_uw_map *out, __u64 pc);
+#else
+__noinline int uw_file_lookup(struct lt_uw_map *out, __u64 pc)
+{
+	struct uw_vma_ctx c = {.pc = pc};
+
+	if (!out)
+		return 0;
+	bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, &c, 0);
+	*out = c.map;
+	return c.map.end != 0;
+}
+#endif
 
 /* A PC outside the process's list: its mapping and table found by file, counted. */
 static __always_inline struct lt_uw_map *uw_by_file(struct uw_state *s, __u64 pc)
 {
 	if (pc >= s->file.start && pc < s->file.end)
 		return &s->file;
-	s->file.start = s->file.end = 0;
-	s->vma_pc = pc;
-	bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, s, 0);
-	if (!s->file.end) {
+	if (!uw_file_lookup(&s->file, pc)) {
 		uw_stat(LT_UW_ST_NO_FILE);
 		return NULL;
 	}
