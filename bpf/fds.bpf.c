@@ -232,6 +232,7 @@ static long fp_frame(__u32 i, void *unused)
 static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, __u64 bp)
 {
 	struct scan *c;
+	__u64 top, len = sizeof(c->words);
 	__u32 zero = 0;
 	int n, j;
 
@@ -239,12 +240,22 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 	c = bpf_map_lookup_elem(&fd_scan, &zero);
 	if (!c)
 		return 8;
-	/* near the top of the stack (main's frame) a whole window is not mapped: less of it
-	 * (a failed read zeroes its destination) */
-	if (bpf_probe_read_user(c->words, sizeof(c->words), (void *)sp)) {
-		if (bpf_probe_read_user(c->words, 64 * 8, (void *)sp) &&
-		    bpf_probe_read_user(c->words, 16 * 8, (void *)sp))
-			return 8;
+	/*
+	 * Near the top of the main thread's stack (main's frame) a whole window is not mapped:
+	 * read up to its strings' end (env_end, just under the mapping's end), else less of it
+	 * (a fixed 512 B fallback lost the creating function when it ran near main: 2 in 20).
+	 * Words past what was read are not scanned (the scratch holds an older scan's).
+	 */
+	top = BPF_CORE_READ(cur_task(), mm, env_end);
+	if (top > sp && top - sp < len)
+		len = (top - sp) & 0x7f8; /* < 2048, whole words: a bound the verifier sees */
+	if (len < 16 * 8 || bpf_probe_read_user(c->words, len, (void *)sp)) {
+		len = 64 * 8;
+		if (bpf_probe_read_user(c->words, len, (void *)sp)) {
+			len = 16 * 8;
+			if (bpf_probe_read_user(c->words, len, (void *)sp))
+				return 8;
+		}
 	}
 	c->ip = ip;
 	c->sp = sp;
@@ -252,7 +263,7 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 	c->code_hi = BPF_CORE_READ(cur_task(), mm, end_code);
 	c->lib_lo = ip - LT_LIB_SPAN;
 	c->lib_hi = ip + LT_LIB_SPAN;
-	c->stop_at = LT_SCAN_WORDS;
+	c->stop_at = len / 8;
 	c->bp = bp;
 	c->fp = 0;
 	c->n = 1;
