@@ -155,14 +155,17 @@ path_filp() {
 # files at one call site (alloc_empty_file, filp, same gfp and syscall) through two paths,
 # alloc_file_pseudo and alloc_file_clone. Each must be told apart, to the allocation, while
 # most stacks come from the cache.
-test_kcost_site_cache_tells_paths_apart() {
-	local n=1024 json rc=0
+# pipes_two_paths N [ARGS...]: kpipes holding N pipes under leaktrace -k -p ARGS (text, and
+# JSON to $TDIR/out.json): each path's files exact, then all closed; the last JSON report kept
+pipes_two_paths() {
+	local n=$1 json rc=0
+	shift
 	start_prog kpipes pipes "$n"
-	"$LT" -k -p "$PROG_PID" 1 --format json -w "$TDIR/out.json" 2> "$TDIR/json.err" &
+	"$LT" -k -p "$PROG_PID" "$@" 1 --format json -w "$TDIR/out.json" 2> "$TDIR/json.err" &
 	json=$!
 	echo "$json" >> "$(PIDS_FILE)"
 	wait_for "$TDIR/json.err" 'tracing kernel|leaktrace: .*(error|cannot|no )' 15
-	start_tracer -k -p "$PROG_PID" 1 -T 1000
+	start_tracer -k -p "$PROG_PID" "$@" 1 -T 1000
 	go
 	settle
 	expect_eq "files through alloc_file_clone" "$(path_filp alloc_file_clone)" "$n"
@@ -174,6 +177,11 @@ test_kcost_site_cache_tells_paths_apart() {
 	kill -INT "$json"
 	wait "$json" || rc=$?
 	expect_eq "exit status (json)" "$rc" 0
+}
+
+test_kcost_site_cache_tells_paths_apart() {
+	local n=1024
+	pipes_two_paths "$n"
 	tail -n 1 "$TDIR/out.json" | jq -e --argjson n "$n" '.losses.bpf.kstack_cached > 3 * $n and
 		.losses.bpf.ksite_ambiguous >= 1' > /dev/null ||
 		die "site cache not used: $(tail -n 1 "$TDIR/out.json" | jq -c .losses.bpf)"
@@ -181,25 +189,7 @@ test_kcost_site_cache_tells_paths_apart() {
 
 # --kstack-exact: the call-site cache off, every stack walked; the two paths still exact
 test_kcost_kstack_exact_walks_every_stack() {
-	local n=256 json rc=0
-	start_prog kpipes pipes "$n"
-	"$LT" -k -p "$PROG_PID" --kstack-exact 1 --format json -w "$TDIR/out.json" \
-		2> "$TDIR/json.err" &
-	json=$!
-	echo "$json" >> "$(PIDS_FILE)"
-	wait_for "$TDIR/json.err" 'tracing kernel|leaktrace: .*(error|cannot|no )' 15
-	start_tracer -k -p "$PROG_PID" --kstack-exact 1 -T 1000
-	go
-	settle
-	expect_eq "files through alloc_file_clone" "$(path_filp alloc_file_clone)" "$n"
-	expect_eq "files through alloc_file_pseudo" \
-		"$(path_filp create_pipe_files alloc_file_clone)" "$n"
-	kill -USR1 "$PROG_PID"
-	wait_for "$PROG_OUT" '^closed'
-	stop_tracer
-	kill -INT "$json"
-	wait "$json" || rc=$?
-	expect_eq "exit status (json)" "$rc" 0
+	pipes_two_paths 256 --kstack-exact
 	expect_eq "stacks from the cache" \
 		"$(tail -n 1 "$TDIR/out.json" | jq .losses.bpf.kstack_cached)" 0
 }
