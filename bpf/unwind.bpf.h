@@ -39,6 +39,25 @@ LT_SHARED struct {
 	__type(value, struct lt_uw_proc);
 } uw_procs SEC(".maps");
 
+/*
+ * The last mappings each process's walks found by file: until userspace gives a list (a launched
+ * command's first ~100 ms), bpf_find_vma runs only on a miss. It only tries the mmap lock, and
+ * a thread of the process mapping memory at that moment (malloc making an arena) made it fail:
+ * the frame fell back to frame pointers and the stack was cut (1 run in 6). Emptied at exec.
+ */
+#define UW_FOUND 4
+struct uw_found {
+	struct lt_uw_map m[UW_FOUND];
+	__u32 next;
+};
+
+LT_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, struct uw_found);
+} uw_found SEC(".maps");
+
 /* Every object's table by file, for PCs the process's list does not hold (yet). */
 LT_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -83,6 +102,7 @@ static __always_inline void uw_exec(__u32 pid)
 	__u64 exec = 1ULL << 32, *g;
 
 	bpf_map_delete_elem(&uw_procs, &pid);
+	bpf_map_delete_elem(&uw_found, &pid);
 	g = bpf_map_lookup_elem(&uw_gen, &pid);
 	if (g)
 		__sync_fetch_and_add(g, exec);
@@ -231,12 +251,34 @@ extern int uw_file_lookup(struct lt_uw_map *out, __u64 pc);
 __noinline int uw_file_lookup(struct lt_uw_map *out, __u64 pc)
 {
 	struct uw_vma_ctx c = {.pc = pc};
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct uw_found *f, empty = {};
+	int i;
 
 	if (!out)
 		return 0;
+	f = bpf_map_lookup_elem(&uw_found, &pid);
+	if (f) {
+		for (i = 0; i < UW_FOUND; i++) {
+			if (pc >= f->m[i].start && pc < f->m[i].end) {
+				*out = f->m[i];
+				return 1;
+			}
+		}
+	}
 	bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, &c, 0);
 	*out = c.map;
-	return c.map.end != 0;
+	if (!c.map.end)
+		return 0;
+	if (!f) {
+		bpf_map_update_elem(&uw_found, &pid, &empty, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&uw_found, &pid);
+	}
+	if (f) {
+		f->m[f->next % UW_FOUND] = c.map;
+		f->next++;
+	}
+	return 1;
 }
 #endif
 
