@@ -8,6 +8,7 @@
 # ~2 minutes.
 set -u
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh # wait_line
 LT=${LT:-$PWD/leaktrace}
 PY=${PY:-/usr/bin/python3.11}
 RUNS=${RUNS:-3}
@@ -18,15 +19,6 @@ STARTED=()
 trap 'for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
 die() { echo "bench-python: $*" >&2; exit 1; }
 [ -x "$PY" ] || { echo "bench-python: no $PY, skipped"; exit 0; }
-
-wait_line() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # run_one MODE: "MODE cpu_ns_per_iter allocator_calls"
 run_one() {

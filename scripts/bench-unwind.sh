@@ -7,6 +7,7 @@
 # and libpython3.11 (leaktrace -v on a process that maps them).
 set -u
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh # wait_line
 OUTPUT=${OUTPUT:-$PWD/.output}
 LT=${LT:-$PWD/leaktrace}
 OPS=${OPS:-200000}
@@ -16,15 +17,6 @@ trap 'rm -rf "$WORK"' EXIT
 
 die() { echo "bench-unwind: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (real BPF)"
-
-wait_line() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # run BUILD [LEAKTRACE ARGS...]: prints cpu_ns_per_op of one run, traced when args are given
 run() {

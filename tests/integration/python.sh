@@ -21,30 +21,25 @@ start_py() {
 	wait_for "$PROG_OUT" '^ready'
 }
 
-# py_stat FRAME bytes|count [KIND]: sum over the last report's stacks with a frame line
-# containing FRAME (e.g. "handle_request (/path/pyleak.py:26)"), of allocations whose kind
-# starts with KIND only (malloc, pyobject, pyobject:dict) when given
-py_stat() {
+# py_sum any|top FRAME bytes|count [KIND]: sum over the last report's stacks with a frame line
+# containing FRAME (any), or whose innermost Python frame contains it (top), of allocations
+# whose kind starts with KIND only (malloc, pyobject, pyobject:dict) when given
+py_sum() {
 	local r
 	r=$(last_report) || return 1
-	awk -v fr="$1" -v what="$2" -v kind="${3:-}" '
+	awk -v top="$([ "$1" = top ] && echo 1 || echo 0)" -v fr="$2" -v what="$3" -v kind="${4:-}" '
 		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
-			b = $1; c = $4; hit = kind != "" && index($0, "(" kind) == 0; next }
-		/^\t\t/ && !hit && index($0, fr) { hit = 1; bytes += b; count += c }
+			b = $1; c = $4; done = kind != "" && index($0, "(" kind) == 0; next }
+		/^\t\t/ && !done && (top ? /\.py:[0-9]+\)$/ : index($0, fr)) {
+			done = 1; if (index($0, fr)) { bytes += b; count += c } }
 		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }' <<< "$r"
 }
 
-# py_top_stat FRAME bytes|count [KIND]: the same over stacks whose innermost Python frame is FRAME
-py_top_stat() {
-	local r
-	r=$(last_report) || return 1
-	awk -v fr="$1" -v what="$2" -v kind="${3:-}" '
-		/^\t[0-9]+ bytes in [0-9]+ allocations from stack/ {
-			b = $1; c = $4; seen = kind != "" && index($0, "(" kind) == 0; next }
-		/^\t\t/ && !seen && /\.py:[0-9]+\)$/ {
-			seen = 1; if (index($0, fr)) { bytes += b; count += c } }
-		END { printf "%.0f\n", (what == "bytes" ? bytes : count) }' <<< "$r"
-}
+# py_stat FRAME bytes|count [KIND]: stacks with a frame containing FRAME
+py_stat() { py_sum any "$@"; }
+
+# py_top_stat FRAME bytes|count [KIND]: stacks whose innermost Python frame is FRAME
+py_top_stat() { py_sum top "$@"; }
 
 # top_stacks_through N FRAME: whether each of the last report's first N stacks has FRAME, but
 # for pymalloc's arenas (mmap: the pools the objects counted are in)
