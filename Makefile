@@ -120,7 +120,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/umode.o $(OUTPUT)/kmode.o: $(SKELS)
+$(OUTPUT)/umode.o $(OUTPUT)/kmode.o $(OUTPUT)/probes.o: $(SKELS)
 
 $(OUTPUT)/%.o: %.c $(SRC_HDRS) bpf/leaktrace.h $(FLAGS_STAMP) | $(OUTPUT)
 	$(call msg,CC,$@)

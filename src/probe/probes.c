@@ -21,6 +21,7 @@
 #include "uprobe_inherit.h"
 #include "uprobe_session.h"
 #include "target.h"
+#include "ualloc.skel.h"
 
 /* A path or name the target supplies, escaped for stderr (a compound literal: one per use). */
 #define ESC(s) escape__str((s), (char[ESCAPE_SIZE(4096)]){0}, ESCAPE_SIZE(4096))
@@ -34,10 +35,17 @@ enum probe_where {
 	FOR_PYTHON,   /* CPython whose pymalloc no probe reaches: where served (python.h) */
 };
 
+/*
+ * A program of the user-mode skeleton, named by its field: renaming a program breaks the build
+ * here instead of an attach at run time.
+ */
+#define PROG(name) offsetof(struct ualloc_bpf, progs.name)
+#define NO_PROG	   0 /* the skeleton's first field is not a program */
+
 struct alloc_probe {
 	const char *sym;
-	const char *entry; /* BPF program run at entry */
-	const char *ret;   /* BPF program run at return, NULL for none */
+	size_t entry; /* PROG run at entry */
+	size_t ret;   /* PROG run at return, NO_PROG for none */
 	enum probe_where where;
 	bool required;
 };
@@ -50,63 +58,67 @@ struct alloc_probe {
  * tcmalloc's new and delete do not call malloc and free, so they are allocation entry points.
  */
 static const struct alloc_probe probe_table[] = {
-	{"malloc", "malloc_enter", "alloc_return", IN_ALLOCATOR, true},
-	{"calloc", "calloc_enter", "alloc_return", IN_ALLOCATOR, true},
-	{"realloc", "realloc_enter", "alloc_return", IN_ALLOCATOR, true},
-	{"free", "free_enter_prog", NULL, IN_ALLOCATOR, true},
-	{"reallocarray", "reallocarray_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"posix_memalign", "posix_memalign_enter", "posix_memalign_return", IN_ALLOCATOR, false},
-	{"aligned_alloc", "memalign_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"memalign", "memalign_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"valloc", "valloc_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"pvalloc", "valloc_enter", "alloc_return", IN_ALLOCATOR, false},
+	{"malloc", PROG(malloc_enter), PROG(alloc_return), IN_ALLOCATOR, true},
+	{"calloc", PROG(calloc_enter), PROG(alloc_return), IN_ALLOCATOR, true},
+	{"realloc", PROG(realloc_enter), PROG(alloc_return), IN_ALLOCATOR, true},
+	{"free", PROG(free_enter_prog), NO_PROG, IN_ALLOCATOR, true},
+	{"reallocarray", PROG(reallocarray_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"posix_memalign", PROG(posix_memalign_enter), PROG(posix_memalign_return), IN_ALLOCATOR,
+	 false},
+	{"aligned_alloc", PROG(memalign_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"memalign", PROG(memalign_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"valloc", PROG(valloc_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"pvalloc", PROG(valloc_enter), PROG(alloc_return), IN_ALLOCATOR, false},
 	/* jemalloc's non-standard API */
-	{"mallocx", "malloc_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"rallocx", "realloc_enter", "alloc_return", IN_ALLOCATOR, false},
-	{"sdallocx", "free_enter_prog", NULL, IN_ALLOCATOR, false},
-	{"dallocx", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	{"mallocx", PROG(malloc_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"rallocx", PROG(realloc_enter), PROG(alloc_return), IN_ALLOCATOR, false},
+	{"sdallocx", PROG(free_enter_prog), NO_PROG, IN_ALLOCATOR, false},
+	{"dallocx", PROG(free_enter_prog), NO_PROG, IN_ALLOCATOR, false},
 	/* tcmalloc's sized free (its tc_* names are aliases of the rows above and below) */
-	{"free_sized", "free_enter_prog", NULL, IN_ALLOCATOR, false},
-	{"cfree", "free_enter_prog", NULL, IN_ALLOCATOR, false},
+	{"free_sized", PROG(free_enter_prog), NO_PROG, IN_ALLOCATOR, false},
+	{"cfree", PROG(free_enter_prog), NO_PROG, IN_ALLOCATOR, false},
 	/* C++: new, new[]; nothrow, aligned, aligned nothrow */
-	{"_Znwm", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_Znam", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnwmRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnamRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnwmSt11align_val_t", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnamSt11align_val_t", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnwmSt11align_val_tRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
-	{"_ZnamSt11align_val_tRKSt9nothrow_t", "new_enter", "alloc_return", IN_SERVER, false},
+	{"_Znwm", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_Znam", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_ZnwmRKSt9nothrow_t", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_ZnamRKSt9nothrow_t", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_ZnwmSt11align_val_t", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_ZnamSt11align_val_t", PROG(new_enter), PROG(alloc_return), IN_SERVER, false},
+	{"_ZnwmSt11align_val_tRKSt9nothrow_t", PROG(new_enter), PROG(alloc_return), IN_SERVER,
+	 false},
+	{"_ZnamSt11align_val_tRKSt9nothrow_t", PROG(new_enter), PROG(alloc_return), IN_SERVER,
+	 false},
 	/* delete, delete[]; sized, nothrow, aligned and their mixes */
-	{"_ZdlPv", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPv", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdlPvm", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPvm", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdlPvRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPvRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdlPvSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPvSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdlPvmSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPvmSt11align_val_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdlPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", "delete_enter", NULL, IN_NON_CXX, false},
-	{"exit", "exit_enter", NULL, AT_EXIT, false},
-	{"_exit", "exit_enter", NULL, AT_EXIT, false},
-	{"pthread_create", "thread_create_enter", NULL, FOR_THREADS, false},
-	{"pthread_join", "thread_join_enter", NULL, FOR_THREADS, false},
+	{"_ZdlPv", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPv", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdlPvm", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPvm", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdlPvRKSt9nothrow_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPvRKSt9nothrow_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdlPvSt11align_val_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPvSt11align_val_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdlPvmSt11align_val_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPvmSt11align_val_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdlPvSt11align_val_tRKSt9nothrow_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", PROG(delete_enter), NO_PROG, IN_NON_CXX, false},
+	{"exit", PROG(exit_enter), NO_PROG, AT_EXIT, false},
+	{"_exit", PROG(exit_enter), NO_PROG, AT_EXIT, false},
+	{"pthread_create", PROG(thread_create_enter), NO_PROG, FOR_THREADS, false},
+	{"pthread_join", PROG(thread_join_enter), NO_PROG, FOR_THREADS, false},
 	/* joins that may fail (EBUSY, ETIMEDOUT): a join only when they return 0 */
-	{"pthread_tryjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS, false},
-	{"pthread_timedjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS,
+	{"pthread_tryjoin_np", PROG(thread_tryjoin_enter), PROG(thread_tryjoin_return), FOR_THREADS,
 	 false},
-	{"pthread_clockjoin_np", "thread_tryjoin_enter", "thread_tryjoin_return", FOR_THREADS,
-	 false},
-	{"pthread_detach", "thread_detach_enter", NULL, FOR_THREADS, false},
+	{"pthread_timedjoin_np", PROG(thread_tryjoin_enter), PROG(thread_tryjoin_return),
+	 FOR_THREADS, false},
+	{"pthread_clockjoin_np", PROG(thread_tryjoin_enter), PROG(thread_tryjoin_return),
+	 FOR_THREADS, false},
+	{"pthread_detach", PROG(thread_detach_enter), NO_PROG, FOR_THREADS, false},
 	/* CPython's GC object constructors and their free (bpf/python.bpf.h) */
-	{"PyType_GenericAlloc", "pytype_alloc_enter", "alloc_return", FOR_PYTHON, false},
-	{"_PyObject_GC_New", "pygc_new_enter", "alloc_return", FOR_PYTHON, false},
-	{"_PyObject_GC_NewVar", "pygc_newvar_enter", "alloc_return", FOR_PYTHON, false},
-	{"_PyObject_GC_Resize", "pygc_resize_enter", "alloc_return", FOR_PYTHON, false},
-	{"PyObject_GC_Del", "pygc_del_enter", NULL, FOR_PYTHON, false},
+	{"PyType_GenericAlloc", PROG(pytype_alloc_enter), PROG(alloc_return), FOR_PYTHON, false},
+	{"_PyObject_GC_New", PROG(pygc_new_enter), PROG(alloc_return), FOR_PYTHON, false},
+	{"_PyObject_GC_NewVar", PROG(pygc_newvar_enter), PROG(alloc_return), FOR_PYTHON, false},
+	{"_PyObject_GC_Resize", PROG(pygc_resize_enter), PROG(alloc_return), FOR_PYTHON, false},
+	{"PyObject_GC_Del", PROG(pygc_del_enter), NO_PROG, FOR_PYTHON, false},
 };
 
 #define NR_PROBES (sizeof(probe_table) / sizeof(probe_table[0]))
@@ -238,35 +250,24 @@ static int attach_perf(struct probes *p, struct bpf_program *prog, const char *p
 	return 0;
 }
 
-/* The program a request runs: malloc_enter's session twin is malloc_session. */
-static struct bpf_program *req_prog(struct bpf_object *obj, const struct probe_req *r)
+static struct bpf_program *prog_of(struct ualloc_bpf *skel, size_t prog)
 {
-	size_t n = strlen(r->prog);
-	char name[64];
-
-	if (r->kind != REQ_SESSION || r->cookie)
-		return bpf_object__find_program_by_name(obj, r->prog);
-	if (n < 6 || n >= sizeof(name) || strcmp(r->prog + n - 6, "_enter"))
-		return NULL;
-	snprintf(name, sizeof(name), "%.*s_session", (int)(n - 6), r->prog);
-	return bpf_object__find_program_by_name(obj, name);
+	return *(struct bpf_program **)((char *)skel + prog);
 }
 
 /*
  * One program at cnt sites of one file: one uprobe_multi or session link, or (-f, or a kernel
  * without uprobe_multi) a perf-event uprobe per site.
  */
-static int attach_group(struct probes *p, struct bpf_object *obj, const struct probe_req *r,
+static int attach_group(struct probes *p, struct ualloc_bpf *skel, const struct probe_req *r,
 			const uint64_t *offs, int cnt, pid_t pid)
 {
-	struct bpf_program *prog = req_prog(obj, r);
+	struct bpf_program *prog = prog_of(skel, r->prog);
 	const char *path = p->files[r->file].path;
 	uint32_t type = UPROBE_MULTI_ATTACH, flags = 0;
 	const uint64_t *cookies = r->cookie ? offs + PROBES_MAX_LINKS : NULL;
 	int i, fd, err = 0;
 
-	if (!prog)
-		return -ENOENT;
 	if (r->kind != REQ_SESSION && !p->multi) {
 		for (i = 0; i < cnt && !err; i++)
 			err = attach_perf(p, prog, path, offs[i], cookies ? cookies[i] : 0,
@@ -294,7 +295,7 @@ static int attach_group(struct probes *p, struct bpf_object *obj, const struct p
  * first, then returns, then entries, so that no call is seen entering before its return and
  * free can be seen.
  */
-static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
+static int attach_queued(struct probes *p, struct ualloc_bpf *skel, pid_t pid)
 {
 	uint64_t offs[2 * PROBES_MAX_LINKS]; /* offsets, then their cookies */
 	bool done[2 * PROBES_MAX_LINKS] = {};
@@ -310,17 +311,18 @@ static int attach_queued(struct probes *p, struct bpf_object *obj, pid_t pid)
 				const struct probe_req *q = &p->reqs[j];
 
 				if (done[j] || q->order != order || q->kind != r->kind ||
-				    q->file != r->file || strcmp(q->prog, r->prog))
+				    q->file != r->file || q->prog != r->prog)
 					continue;
 				done[j] = true;
 				offs[PROBES_MAX_LINKS + cnt] = q->cookie;
 				offs[cnt++] = q->off;
 			}
-			err = attach_group(p, obj, r, offs, cnt, pid);
+			err = attach_group(p, skel, r, offs, cnt, pid);
 			if (err) {
 				fprintf(stderr,
 					"leaktrace: cannot attach %s at %d sites of %s: %s\n",
-					r->prog, cnt, ESC(p->files[r->file].path), strerror(-err));
+					bpf_program__name(prog_of(skel, r->prog)), cnt,
+					ESC(p->files[r->file].path), strerror(-err));
 				return err;
 			}
 			p->nr_probes += cnt;
@@ -366,29 +368,89 @@ static int file_index(struct probes *p, const char *path)
 	return p->nr_files++;
 }
 
-/* The site an allocator program serves, for the programs that serve them all; 0: none. */
-static uint64_t site_of(const char *prog)
+/*
+ * Each allocator entry program: the site it serves, for the programs that serve them all (0:
+ * none), and its session twin, run at entry and return (NO_PROG: none).
+ */
+static const struct {
+	size_t entry, session;
+	enum lt_site site;
+} entry_progs[] = {
+	{PROG(malloc_enter), PROG(malloc_session), LT_S_MALLOC},
+	{PROG(new_enter), PROG(new_session), LT_S_NEW},
+	{PROG(calloc_enter), PROG(calloc_session), LT_S_CALLOC},
+	{PROG(realloc_enter), PROG(realloc_session), LT_S_REALLOC},
+	{PROG(reallocarray_enter), PROG(reallocarray_session), LT_S_REALLOCARRAY},
+	{PROG(memalign_enter), PROG(memalign_session), LT_S_MEMALIGN},
+	{PROG(posix_memalign_enter), PROG(posix_memalign_session), LT_S_POSIX_MEMALIGN},
+	{PROG(valloc_enter), PROG(valloc_session), LT_S_VALLOC},
+	{PROG(free_enter_prog), NO_PROG, LT_S_FREE},
+	{PROG(delete_enter), NO_PROG, LT_S_DELETE},
+	{PROG(pytype_alloc_enter), PROG(pytype_alloc_session), 0},
+	{PROG(pygc_new_enter), PROG(pygc_new_session), 0},
+	{PROG(pygc_newvar_enter), PROG(pygc_newvar_session), 0},
+	{PROG(pygc_resize_enter), PROG(pygc_resize_session), 0},
+	{PROG(site_enter_prog), PROG(site_session), 0},
+};
+
+#define NR_ENTRY_PROGS (sizeof(entry_progs) / sizeof(entry_progs[0]))
+
+static uint64_t site_of(size_t entry)
 {
-	static const struct {
-		const char *prog;
-		enum lt_site site;
-	} sites[] = {
-		{"malloc_enter", LT_S_MALLOC},
-		{"new_enter", LT_S_NEW},
-		{"calloc_enter", LT_S_CALLOC},
-		{"realloc_enter", LT_S_REALLOC},
-		{"reallocarray_enter", LT_S_REALLOCARRAY},
-		{"memalign_enter", LT_S_MEMALIGN},
-		{"posix_memalign_enter", LT_S_POSIX_MEMALIGN},
-		{"valloc_enter", LT_S_VALLOC},
-		{"free_enter_prog", LT_S_FREE},
-		{"delete_enter", LT_S_DELETE},
-	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
-		if (!strcmp(prog, sites[i].prog))
-			return sites[i].site;
+	for (i = 0; i < NR_ENTRY_PROGS; i++)
+		if (entry_progs[i].entry == entry)
+			return entry_progs[i].site;
+	return 0;
+}
+
+static size_t session_of(size_t entry)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_ENTRY_PROGS; i++)
+		if (entry_progs[i].entry == entry)
+			return entry_progs[i].session;
+	return NO_PROG;
+}
+
+static bool is_session(struct ualloc_bpf *skel, const struct bpf_program *prog)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_ENTRY_PROGS; i++)
+		if (entry_progs[i].session != NO_PROG &&
+		    prog_of(skel, entry_progs[i].session) == prog)
+			return true;
+	return false;
+}
+
+static bool is_uprobe(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return !strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe");
+}
+
+int probes__prepare(struct ualloc_bpf *skel, bool session, bool multi)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		if (!is_session(skel, prog))
+			err = multi && is_uprobe(prog) ? bpf_program__set_expected_attach_type(
+								 prog, UPROBE_MULTI_ATTACH)
+						       : 0;
+		else if (session)
+			err = bpf_program__set_expected_attach_type(prog, UPROBE_SESSION_ATTACH);
+		else
+			err = bpf_program__set_autoload(prog, false);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -406,21 +468,23 @@ static bool cookies_ok(const struct probes *p)
  * With uprobe_multi (and with session links), every allocator site of a file is served by one
  * program per kind of link, told by the cookie which site it is at: one link to detach each.
  */
-static int queue(struct probes *p, const char *entry, const char *ret, int file, uint64_t off,
-		 uint64_t args, enum probe_req_kind kind, int order)
+static int queue(struct probes *p, size_t entry, size_t ret, int file, uint64_t off, uint64_t args,
+		 enum probe_req_kind kind, int order)
 {
 	uint64_t site = cookies_ok(p) || kind == REQ_SESSION ? site_of(entry) : 0;
-	const char *prog = kind == REQ_RETURN ? ret : entry;
+	size_t prog = kind == REQ_RETURN ? ret : kind == REQ_SESSION ? session_of(entry) : entry;
 
+	if (prog == NO_PROG)
+		return -ENOENT;
 	if (p->nr_reqs == 2 * PROBES_MAX_LINKS)
 		return -E2BIG;
 	/* BPF's counting flag makes the order moot: frees share the allocators' entry link */
 	if (site && p->multi && kind == REQ_ENTRY)
 		order = 2;
 	if (site)
-		prog = kind == REQ_SESSION  ? "site_session"
-		       : kind == REQ_RETURN ? "site_return"
-					    : "site_enter_prog";
+		prog = kind == REQ_SESSION  ? PROG(site_session)
+		       : kind == REQ_RETURN ? PROG(site_return)
+					    : PROG(site_enter_prog);
 	p->reqs[p->nr_reqs++] =
 		(struct probe_req){prog, file, off, site ? site | args : 0, kind, order};
 	return 0;
@@ -748,7 +812,7 @@ static int resolve_obj(const struct target *t, const char *name, char *out, size
 	return 0;
 }
 
-int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
+int probes__attach(struct probes *p, struct ualloc_bpf *skel, const struct target *t,
 		   const struct probes_opts *opts)
 {
 	const char *prefix = opts->prefix ? opts->prefix : "";
@@ -771,7 +835,7 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 	if (opts->no_allocator) {
 		err = attach_served(p, o, opts);
 		if (!err)
-			err = attach_queued(p, obj, t->pid);
+			err = attach_queued(p, skel, t->pid);
 		goto out;
 	}
 	snprintf(sym, sizeof(sym), "%smalloc", prefix);
@@ -787,7 +851,7 @@ int probes__attach(struct probes *p, struct bpf_object *obj, const struct target
 	if (!err)
 		err = attach_served(p, o, opts);
 	if (!err)
-		err = attach_queued(p, obj, t->pid);
+		err = attach_queued(p, skel, t->pid);
 out:
 	p->nr_reqs = 0;
 	objs__close(o);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct bpf_object;
+struct ualloc_bpf;
 struct bpf_link;
 struct target;
 struct uprobe_inherit;
@@ -17,8 +17,8 @@ struct uprobe_inherit;
 
 /* One program at one site, queued by the table walk and attached all at once. */
 struct probe_req {
-	const char *prog;
-	int file; /* index in files[] */
+	size_t prog; /* the program: its field in struct ualloc_bpf (probes.c) */
+	int file;    /* index in files[] */
 	uint64_t off;
 	uint64_t cookie; /* enum lt_site, for the programs that serve every site of a file */
 	uint8_t kind;	 /* enum probe_req_kind (probes.c) */
@@ -66,8 +66,13 @@ struct probes_opts {
  * resolution order, t->objs) and attach every probe of the table to the objects that serve
  * each symbol. 0, or a negative errno after printing a one-line error.
  */
-int probes__attach(struct probes *p, struct bpf_object *obj, const struct target *t,
+int probes__attach(struct probes *p, struct ualloc_bpf *skel, const struct target *t,
 		   const struct probes_opts *opts);
+/*
+ * Before the load: each session twin loaded as one (session) or not at all, and the other
+ * uprobe programs typed for uprobe_multi links (multi).
+ */
+int probes__prepare(struct ualloc_bpf *skel, bool session, bool multi);
 /* Whether the file at path is one these probes are in: 1 yes, 0 no, negative errno. */
 int probes__covers(const struct probes *p, const char *path);
 /*

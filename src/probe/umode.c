@@ -133,7 +133,7 @@ static int load(struct umode *um, const struct target *t, const struct umode_opt
 	 * the kernel an RCU grace period or two (README, "Attaching and detaching") */
 	um->probes.multi =
 		!o->follow && !o->no_multi && uprobe_link__supported(UPROBE_MULTI_ATTACH);
-	err = uprobe_session__prepare(skel->obj, um->probes.session, um->probes.multi);
+	err = probes__prepare(skel, um->probes.session, um->probes.multi);
 	if (err)
 		return err;
 	err = ualloc_bpf__load(skel);
@@ -176,11 +176,11 @@ int umode__open(struct umode **out, const struct target *t, const struct umode_o
 	po.hold_exit = t->launched;
 	po.no_allocator = !o->memory;
 	po.threads = o->threads;
-	err = probes__attach(&um->probes, um->skel->obj, t, &po);
+	err = probes__attach(&um->probes, um->skel, t, &po);
 	if (err)
 		return err;
 	if (o->follow) {
-		um->follow = follow__new(um->skel->obj, &um->probes, o->probes.verbose);
+		um->follow = follow__new(um->skel, &um->probes, o->probes.verbose);
 		if (!um->follow)
 			return -ENOMEM;
 	}

@@ -74,36 +74,3 @@ bool uprobe_link__supported(uint32_t attach_type)
 	close(link);
 	return true;
 }
-
-static bool is_uprobe(const struct bpf_program *prog)
-{
-	const char *sec = bpf_program__section_name(prog);
-
-	return !strcmp(sec, "uprobe") || !strcmp(sec, "uretprobe");
-}
-
-int uprobe_session__prepare(struct bpf_object *obj, bool session, bool multi)
-{
-	struct bpf_program *prog;
-	const char *name;
-	size_t n;
-	int err;
-
-	bpf_object__for_each_program(prog, obj)
-	{
-		name = bpf_program__name(prog);
-		n = strlen(name);
-		if (n < 8 || strcmp(name + n - 8, "_session")) {
-			err = multi && is_uprobe(prog) ? bpf_program__set_expected_attach_type(
-								 prog, UPROBE_MULTI_ATTACH)
-						       : 0;
-		} else if (session) {
-			err = bpf_program__set_expected_attach_type(prog, UPROBE_SESSION_ATTACH);
-		} else {
-			err = bpf_program__set_autoload(prog, false);
-		}
-		if (err)
-			return err;
-	}
-	return 0;
-}

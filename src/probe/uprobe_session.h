@@ -7,8 +7,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct bpf_object;
-
 #define UPROBE_SESSION_ATTACH 57 /* BPF_TRACE_UPROBE_SESSION */
 #define UPROBE_MULTI_ATTACH   48 /* BPF_TRACE_UPROBE_MULTI */
 #define UPROBE_MULTI_RETURN   1	 /* BPF_F_UPROBE_MULTI_RETURN */
@@ -18,12 +16,6 @@ struct bpf_object;
  * UPROBE_MULTI_ATTACH)? Probed on our own libc.
  */
 bool uprobe_link__supported(uint32_t attach_type);
-/*
- * Before load: programs named *_session get the session attach type with session true, else
- * are not loaded; with multi, the other uprobe programs get the uprobe_multi attach type (they
- * can then no longer be attached through perf events). 0 or negative errno.
- */
-int uprobe_session__prepare(struct bpf_object *obj, bool session, bool multi);
 /*
  * One link attaching prog_fd at cnt offsets of path for process pid: attach_type is
  * UPROBE_SESSION_ATTACH or UPROBE_MULTI_ATTACH (flags UPROBE_MULTI_RETURN for returns);

@@ -24,7 +24,7 @@ struct image_key {
 #define COVERED_CACHE 64
 
 struct follow {
-	struct bpf_object *obj;
+	struct ualloc_bpf *skel;
 	struct image_key covered_cache[COVERED_CACHE]; /* most exec'ed programs: no look needed */
 	unsigned int nr_cached;
 	const struct probes *covered;
@@ -33,13 +33,13 @@ struct follow {
 	unsigned int nr_images;
 };
 
-struct follow *follow__new(struct bpf_object *obj, const struct probes *covered, bool verbose)
+struct follow *follow__new(struct ualloc_bpf *skel, const struct probes *covered, bool verbose)
 {
 	struct follow *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
-	f->obj = obj;
+	f->skel = skel;
 	f->covered = covered;
 	f->verbose = verbose;
 	return f;
@@ -107,7 +107,7 @@ static int probe_image(struct follow *f, struct target *t, bool held)
 	im->probes.inherit = &im->ui;
 	err = uprobe_inherit__open(&im->ui, t->pid);
 	if (!err)
-		err = probes__attach(&im->probes, f->obj, t, &po);
+		err = probes__attach(&im->probes, f->skel, t, &po);
 	if (err) {
 		image__free(im);
 		return err;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct bpf_object;
+struct ualloc_bpf;
 struct probes;
 
 #define FOLLOW_MAX_IMAGES 32 /* probe sets made for exec'ed children; past that, said once each */
@@ -19,7 +19,7 @@ struct probes;
 struct follow;
 
 /* covered: the target's probes (inherited by every child). NULL with errno on failure. */
-struct follow *follow__new(struct bpf_object *obj, const struct probes *covered, bool verbose);
+struct follow *follow__new(struct ualloc_bpf *skel, const struct probes *covered, bool verbose);
 /*
  * pid has just exec'ed: probe what its new image allocates through unless the inherited
  * probes cover it; held: stopped by BPF (the caller continues it), else said late. 1 when
