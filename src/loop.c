@@ -81,15 +81,12 @@ int loop__run(struct events *ev, struct report_run *rr, const volatile sig_atomi
  */
 int loop__finish_command(struct target *t, struct events *ev, const volatile sig_atomic_t *stop)
 {
-	int i, status;
-	pid_t r;
+	int i, code, r;
 
 	for (i = 0;; i++) {
-		r = waitpid(t->pid, &status, WNOHANG);
-		if (r == t->pid) {
-			t->launched = false;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
+		r = target__reap(t, &code);
+		if (r > 0)
+			return code;
 		if (r < 0)
 			return 0;
 		if (*stop && i == 100)

@@ -33,32 +33,38 @@ enum role {
 	EVENT,	     /* an event lost */
 };
 
+/*
+ * A program of the kernel-mode skeleton, named by its field: renaming a program breaks the
+ * build here instead of a load at run time.
+ */
+#define KPROG(name) offsetof(struct kalloc_bpf, progs.name)
+
 /* One row per program: adding a tracepoint is one row. */
 static const struct ktp {
 	const char *tp;
-	const char *prog;
+	size_t prog; /* KPROG */
 	enum layout layout;
 	enum role role;
 } ktps[] = {
-	{"kmalloc", "kmalloc", ANY, ALLOC},
-	{"kmalloc_node", "kmalloc_node", ANY, ALLOC},
-	{"kfree", "kfree", ANY, FREE},
-	{"kfree", "kfree_nested", ANY, FREE_NESTED},
-	{"kmem_cache_alloc", "kmem_cache_alloc", CACHE_ARG, ALLOC},
-	{"kmem_cache_alloc", "kmem_cache_alloc_old", NO_CACHE_ARG, ALLOC},
-	{"kmem_cache_alloc_node", "kmem_cache_alloc_node", ANY, ALLOC},
-	{"kmem_cache_free", "kmem_cache_free", ANY, FREE},
-	{"kmem_cache_free", "kmem_cache_free_nested", ANY, FREE_NESTED},
-	{"mm_page_alloc", "mm_page_alloc", ANY, ALLOC},
-	{"mm_page_free", "mm_page_free", ANY, FREE},
-	{"mm_page_free", "mm_page_free_nested", ANY, FREE_NESTED},
-	{"mm_page_free_batched", "mm_page_free_batched", ANY, FREE},
-	{"mm_page_free_batched", "mm_page_free_batched_nested", ANY, FREE_NESTED},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu", PCPU_CALLER, ALLOC},
-	{"percpu_alloc_percpu", "percpu_alloc_percpu_old", PCPU_NO_CALLER, ALLOC},
-	{"percpu_free_percpu", "percpu_free_percpu", ANY, FREE},
-	{"percpu_free_percpu", "percpu_free_percpu_nested", ANY, FREE_NESTED},
-	{"sched_process_exit", "proc_exit", ANY, EVENT},
+	{"kmalloc", KPROG(kmalloc), ANY, ALLOC},
+	{"kmalloc_node", KPROG(kmalloc_node), ANY, ALLOC},
+	{"kfree", KPROG(kfree), ANY, FREE},
+	{"kfree", KPROG(kfree_nested), ANY, FREE_NESTED},
+	{"kmem_cache_alloc", KPROG(kmem_cache_alloc), CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc", KPROG(kmem_cache_alloc_old), NO_CACHE_ARG, ALLOC},
+	{"kmem_cache_alloc_node", KPROG(kmem_cache_alloc_node), ANY, ALLOC},
+	{"kmem_cache_free", KPROG(kmem_cache_free), ANY, FREE},
+	{"kmem_cache_free", KPROG(kmem_cache_free_nested), ANY, FREE_NESTED},
+	{"mm_page_alloc", KPROG(mm_page_alloc), ANY, ALLOC},
+	{"mm_page_free", KPROG(mm_page_free), ANY, FREE},
+	{"mm_page_free", KPROG(mm_page_free_nested), ANY, FREE_NESTED},
+	{"mm_page_free_batched", KPROG(mm_page_free_batched), ANY, FREE},
+	{"mm_page_free_batched", KPROG(mm_page_free_batched_nested), ANY, FREE_NESTED},
+	{"percpu_alloc_percpu", KPROG(percpu_alloc_percpu), PCPU_CALLER, ALLOC},
+	{"percpu_alloc_percpu", KPROG(percpu_alloc_percpu_old), PCPU_NO_CALLER, ALLOC},
+	{"percpu_free_percpu", KPROG(percpu_free_percpu), ANY, FREE},
+	{"percpu_free_percpu", KPROG(percpu_free_percpu_nested), ANY, FREE_NESTED},
+	{"sched_process_exit", KPROG(proc_exit), ANY, EVENT},
 };
 
 /*
@@ -173,11 +179,7 @@ static int set_autoload(struct kmode *km, bool verbose)
 		return err;
 	}
 	for (i = 0; i < sizeof(ktps) / sizeof(ktps[0]); i++) {
-		prog = bpf_object__find_program_by_name(km->skel->obj, ktps[i].prog);
-		if (!prog) {
-			err = -ENOENT;
-			break;
-		}
+		prog = *(struct bpf_program **)((char *)km->skel + ktps[i].prog);
 		params = tp_params(btf, ktps[i].tp, &nr);
 		if (params && layout_matches(btf, params, nr, ktps[i].layout)) {
 			km->nr_attached++;
@@ -185,7 +187,8 @@ static int set_autoload(struct kmode *km, bool verbose)
 		}
 		if (verbose)
 			fprintf(stderr, "leaktrace: tracepoint %s %s: %s not loaded\n", ktps[i].tp,
-				params ? "has another layout" : "not in this kernel", ktps[i].prog);
+				params ? "has another layout" : "not in this kernel",
+				bpf_program__name(prog));
 		err = bpf_program__set_autoload(prog, false);
 		if (err)
 			break;
@@ -326,8 +329,8 @@ void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
 	/* runs the kernel skipped because the same program was running on that CPU (a free in
 	 * an interrupt that landed in our program): for any process, so counted system-wide */
 	for (i = 0; i < sizeof(ktps) / sizeof(ktps[0]); i++) {
-		prog = bpf_object__find_program_by_name(km->skel->obj, ktps[i].prog);
-		if (!prog || bpf_program__fd(prog) < 0)
+		prog = *(struct bpf_program **)((char *)km->skel + ktps[i].prog);
+		if (bpf_program__fd(prog) < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);

@@ -417,28 +417,21 @@ int target__release(struct target *t, bool run)
 	return err;
 }
 
-int target__wait(struct target *t)
+int target__reap(struct target *t, int *code)
 {
 	int status;
+	pid_t r;
 
 	if (!t->launched)
-		return 0;
-	if (waitpid(t->pid, &status, 0) < 0)
+		return -ECHILD;
+	r = waitpid(t->pid, &status, WNOHANG);
+	if (r < 0)
+		return -errno;
+	if (r != t->pid)
 		return 0;
 	t->launched = false;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 0;
-}
-
-bool target__alive(const struct target *t)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", t->pid);
-	return access(path, F_OK) == 0;
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 1;
 }
 
 void target__free(struct target *t)

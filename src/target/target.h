@@ -42,9 +42,11 @@ int target__release(struct target *t, bool run);
 int target__scan_objs(struct target *t);
 /* Path to open a file of the target: through /proc/PID/root so containers work. */
 void target__path(const struct target *t, const char *path, char *buf, size_t sz);
-/* Reap a launched child; returns its exit status as a shell would (128 + signal). */
-int target__wait(struct target *t);
-bool target__alive(const struct target *t);
+/*
+ * Whether the launched command has exited, without waiting: 1 (reaped; code is its status as
+ * a shell gives it, 128 + the signal that killed it), 0 while it runs, negative errno.
+ */
+int target__reap(struct target *t, int *code);
 void target__free(struct target *t);
 
 #endif /* __TARGET_H */
