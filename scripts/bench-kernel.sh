@@ -19,24 +19,17 @@ krun_one() {
 	local mode=$1 w=$2 d=$WORK/k.$1.$2 bp tp=0 ops=$KOPS
 	[ "$w" = mixed ] && ops=$KMIXED_OPS
 	mkdir -p "$d"
-	: > "$d/b.out"
 	: > "$d/t.out"
-	: > "$d/t.err"
-	"$KBENCH" "$w" "$ops" "$KPROCS" > "$d/b.out" 2>&1 &
-	bp=$!
-	STARTED+=("$bp")
-	wait_line "$d/b.out" '^ready' 10 || die "kernel_bench did not start"
+	start_ready "$d/b.out" kernel_bench "$KBENCH" "$w" "$ops" "$KPROCS"
+	bp=$BG_PID
 	case $mode in
 	lt_*)
 		local args=(-k) lt=$LT
 		[[ $mode == lt_kp* ]] && args=(-k -p "$bp")
 		[[ $mode == *_sampled ]] && args+=(--sample-bytes "$KSAMPLE")
 		[ "$mode" = lt_kp_old ] && lt=$LT_OLD
-		"$lt" "${args[@]}" 3600 -T 100000 > "$d/t.out" 2> "$d/t.err" &
-		tp=$!
-		STARTED+=("$tp")
-		wait_line "$d/t.err" 'tracing kernel|cannot|error' 60
-		grep -q 'tracing kernel' "$d/t.err" || die "leaktrace $mode did not attach: $(cat "$d/t.err")"
+		LT=$lt start_lt "$d/t.out" "$d/t.err" "${args[@]}" 3600 -T 100000
+		tp=$BG_PID
 		;;
 	bpftrace | kcount)
 		local bt=tests/bench/kmemleak.bt
@@ -97,12 +90,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	echo "  kernel run $r/$RUNS done" >&2
 done
 
-awk '
-function median(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j - 1]; j--) {
-		t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk "$AWK_MEDIAN"'
 $1 == "kcount" { epo[$2] = $3 / $4; next }
 {
 	k = $2 SUBSEP $3; if (!n[k]++) order[++no] = k
