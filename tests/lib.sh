@@ -145,10 +145,18 @@ stop_tracer() {
 # The last report of $TDIR/lt.out (or FILE): from its header line on. Fails, saying so on
 # stderr, when FILE holds no report.
 last_report() {
-	local f=${1:-$TDIR/lt.out}
-	grep -qE '^\[[0-9:]+\] (pid|kernel)' "$f" 2> /dev/null ||
-		{ echo "no report in $f: $(head -c 300 "$f" 2> /dev/null)" >&2; return 1; }
-	awk '/^\[[0-9:]+\] (pid|kernel)/{buf=""} {buf = buf $0 "\n"} END{printf "%s", buf}' "$f"
+	local f=${1:-$TDIR/lt.out} n
+	n=$(grep -nE '^\[[0-9:]+\] (pid|kernel)' "$f" 2> /dev/null | tail -n 1)
+	[ -n "$n" ] || { echo "no report in $f: $(head -c 300 "$f" 2> /dev/null)" >&2; return 1; }
+	tail -n "+${n%%:*}" "$f"
+}
+
+# proc_report PID [FILE]: the last report of one process (-f), for site_stat and header_stat
+proc_report() {
+	awk -v pid="$1" '
+		/^\[[0-9:]+\] pid / { on = ($3 == pid); if (on) n = 0 }
+		on { line[++n] = $0 }
+		END { for (i = 1; i <= n; i++) print line[i] }' "${2:-$TDIR/lt.out}"
 }
 
 # site_stat FUNC bytes|count [FILE]: sum over the last report's stacks whose allocation site,

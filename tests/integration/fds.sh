@@ -35,10 +35,7 @@ fd_kinds() {
 
 # the report of one process (-f), for fd_site
 proc_fd_report() {
-	awk -v pid="$1" '
-		/^\[[0-9:]+\] pid / { on = ($3 == pid); if (on) buf = "" }
-		on { buf = buf $0 "\n" }
-		END { printf "%s", buf }' "${2:-$TDIR/lt.out}" > "$TDIR/proc.$1"
+	proc_report "$1" "${2:-}" > "$TDIR/proc.$1"
 	echo "$TDIR/proc.$1"
 }
 

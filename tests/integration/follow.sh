@@ -2,14 +2,6 @@
 # -f/--follow: the processes the target forks (and what they exec) are traced too, each in a
 # report of its own. The ground truth is tests/progs/forker.c.
 
-# proc_report PID [FILE]: the last report of one process, for site_stat and header_stat
-proc_report() {
-	awk -v pid="$1" '
-		/^\[[0-9:]+\] pid / { on = ($3 == pid); if (on) buf = "" }
-		on { buf = buf $0 "\n" }
-		END { printf "%s", buf }' "${2:-$TDIR/lt.out}"
-}
-
 # forker_pids FILE: "PARENT CHILD1 CHILD2 CHILD3 GRANDCHILD" from the program's own lines
 forker_pids() {
 	local f=$1
