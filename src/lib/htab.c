@@ -61,19 +61,20 @@ static inline bool key_eq(const struct htab *t, const void *e, const void *key)
 	return !memcmp(e, key, t->key_size);
 }
 
-static inline bool is_empty(const struct htab *t, const char *e)
+/* An entry or key moved: word by word when it is made of words (no call to memcpy). */
+static inline void copy(void *dst, const void *src, size_t n)
 {
-	uint64_t k;
-	uint32_t i;
+	uint64_t w;
+	size_t i;
 
-	if (t->key_size == sizeof(k)) {
-		memcpy(&k, e, sizeof(k));
-		return !k;
+	if (n % sizeof(w)) {
+		memcpy(dst, src, n);
+		return;
 	}
-	for (i = 0; i < t->key_size; i++)
-		if (e[i])
-			return false;
-	return true;
+	for (i = 0; i < n; i += sizeof(w)) {
+		memcpy(&w, (const char *)src + i, sizeof(w));
+		memcpy((char *)dst + i, &w, sizeof(w));
+	}
 }
 
 static inline char *slot(const struct htab *t, size_t i)
@@ -81,29 +82,37 @@ static inline char *slot(const struct htab *t, size_t i)
 	return t->slots + i * t->entry_size;
 }
 
+/* Where a hash's probe starts: its top bits, which the multiply mixes best (on addresses a
+ * constant stride apart, slots a constant stride apart: what the tracker's old hash did). */
+static inline size_t home(const struct htab *t, uint64_t hash)
+{
+	return hash >> t->shift;
+}
+
 static int grow(struct htab *t)
 {
-	size_t n = t->nr_slots ? t->nr_slots * 2 : MIN_SLOTS, i, j;
+	size_t n = t->nr_slots ? t->nr_slots * 2 : MIN_SLOTS, mask = n - 1, i, j;
 	char *old = t->slots, *e;
+	struct htab g = *t;
 
 	if (n > SIZE_MAX / t->entry_size)
 		return -1;
-	t->slots = calloc(n, t->entry_size);
-	if (!t->slots) {
-		t->slots = old;
+	g.slots = calloc(n, t->entry_size);
+	if (!g.slots)
 		return -1;
-	}
+	g.nr_slots = n;
+	g.shift = 64 - __builtin_ctzll(n);
 	for (i = 0; i < t->nr_slots; i++) {
 		e = old + i * t->entry_size;
-		if (is_empty(t, e))
+		if (htab__empty(t, e))
 			continue;
-		for (j = entry_hash(t, e) & (n - 1); !is_empty(t, slot(t, j));
-		     j = (j + 1) & (n - 1))
+		for (j = home(&g, entry_hash(t, e)); !htab__empty(t, slot(&g, j));
+		     j = (j + 1) & mask)
 			;
-		memcpy(slot(t, j), e, t->entry_size);
+		copy(slot(&g, j), e, t->entry_size);
 	}
 	free(old);
-	t->nr_slots = n;
+	*t = g;
 	return 0;
 }
 
@@ -120,7 +129,7 @@ void *htab__find(const struct htab *t, const void *key)
 
 	if (!t->nr)
 		return NULL;
-	for (j = key_hash(t, key) & mask; !is_empty(t, e = slot(t, j)); j = (j + 1) & mask)
+	for (j = home(t, key_hash(t, key)); !htab__empty(t, e = slot(t, j)); j = (j + 1) & mask)
 		if (key_eq(t, e, key))
 			return e;
 	return NULL;
@@ -135,13 +144,13 @@ void *htab__insert(struct htab *t, const void *key, bool *found)
 	if (!room(t))
 		return NULL;
 	mask = t->nr_slots - 1;
-	for (j = key_hash(t, key) & mask; !is_empty(t, e = slot(t, j)); j = (j + 1) & mask) {
+	for (j = home(t, key_hash(t, key)); !htab__empty(t, e = slot(t, j)); j = (j + 1) & mask) {
 		if (key_eq(t, e, key)) {
 			*found = true;
 			return e;
 		}
 	}
-	memcpy(e, key, t->key_size);
+	copy(e, key, t->key_size);
 	t->nr++;
 	return e;
 }
@@ -153,7 +162,7 @@ void *htab__find_by(const struct htab *t, uint64_t hash, htab_eq_fn eq, const vo
 
 	if (!t->nr)
 		return NULL;
-	for (j = hash & mask; !is_empty(t, e = slot(t, j)); j = (j + 1) & mask)
+	for (j = home(t, hash); !htab__empty(t, e = slot(t, j)); j = (j + 1) & mask)
 		if (eq(e, arg))
 			return e;
 	return NULL;
@@ -168,7 +177,7 @@ void *htab__insert_by(struct htab *t, uint64_t hash, htab_eq_fn eq, const void *
 	if (!room(t))
 		return NULL;
 	mask = t->nr_slots - 1;
-	for (j = hash & mask; !is_empty(t, e = slot(t, j)); j = (j + 1) & mask) {
+	for (j = home(t, hash); !htab__empty(t, e = slot(t, j)); j = (j + 1) & mask) {
 		if (eq(e, arg)) {
 			*found = true;
 			return e;
@@ -180,14 +189,14 @@ void *htab__insert_by(struct htab *t, uint64_t hash, htab_eq_fn eq, const void *
 
 void htab__remove(struct htab *t, void *entry)
 {
-	size_t mask = t->nr_slots - 1, i = ((char *)entry - t->slots) / t->entry_size, j, home;
+	size_t mask = t->nr_slots - 1, i = ((char *)entry - t->slots) / t->entry_size, j, h;
 	char *e;
 
 	/* move back each entry of the run after it that may sit at or before its place */
-	for (j = (i + 1) & mask; !is_empty(t, e = slot(t, j)); j = (j + 1) & mask) {
-		home = entry_hash(t, e) & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			memcpy(slot(t, i), e, t->entry_size);
+	for (j = (i + 1) & mask; !htab__empty(t, e = slot(t, j)); j = (j + 1) & mask) {
+		h = home(t, entry_hash(t, e));
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			copy(slot(t, i), e, t->entry_size);
 			i = j;
 		}
 	}
@@ -202,20 +211,6 @@ bool htab__delete(struct htab *t, const void *key)
 	if (e)
 		htab__remove(t, e);
 	return e;
-}
-
-void *htab__next(const struct htab *t, size_t *pos)
-{
-	char *e;
-
-	for (; *pos < t->nr_slots; (*pos)++) {
-		e = slot(t, *pos);
-		if (!is_empty(t, e)) {
-			(*pos)++;
-			return e;
-		}
-	}
-	return NULL;
 }
 
 size_t htab__count(const struct htab *t)

@@ -2,7 +2,8 @@
 /*
  * The one hash table: open addressing with linear probing, backward-shift deletion (no
  * tombstones: a probe stops at the first empty slot however many deletes came before), grown
- * to twice its slots past a load of 7/10.
+ * to twice its slots past a load of 7/10. A hash's top bits pick its slot (for hash__u64:
+ * Fibonacci hashing).
  *
  * It holds entries of a fixed size in place, each starting with its key (the tracker's entry
  * is its allocation record, address first); a key of all zero bytes marks an empty slot, so it
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef uint64_t (*htab_hash_fn)(const void *entry, void *ctx);
 typedef bool (*htab_eq_fn)(const void *entry, const void *arg);
@@ -26,6 +28,7 @@ struct htab {
 	char *slots;
 	size_t nr_slots; /* a power of two; 0 until the first insert */
 	size_t nr;
+	unsigned int shift; /* 64 - log2(nr_slots): a hash's top bits pick its slot */
 	uint32_t entry_size, key_size;
 	htab_hash_fn hash; /* NULL: hash__bytes of the key (hash__u64 of an 8-byte one) */
 	void *ctx;
@@ -56,8 +59,38 @@ void *htab__find_by(const struct htab *t, uint64_t hash, htab_eq_fn eq, const vo
  * call on the table; NULL when the table cannot grow. */
 void *htab__insert_by(struct htab *t, uint64_t hash, htab_eq_fn eq, const void *arg, bool *found);
 
+/* Whether a slot is empty: its key all zero bytes. */
+static inline bool htab__empty(const struct htab *t, const char *e)
+{
+	uint64_t k;
+	uint32_t i;
+
+	if (t->key_size == sizeof(k)) {
+		memcpy(&k, e, sizeof(k));
+		return !k;
+	}
+	for (i = 0; i < t->key_size; i++)
+		if (e[i])
+			return false;
+	return true;
+}
+
 /* Every entry, in no order: for (pos = 0; (e = htab__next(t, &pos));) */
-void *htab__next(const struct htab *t, size_t *pos);
+static inline void *htab__next(const struct htab *t, size_t *pos)
+{
+	size_t i = *pos, n = t->nr_slots;
+	char *e;
+
+	for (; i < n; i++) {
+		e = t->slots + i * t->entry_size;
+		if (!htab__empty(t, e)) {
+			*pos = i + 1;
+			return e;
+		}
+	}
+	*pos = n;
+	return NULL;
+}
 size_t htab__count(const struct htab *t);
 /* Bytes held by the slots. */
 size_t htab__mem(const struct htab *t);
