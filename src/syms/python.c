@@ -666,33 +666,38 @@ bool python__objects_wanted(const char *path, pid_t pid, bool launched)
 	return !uses_malloc(pid);
 }
 
+struct image_ctx {
+	pid_t pid;
+	struct py_syms *ps;
+	char *image;
+	size_t size;
+	uint64_t *bias;
+};
+
+/* 1 when the mapping me is of a CPython image: its path and load bias taken. */
+static int image_of(const struct procmaps_entry *me, void *data)
+{
+	struct image_ctx *c = data;
+	char file[4200];
+
+	if (!me->path || me->pgoff || me->deleted || !is_python_name(me->path))
+		return 0;
+	snprintf(file, sizeof(file), "/proc/%d/root%s", c->pid, me->path);
+	if (elf_py_syms(file, c->ps))
+		return 0;
+	snprintf(c->image, c->size, "%s", me->path);
+	/* an executable (ET_EXEC) maps at its link address; a PIE or library at start */
+	*c->bias = c->ps->runtime >= me->start ? 0 : me->start;
+	return 1;
+}
+
 /* The CPython image pid maps: its path and load bias; -ENOENT when none. */
 static int find_image(pid_t pid, struct py_syms *ps, char *image, size_t size, uint64_t *bias)
 {
-	char path[64], line[4608], file[4200];
-	struct procmaps_entry me;
-	int err = -ENOENT;
-	FILE *f;
+	struct image_ctx c = {pid, ps, image, size, bias};
+	int err = procmaps__for_each(pid, image_of, &c);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (procmaps__parse_line(line, &me) || !me.path || me.pgoff || me.deleted ||
-		    !is_python_name(me.path))
-			continue;
-		snprintf(file, sizeof(file), "/proc/%d/root%s", pid, me.path);
-		if (elf_py_syms(file, ps))
-			continue;
-		snprintf(image, size, "%s", me.path);
-		/* an executable (ET_EXEC) maps at its link address; a PIE or library at start */
-		*bias = ps->runtime >= me.start ? 0 : me.start;
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
+	return err < 0 ? err : err ? 0 : -ENOENT;
 }
 
 int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool verbose)
