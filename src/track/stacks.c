@@ -17,6 +17,7 @@ struct stacks {
 struct stack_key {
 	const uint64_t *frames;
 	uint32_t nr, kind, flags;
+	uint64_t hash;
 	const struct stacks *s;
 };
 
@@ -39,7 +40,8 @@ static bool id_is(const void *entry, const void *arg)
 	const struct stack_key *k = arg;
 	const struct stack *st = k->s->by_id[*(const uint32_t *)entry - 1];
 
-	return st->nr_frames == k->nr && st->kind == k->kind && st->flags == k->flags &&
+	return st->hash == k->hash && st->nr_frames == k->nr && st->kind == k->kind &&
+	       st->flags == k->flags &&
 	       !memcmp(st->frames, k->frames, k->nr * sizeof(k->frames[0]));
 }
 
@@ -88,7 +90,7 @@ int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, ui
 int64_t stacks__intern_flags(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind,
 			     uint32_t flags)
 {
-	struct stack_key k = {frames, nr, kind, flags, s};
+	struct stack_key k = {frames, nr, kind, flags, 0, s};
 	struct stack *st, **by_id;
 	uint32_t *slot;
 	bool found;
@@ -96,7 +98,7 @@ int64_t stacks__intern_flags(struct stacks *s, const uint64_t *frames, uint32_t 
 
 	if (!nr)
 		return STACK_NONE;
-	h = hash_key(&k);
+	h = k.hash = hash_key(&k);
 	slot = htab__find_by(&s->ids, h, id_is, &k);
 	if (slot)
 		return *slot - 1;
