@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "hash.h"
+#include "htab.h"
 #include "protobuf.h"
 #include "report.h"
 
@@ -65,81 +67,57 @@ enum {
 
 /* Exact-key map from a 64-bit key to an id (ids start at 1; 0 means absent). */
 struct idmap {
-	uint64_t *keys;
-	uint64_t *ids;
-	size_t cap;
-	size_t cnt;
+	struct htab t;	  /* struct id_ent */
+	uint64_t zero_id; /* key 0's: an all-zero key marks the table's empty slots */
 };
 
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
+struct id_ent {
+	uint64_t key;
+	uint64_t id;
+};
 
-static uint64_t *idmap__slot(struct idmap *m, uint64_t key)
+static void idmap__init(struct idmap *m)
 {
-	size_t i;
-
-	for (i = mix(key) & (m->cap - 1); m->ids[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return &m->ids[i];
-	m->keys[i] = key;
-	return &m->ids[i];
+	htab__init(&m->t, sizeof(struct id_ent), sizeof(uint64_t));
+	m->zero_id = 0;
 }
 
 static uint64_t idmap__get(const struct idmap *m, uint64_t key)
 {
-	size_t i;
+	const struct id_ent *e;
 
-	if (!m->cap)
-		return 0;
-	for (i = mix(key) & (m->cap - 1); m->ids[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return m->ids[i];
-	return 0;
+	if (!key)
+		return m->zero_id;
+	e = htab__find(&m->t, &key);
+	return e ? e->id : 0;
 }
 
 static int idmap__put(struct idmap *m, uint64_t key, uint64_t id)
 {
-	if ((m->cnt + 1) * 2 > m->cap) {
-		struct idmap bigger = {.cap = m->cap ? m->cap * 2 : 64};
-		size_t i;
+	struct id_ent *e;
+	bool found;
 
-		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-		bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids));
-		if (!bigger.keys || !bigger.ids) {
-			free(bigger.keys);
-			free(bigger.ids);
-			return -ENOMEM;
-		}
-		for (i = 0; i < m->cap; i++)
-			if (m->ids[i])
-				*idmap__slot(&bigger, m->keys[i]) = m->ids[i];
-		bigger.cnt = m->cnt;
-		free(m->keys);
-		free(m->ids);
-		*m = bigger;
+	if (!key) {
+		m->zero_id = id;
+		return 0;
 	}
-	*idmap__slot(m, key) = id;
-	m->cnt++;
+	e = htab__insert(&m->t, &key, &found);
+	if (!e)
+		return -ENOMEM;
+	e->id = id;
 	return 0;
 }
 
 static void idmap__free(struct idmap *m)
 {
-	free(m->keys);
-	free(m->ids);
+	htab__fini(&m->t);
 }
 
 struct strtab {
 	char **strs;
 	size_t n;
 	size_t cap;
-	struct idmap by_hash; /* hash -> index + 1 of the first string with it */
-	uint32_t *next;	      /* index + 1 of the next string with the same hash */
+	struct htab by_str; /* index in strs (uint32_t; never 0: "" is not in it) */
 };
 
 struct profile {
@@ -155,52 +133,57 @@ struct profile {
 	int err;
 };
 
-static uint64_t str_hash(const char *s)
+static uint64_t str_hash(const void *entry, void *ctx)
 {
-	uint64_t h = 1469598103934665603ULL;
+	const struct strtab *t = ctx;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	return hash__str(t->strs[*(const uint32_t *)entry]);
+}
+
+struct str_key {
+	const struct strtab *t;
+	const char *s;
+};
+
+static bool str_is(const void *entry, const void *arg)
+{
+	const struct str_key *k = arg;
+
+	return !strcmp(k->t->strs[*(const uint32_t *)entry], k->s);
 }
 
 /* Index of s in the string table, added when new; 0 ("") for NULL or on failure. */
 static uint64_t str_id(struct profile *p, const char *s)
 {
 	struct strtab *t = &p->strs;
-	uint64_t h, i;
+	struct str_key k = {t, s};
+	uint32_t *e;
+	bool found;
 
 	if (!s || !*s || p->err)
 		return 0;
-	h = str_hash(s);
-	for (i = idmap__get(&t->by_hash, h); i; i = t->next[i - 1])
-		if (!strcmp(t->strs[i - 1], s))
-			return i - 1;
+	e = htab__find_by(&t->by_str, hash__str(s), str_is, &k);
+	if (e)
+		return *e;
 	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
+		size_t cap = t->cap * 2;
 		char **strs = realloc(t->strs, cap * sizeof(*strs));
-		uint32_t *next;
 
 		if (!strs)
 			goto oom;
 		t->strs = strs;
-		next = realloc(t->next, cap * sizeof(*next));
-		if (!next)
-			goto oom;
-		t->next = next;
 		t->cap = cap;
 	}
 	t->strs[t->n] = strdup(s);
 	if (!t->strs[t->n])
 		goto oom;
-	t->next[t->n] = idmap__get(&t->by_hash, h);
-	if (t->next[t->n])
-		*idmap__slot(&t->by_hash, h) = t->n + 1;
-	else if (idmap__put(&t->by_hash, h, t->n + 1))
-		goto oom_str;
+	e = htab__insert_by(&t->by_str, hash__str(s), str_is, &k, &found);
+	if (!e) {
+		free(t->strs[t->n]);
+		goto oom;
+	}
+	*e = t->n;
 	return t->n++;
-oom_str:
-	free(t->strs[t->n]);
 oom:
 	p->err = -ENOMEM;
 	return 0;
@@ -422,8 +405,7 @@ static int encode(struct profile *p)
 	/* string 0 is "" */
 	p->strs.cap = 256;
 	p->strs.strs = calloc(p->strs.cap, sizeof(*p->strs.strs));
-	p->strs.next = calloc(p->strs.cap, sizeof(*p->strs.next));
-	if (!p->strs.strs || !p->strs.next || !(p->strs.strs[0] = strdup("")))
+	if (!p->strs.strs || !(p->strs.strs[0] = strdup("")))
 		return -ENOMEM;
 	p->strs.n = 1;
 	for (i = 0; i < r->nr_stacks; i++)
@@ -514,6 +496,11 @@ int report__pprof(const struct report *r, FILE *out, const struct report_opts *o
 	size_t i;
 	int err;
 
+	htab__init_by(&p.strs.by_str, sizeof(uint32_t), sizeof(uint32_t), str_hash, &p.strs);
+	idmap__init(&p.funcs);
+	idmap__init(&p.locs);
+	idmap__init(&p.maps);
+
 	(void)o;
 	err = encode(&p);
 	for (i = 0; !err && i < p.strs.n; i++)
@@ -536,8 +523,7 @@ int report__pprof(const struct report *r, FILE *out, const struct report_opts *o
 	for (i = 0; i < p.strs.n; i++)
 		free(p.strs.strs[i]);
 	free(p.strs.strs);
-	free(p.strs.next);
-	idmap__free(&p.strs.by_hash);
+	htab__fini(&p.strs.by_str);
 	idmap__free(&p.funcs);
 	idmap__free(&p.locs);
 	idmap__free(&p.maps);

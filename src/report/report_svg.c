@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hash.h"
 #include "report.h"
 
 #define WIDTH	     1200.0
@@ -128,10 +129,8 @@ static void xml_escape(FILE *out, const char *s, size_t max)
 /* Warm colours from a hash of the name, so a function keeps its colour between reports. */
 static void colour(const char *name, char *buf, size_t size)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = hash__str(name);
 
-	while (*name)
-		h = (h ^ (unsigned char)*name++) * 16777619u;
 	snprintf(buf, size, "rgb(%u,%u,%u)", 205 + h % 50, 80 + (h >> 8) % 150, (h >> 16) % 55);
 }
 

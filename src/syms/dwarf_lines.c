@@ -8,6 +8,7 @@
 
 #include "dwarf_lines.h"
 #include "guard.h"
+#include "search.h"
 
 struct func_die {
 	Dwarf_Off off;
@@ -219,19 +220,11 @@ static int range_cmp(const void *a, const void *b)
 static struct cu_index *dwarf_lines__cu(struct dwarf_lines *dl, Dwarf_Die *cudie)
 {
 	Dwarf_Off off = dwarf_dieoffset(cudie);
-	size_t lo = 0, hi = dl->ncus;
+	size_t lo = search__prefix(dl->ncus, i, dl->cus[i]->cu_off < off);
 	struct cu_index *cu;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (dl->cus[mid]->cu_off == off)
-			return dl->cus[mid];
-		if (dl->cus[mid]->cu_off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (lo < dl->ncus && dl->cus[lo]->cu_off == off)
+		return dl->cus[lo];
 	if (dl->ncus == dl->cap) {
 		size_t cap = dl->cap ? dl->cap * 2 : 16;
 		struct cu_index **cus = realloc(dl->cus, cap * sizeof(*cus));
@@ -260,16 +253,8 @@ static struct cu_index *dwarf_lines__cu(struct dwarf_lines *dl, Dwarf_Die *cudie
 /* Innermost function DIE whose ranges hold vaddr, -1 when none. */
 static int cu_index__find(const struct cu_index *cu, uint64_t vaddr)
 {
-	size_t lo = 0, hi = cu->nranges;
+	size_t lo = search__prefix(cu->nranges, i, cu->ranges[i].low <= vaddr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cu->ranges[mid].low <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	while (lo > 0) {
 		const struct func_range *r = &cu->ranges[--lo];
 

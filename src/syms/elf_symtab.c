@@ -7,6 +7,7 @@
 
 #include "elf_symtab.h"
 #include "guard.h"
+#include "search.h"
 
 /* Symbols carry this flag in a spare bit while their size is only inferred. */
 #define SYM_SIZE_INFERRED (1ULL << 63)
@@ -195,16 +196,8 @@ out:
 
 struct elf_sym *elf_symtab__find(struct elf_symtab *st, uint64_t vaddr)
 {
-	size_t lo = 0, hi = st->cnt, i, n;
+	size_t lo = search__prefix(st->cnt, k, st->syms[k].addr <= vaddr), i, n;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (st->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* lo is the first symbol above vaddr; a few earlier ones may still enclose it. */
 	for (i = lo, n = 0; i > 0 && n < 8; i--, n++) {
 		struct elf_sym *sym = &st->syms[i - 1];

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ksyms.h"
+#include "search.h"
 
 struct ksyms {
 	struct ksym *syms;
@@ -199,17 +200,9 @@ struct ksyms *ksyms__load_mem(const char *data, size_t len)
 
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 {
-	size_t lo = 0, hi = ks->cnt;
+	size_t n = search__prefix(ks->cnt, i, ks->syms[i].addr <= addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ks->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? &ks->syms[lo - 1] : NULL;
+	return n ? &ks->syms[n - 1] : NULL;
 }
 
 const struct ksym *ksyms__get(const struct ksyms *ks, const char *name)

@@ -9,6 +9,7 @@
 
 #include "guard.h"
 #include "perfmap.h"
+#include "search.h"
 
 /* A map the target wrote can be any size: read its first GUARD_PERFMAP_MAX bytes. */
 #define PERFMAP_MAX_FILE ((size_t)GUARD_PERFMAP_MAX)
@@ -198,19 +199,11 @@ out:
 const struct perfmap_sym *perfmap__find(const struct perfmap *pm, uint64_t addr)
 {
 	const struct entry *best = NULL;
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!pm)
 		return NULL;
-	hi = pm->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pm->ents[mid].sym.start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = search__prefix(pm->n, i, pm->ents[i].sym.start <= addr);
 	/* Walk back while an earlier entry could still reach addr. */
 	while (lo > 0 && pm->ents[lo - 1].max_end > addr) {
 		const struct entry *e = &pm->ents[--lo];

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "procmaps.h"
@@ -36,4 +37,24 @@ int procmaps__parse_line(char *line, struct procmaps_entry *e)
 	if (len > dlen && !strcmp(line + len - dlen, deleted))
 		e->deleted = true;
 	return 0;
+}
+
+int procmaps__for_each(pid_t pid, int (*fn)(const struct procmaps_entry *e, void *ctx), void *ctx)
+{
+	struct procmaps_entry e;
+	char path[64], *line = NULL;
+	size_t size = 0;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!ret && getline(&line, &size, f) > 0)
+		if (!procmaps__parse_line(line, &e))
+			ret = fn(&e, ctx);
+	free(line);
+	fclose(f);
+	return ret;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct procmaps_entry {
 	uint64_t start;
@@ -20,5 +21,11 @@ struct procmaps_entry {
 
 /* Parse one maps line in place (the trailing newline is cut). Returns 0 or -EINVAL. */
 int procmaps__parse_line(char *line, struct procmaps_entry *e);
+
+/*
+ * fn for each mapping of pid in /proc/PID/maps, lines that do not parse passed over, until fn
+ * returns non-zero. 0, fn's non-zero return, or negative errno (-ENOENT: no such process).
+ */
+int procmaps__for_each(pid_t pid, int (*fn)(const struct procmaps_entry *e, void *ctx), void *ctx);
 
 #endif /* __PROCMAPS_H */

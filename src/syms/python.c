@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include "escape.h"
 #include "guard.h"
+#include "htab.h"
 #include "procmaps.h"
 #include "python.h"
 
@@ -117,67 +118,33 @@ struct python {
 	uint32_t next_pending;
 	struct py_code *codes;
 	uint32_t nr_codes, cap_codes;
-	uint32_t *code_idx; /* open addressing: index + 1 in codes, 0 empty */
-	uint32_t code_slots;
+	struct htab code_idx; /* struct code_ent */
 	struct py_token *tokens;
 	uint32_t nr_tokens, cap_tokens;
-	uint32_t *token_idx;
-	uint32_t token_slots;
-	uint64_t *type_names; /* tp_name pointers of the types named, by label */
-	char **labels;	      /* "pyobject:JobHandler": kind LT_K_MAX + index */
+	struct htab token_idx; /* struct token_ent */
+	uint64_t *type_names;  /* tp_name pointers of the types named, by label */
+	char **labels;	       /* "pyobject:JobHandler": kind LT_K_MAX + index */
 	uint32_t nr_types, cap_types;
-	uint32_t *type_idx;
-	uint32_t type_slots;
+	struct htab type_idx; /* struct type_ent */
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
+/* The indexes of codes, tokens and labels by what they are found by. */
+struct code_ent {
+	uint64_t code;
+	uint32_t fingerprint;
+	uint32_t index;
+};
 
-/* Grow an open-addressing index of n entries to 4 * n slots; key(i) hashes entry i. */
-static int rehash(uint32_t **idx, uint32_t *slots, uint32_t n, uint64_t (*key)(void *, uint32_t),
-		  void *ctx)
-{
-	uint32_t ns = *slots ? *slots * 4 : 1024, i, h, *t;
+struct token_ent {
+	uint32_t code1; /* code + 1: no key is all zero */
+	int32_t line;
+	uint32_t index;
+};
 
-	t = calloc(ns, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		for (h = mix(key(ctx, i)) & (ns - 1); t[h]; h = (h + 1) & (ns - 1))
-			;
-		t[h] = i + 1;
-	}
-	free(*idx);
-	*idx = t;
-	*slots = ns;
-	return 0;
-}
-
-static uint64_t code_key(void *ctx, uint32_t i)
-{
-	struct python *py = ctx;
-
-	return py->codes[i].code ^ ((uint64_t)py->codes[i].fingerprint << 47);
-}
-
-static uint64_t token_key(void *ctx, uint32_t i)
-{
-	struct python *py = ctx;
-
-	return ((uint64_t)py->tokens[i].code << 32) ^ (uint32_t)py->tokens[i].line;
-}
-
-static uint64_t type_key(void *ctx, uint32_t i)
-{
-	struct python *py = ctx;
-
-	return py->type_names[i];
-}
+struct type_ent {
+	uint64_t name;
+	uint32_t index;
+};
 
 static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
@@ -213,18 +180,16 @@ static char *type_label(struct python *py, uint64_t name)
  */
 uint32_t python__kind(struct python *py, const struct lt_event *e)
 {
-	uint64_t *tn;
+	struct type_ent *ent;
 	char **tl, *label;
-	uint32_t h;
+	uint64_t *tn;
+	bool found;
 
 	if (!py || !py->layout || e->kind != LT_K_PYOBJECT || !e->detail)
 		return e->kind;
-	if (py->type_slots) {
-		for (h = mix(e->detail) & (py->type_slots - 1); py->type_idx[h];
-		     h = (h + 1) & (py->type_slots - 1))
-			if (py->type_names[py->type_idx[h] - 1] == e->detail)
-				return LT_K_MAX + py->type_idx[h] - 1;
-	}
+	ent = htab__find(&py->type_idx, &e->detail);
+	if (ent)
+		return LT_K_MAX + ent->index;
 	if (py->nr_types == PY_MAX_TYPES)
 		return e->kind;
 	if (py->nr_types == py->cap_types) {
@@ -243,20 +208,15 @@ uint32_t python__kind(struct python *py, const struct lt_event *e)
 	label = type_label(py, e->detail);
 	if (!label)
 		return e->kind;
+	ent = htab__insert(&py->type_idx, &e->detail, &found);
+	if (!ent) {
+		free(label);
+		return e->kind;
+	}
+	ent->index = py->nr_types;
 	py->type_names[py->nr_types] = e->detail;
 	py->labels[py->nr_types++] = label;
-	if (py->nr_types * 2 > py->type_slots) {
-		if (rehash(&py->type_idx, &py->type_slots, py->nr_types, type_key, py)) {
-			free(py->labels[--py->nr_types]);
-			return e->kind;
-		}
-	} else {
-		for (h = mix(e->detail) & (py->type_slots - 1); py->type_idx[h];
-		     h = (h + 1) & (py->type_slots - 1))
-			;
-		py->type_idx[h] = py->nr_types;
-	}
-	return LT_K_MAX + py->nr_types - 1;
+	return LT_K_MAX + ent->index;
 }
 
 const char *const *python__labels(const struct python *py, uint32_t *nr)
@@ -355,19 +315,16 @@ static void code_load(struct python *py, struct py_code *c)
 
 static struct py_code *code_get(struct python *py, uint64_t code, uint32_t fp, uint32_t *index)
 {
-	uint64_t k = code ^ ((uint64_t)fp << 47);
+	struct code_ent key = {.code = code, .fingerprint = fp}, *ent;
 	struct py_code *c, *t;
-	uint32_t h;
+	bool found;
 
-	if (py->code_slots) {
-		for (h = mix(k) & (py->code_slots - 1); py->code_idx[h];
-		     h = (h + 1) & (py->code_slots - 1)) {
-			c = &py->codes[py->code_idx[h] - 1];
-			if (c->code == code && c->fingerprint == fp) {
-				*index = py->code_idx[h] - 1;
-				return c;
-			}
-		}
+	if (!code) /* never a code object; its key would be the empty slot's */
+		return NULL;
+	ent = htab__find(&py->code_idx, &key);
+	if (ent) {
+		*index = ent->index;
+		return &py->codes[ent->index];
 	}
 	if (py->nr_codes == py->cap_codes) {
 		uint32_t cap = py->cap_codes ? py->cap_codes * 2 : 256;
@@ -378,20 +335,13 @@ static struct py_code *code_get(struct python *py, uint64_t code, uint32_t fp, u
 		py->codes = t;
 		py->cap_codes = cap;
 	}
+	ent = htab__insert(&py->code_idx, &key, &found);
+	if (!ent)
+		return NULL;
 	c = &py->codes[py->nr_codes];
 	*c = (struct py_code){.code = code, .fingerprint = fp};
 	code_load(py, c);
-	py->nr_codes++;
-	if (py->nr_codes * 2 > py->code_slots) {
-		if (rehash(&py->code_idx, &py->code_slots, py->nr_codes, code_key, py))
-			return NULL;
-	} else {
-		for (h = mix(k) & (py->code_slots - 1); py->code_idx[h];
-		     h = (h + 1) & (py->code_slots - 1))
-			;
-		py->code_idx[h] = py->nr_codes;
-	}
-	*index = py->nr_codes - 1;
+	*index = ent->index = py->nr_codes++;
 	return c;
 }
 
@@ -450,18 +400,13 @@ static int code_line(const struct py_code *c, int lasti)
 /* The tagged word for (code, line); 0 when the table cannot grow. */
 static uint64_t token_get(struct python *py, uint32_t code, int line)
 {
-	uint64_t k = ((uint64_t)code << 32) ^ (uint32_t)line;
+	struct token_ent key = {.code1 = code + 1, .line = line}, *ent;
 	struct py_token *t;
-	uint32_t h;
+	bool found;
 
-	if (py->token_slots) {
-		for (h = mix(k) & (py->token_slots - 1); py->token_idx[h];
-		     h = (h + 1) & (py->token_slots - 1)) {
-			t = &py->tokens[py->token_idx[h] - 1];
-			if (t->code == code && t->line == line)
-				return PYTHON_FRAME_TAG | (py->token_idx[h] - 1);
-		}
-	}
+	ent = htab__find(&py->token_idx, &key);
+	if (ent)
+		return PYTHON_FRAME_TAG | ent->index;
 	if (py->nr_tokens == PY_MAX_TOKENS)
 		return 0;
 	if (py->nr_tokens == py->cap_tokens) {
@@ -473,17 +418,12 @@ static uint64_t token_get(struct python *py, uint32_t code, int line)
 		py->tokens = t;
 		py->cap_tokens = cap;
 	}
-	py->tokens[py->nr_tokens++] = (struct py_token){code, line};
-	if (py->nr_tokens * 2 > py->token_slots) {
-		if (rehash(&py->token_idx, &py->token_slots, py->nr_tokens, token_key, py))
-			return 0;
-	} else {
-		for (h = mix(k) & (py->token_slots - 1); py->token_idx[h];
-		     h = (h + 1) & (py->token_slots - 1))
-			;
-		py->token_idx[h] = py->nr_tokens;
-	}
-	return PYTHON_FRAME_TAG | (py->nr_tokens - 1);
+	ent = htab__insert(&py->token_idx, &key, &found);
+	if (!ent)
+		return 0;
+	py->tokens[py->nr_tokens] = (struct py_token){code, line};
+	ent->index = py->nr_tokens++;
+	return PYTHON_FRAME_TAG | ent->index;
 }
 
 void python__pending(struct python *py, const struct lt_event *e)
@@ -726,33 +666,38 @@ bool python__objects_wanted(const char *path, pid_t pid, bool launched)
 	return !uses_malloc(pid);
 }
 
+struct image_ctx {
+	pid_t pid;
+	struct py_syms *ps;
+	char *image;
+	size_t size;
+	uint64_t *bias;
+};
+
+/* 1 when the mapping me is of a CPython image: its path and load bias taken. */
+static int image_of(const struct procmaps_entry *me, void *data)
+{
+	struct image_ctx *c = data;
+	char file[4200];
+
+	if (!me->path || me->pgoff || me->deleted || !is_python_name(me->path))
+		return 0;
+	snprintf(file, sizeof(file), "/proc/%d/root%s", c->pid, me->path);
+	if (elf_py_syms(file, c->ps))
+		return 0;
+	snprintf(c->image, c->size, "%s", me->path);
+	/* an executable (ET_EXEC) maps at its link address; a PIE or library at start */
+	*c->bias = c->ps->runtime >= me->start ? 0 : me->start;
+	return 1;
+}
+
 /* The CPython image pid maps: its path and load bias; -ENOENT when none. */
 static int find_image(pid_t pid, struct py_syms *ps, char *image, size_t size, uint64_t *bias)
 {
-	char path[64], line[4608], file[4200];
-	struct procmaps_entry me;
-	int err = -ENOENT;
-	FILE *f;
+	struct image_ctx c = {pid, ps, image, size, bias};
+	int err = procmaps__for_each(pid, image_of, &c);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (procmaps__parse_line(line, &me) || !me.path || me.pgoff || me.deleted ||
-		    !is_python_name(me.path))
-			continue;
-		snprintf(file, sizeof(file), "/proc/%d/root%s", pid, me.path);
-		if (elf_py_syms(file, ps))
-			continue;
-		snprintf(image, size, "%s", me.path);
-		/* an executable (ET_EXEC) maps at its link address; a PIE or library at start */
-		*bias = ps->runtime >= me.start ? 0 : me.start;
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
+	return err < 0 ? err : err ? 0 : -ENOENT;
 }
 
 int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool verbose)
@@ -769,6 +714,11 @@ int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool ve
 		py = calloc(1, sizeof(*py));
 		if (!py)
 			return -ENOMEM;
+		htab__init(&py->code_idx, sizeof(struct code_ent),
+			   offsetof(struct code_ent, index));
+		htab__init(&py->token_idx, sizeof(struct token_ent),
+			   offsetof(struct token_ent, index));
+		htab__init(&py->type_idx, sizeof(struct type_ent), sizeof(uint64_t));
 		*out = py;
 	}
 	py->pid = pid;
@@ -824,13 +774,13 @@ void python__free(struct python *py)
 		free(py->codes[i].linetable);
 	}
 	free(py->codes);
-	free(py->code_idx);
+	htab__fini(&py->code_idx);
 	free(py->tokens);
-	free(py->token_idx);
+	htab__fini(&py->token_idx);
 	for (i = 0; i < py->nr_types; i++)
 		free(py->labels[i]);
 	free(py->labels);
 	free(py->type_names);
-	free(py->type_idx);
+	htab__fini(&py->type_idx);
 	free(py);
 }

@@ -10,6 +10,7 @@
 #include "leaktrace.h"
 #include "events.h"
 #include "fds.h"
+#include "htab.h"
 #include "restab.h"
 #include "stacks.h"
 #include "syms.h"
@@ -28,15 +29,14 @@ struct fd_slot {
 /* A file's label, by inode: its path is read from /proc while some descriptor of it is open,
  * which a descriptor closed at once never is; one read names them all. */
 struct file_kind {
-	uint64_t dev, ino;
+	uint64_t dev, ino; /* the key; ino is never 0 */
 	uint32_t kind;
 	bool resolved;
 };
 
 struct fdtab {
-	struct restab items; /* key fd + 1 */
-	struct file_kind *files;
-	uint32_t nr_files, cap_files;
+	struct restab items;   /* key fd + 1 */
+	struct htab files;     /* struct file_kind */
 	struct fd_slot *slots; /* by descriptor */
 	uint32_t nr_slots;
 	char **labels;
@@ -52,6 +52,8 @@ struct fdtab *fdtab__new(uint64_t start_ns)
 		free(t);
 		return NULL;
 	}
+	if (t)
+		htab__init(&t->files, sizeof(struct file_kind), offsetof(struct file_kind, kind));
 	return t;
 }
 
@@ -65,7 +67,7 @@ void fdtab__free(struct fdtab *t)
 	for (i = 0; i < t->nr_labels; i++)
 		free(t->labels[i]);
 	free(t->labels);
-	free(t->files);
+	htab__fini(&t->files);
 	free(t->slots);
 	free(t);
 }
@@ -423,15 +425,13 @@ int fdtab__scan(struct fdtab *t, pid_t pid)
 static int64_t file_label(struct fdtab *t, uint64_t dev, uint64_t ino, const char *label,
 			  bool resolved)
 {
-	struct file_kind *f;
+	struct file_kind key = {.dev = dev, .ino = ino}, *f;
 	char *s, **l;
 	int64_t kind;
-	uint32_t i;
+	bool found;
 
-	for (i = 0; i < t->nr_files; i++) {
-		f = &t->files[i];
-		if (f->dev != dev || f->ino != ino)
-			continue;
+	f = htab__find(&t->files, &key);
+	if (f) {
 		l = &t->labels[f->kind - LT_K_MAX];
 		if (resolved && !f->resolved && strcmp(*l, label) && (s = strdup(label))) {
 			free(*l);
@@ -445,13 +445,15 @@ static int64_t file_label(struct fdtab *t, uint64_t dev, uint64_t ino, const cha
 	if (kind < 0)
 		return kind;
 	s = strdup(label);
-	if (!s || vec__reserve(&t->files, &t->cap_files, t->nr_files + 1, sizeof(*t->files))) {
+	f = s ? htab__insert(&t->files, &key, &found) : NULL;
+	if (!f) {
 		free(s);
 		return -ENOMEM;
 	}
 	free(t->labels[kind - LT_K_MAX]);
 	t->labels[kind - LT_K_MAX] = s;
-	t->files[t->nr_files++] = (struct file_kind){dev, ino, kind, resolved};
+	f->kind = kind;
+	f->resolved = resolved;
 	return kind;
 }
 

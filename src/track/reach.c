@@ -9,8 +9,11 @@
 #include <sys/uio.h>
 #include "clock.h"
 #include "freeze.h"
+#include "procmaps.h"
 #include "reach.h"
+#include "search.h"
 #include "tracker.h"
+#include "vec.h"
 
 #define BUF_SIZE      (8 << 20) /* one process_vm_readv reads up to this much */
 #define BATCH_IOVS    1024	/* IOV_MAX: blocks read by one call */
@@ -77,17 +80,7 @@ static int collect_blocks(struct reach *r, const struct tracker *tr)
 /* The last block starting at or before a, or -1. */
 static ssize_t block_at_or_before(const struct reach *r, uint64_t a)
 {
-	size_t lo = 0, hi = r->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->addrs[mid] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (ssize_t)lo - 1;
+	return (ssize_t)search__prefix(r->nr, i, r->addrs[i] <= a) - 1;
 }
 
 /*
@@ -338,40 +331,34 @@ static void drain_work(struct scan *s, struct windows *ws)
 	}
 }
 
+struct ranges {
+	struct range *v;
+	uint32_t n, cap;
+};
+
+static int add_writable(const struct procmaps_entry *e, void *data)
+{
+	struct ranges *r = data;
+
+	if (e->perms[0] != 'r' || e->perms[1] != 'w')
+		return 0;
+	if (vec__reserve(&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		return -ENOMEM;
+	r->v[r->n++] = (struct range){e->start, e->end};
+	return 0;
+}
+
 static int read_maps(pid_t pid, struct range **out, size_t *nr)
 {
-	char path[64], line[4096], perms[8];
-	struct range *v = NULL, *t;
-	size_t n = 0, cap = 0;
-	uint64_t start, end;
-	FILE *f;
+	struct ranges r = {0};
+	int err = procmaps__for_each(pid, add_writable, &r);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) != 3)
-			continue;
-		if (perms[0] != 'r' || perms[1] != 'w')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			t = realloc(v, cap * sizeof(*v));
-			if (!t) {
-				free(v);
-				fclose(f);
-				return -ENOMEM;
-			}
-			v = t;
-		}
-		v[n].start = start;
-		v[n].end = end;
-		n++;
+	if (err) {
+		free(r.v);
+		return err;
 	}
-	fclose(f);
-	*out = v;
-	*nr = n;
+	*out = r.v;
+	*nr = r.n;
 	return 0;
 }
 

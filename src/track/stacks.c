@@ -2,27 +2,47 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hash.h"
+#include "htab.h"
 #include "stacks.h"
 
 struct stacks {
 	struct stack **by_id; /* by_id[0] is the empty stack */
 	uint32_t nr, cap;
-	uint32_t *slots; /* open addressing: id + 1, 0 = empty */
-	uint32_t nr_slots;
+	struct htab ids; /* id + 1 (uint32_t), by the stack's hash */
 	size_t mem;
 };
 
-static uint64_t hash_frames(const uint64_t *f, uint32_t nr, uint32_t kind)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ nr ^ (uint64_t)kind << 32;
-	uint32_t i;
+/* What a stack is interned by: its frames, kind and flags. */
+struct stack_key {
+	const uint64_t *frames;
+	uint32_t nr, kind, flags;
+	uint64_t hash;
+	const struct stacks *s;
+};
 
-	for (i = 0; i < nr; i++) {
-		h ^= f[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h;
+static uint64_t hash_key(const struct stack_key *k)
+{
+	uint64_t h = hash__mix(HASH_SEED ^ k->nr, (uint64_t)k->kind << 32 | k->flags);
+
+	return hash__mix(h, hash__bytes(k->frames, k->nr * sizeof(k->frames[0])));
+}
+
+static uint64_t id_hash(const void *entry, void *ctx)
+{
+	const struct stacks *s = ctx;
+
+	return s->by_id[*(const uint32_t *)entry - 1]->hash;
+}
+
+static bool id_is(const void *entry, const void *arg)
+{
+	const struct stack_key *k = arg;
+	const struct stack *st = k->s->by_id[*(const uint32_t *)entry - 1];
+
+	return st->hash == k->hash && st->nr_frames == k->nr && st->kind == k->kind &&
+	       st->flags == k->flags &&
+	       !memcmp(st->frames, k->frames, k->nr * sizeof(k->frames[0]));
 }
 
 static struct stack *stack_new(const uint64_t *frames, uint32_t nr, uint64_t hash, uint32_t kind,
@@ -48,10 +68,9 @@ struct stacks *stacks__new(void)
 	if (!s)
 		return NULL;
 	s->cap = 1024;
-	s->nr_slots = 2048;
+	htab__init_by(&s->ids, sizeof(uint32_t), sizeof(uint32_t), id_hash, s);
 	s->by_id = calloc(s->cap, sizeof(*s->by_id));
-	s->slots = calloc(s->nr_slots, sizeof(*s->slots));
-	if (!s->by_id || !s->slots)
+	if (!s->by_id)
 		goto err;
 	s->by_id[0] = stack_new(NULL, 0, 0, 0, 0);
 	if (!s->by_id[0])
@@ -63,25 +82,6 @@ err:
 	return NULL;
 }
 
-static int grow_slots(struct stacks *s)
-{
-	uint32_t n = s->nr_slots * 2, i, j;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 1; i < s->nr; i++) {
-		j = s->by_id[i]->hash & (n - 1);
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(s->slots);
-	s->slots = slots;
-	s->nr_slots = n;
-	return 0;
-}
-
 int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind)
 {
 	return stacks__intern_flags(s, frames, nr, kind, 0);
@@ -90,21 +90,18 @@ int64_t stacks__intern(struct stacks *s, const uint64_t *frames, uint32_t nr, ui
 int64_t stacks__intern_flags(struct stacks *s, const uint64_t *frames, uint32_t nr, uint32_t kind,
 			     uint32_t flags)
 {
-	uint64_t h;
-	uint32_t j, id;
+	struct stack_key k = {frames, nr, kind, flags, 0, s};
 	struct stack *st, **by_id;
+	uint32_t *slot;
+	bool found;
+	uint64_t h;
 
 	if (!nr)
 		return STACK_NONE;
-	if ((s->nr + 1) * 2 > s->nr_slots && grow_slots(s))
-		return -ENOMEM;
-	h = hash_frames(frames, nr, kind) ^ flags;
-	for (j = h & (s->nr_slots - 1); s->slots[j]; j = (j + 1) & (s->nr_slots - 1)) {
-		st = s->by_id[s->slots[j] - 1];
-		if (st->hash == h && st->nr_frames == nr && st->kind == kind &&
-		    st->flags == flags && !memcmp(st->frames, frames, nr * sizeof(frames[0])))
-			return s->slots[j] - 1;
-	}
+	h = k.hash = hash_key(&k);
+	slot = htab__find_by(&s->ids, h, id_is, &k);
+	if (slot)
+		return *slot - 1;
 	if (s->nr == UINT32_MAX - 1)
 		return -E2BIG;
 	if (s->nr == s->cap) {
@@ -117,11 +114,15 @@ int64_t stacks__intern_flags(struct stacks *s, const uint64_t *frames, uint32_t 
 	st = stack_new(frames, nr, h, kind, flags);
 	if (!st)
 		return -ENOMEM;
-	id = s->nr++;
-	s->by_id[id] = st;
-	s->slots[j] = id + 1;
+	s->by_id[s->nr] = st;
+	slot = htab__insert_by(&s->ids, h, id_is, &k, &found);
+	if (!slot) {
+		free(st);
+		return -ENOMEM;
+	}
+	*slot = ++s->nr;
 	s->mem += sizeof(*st) + nr * sizeof(frames[0]);
-	return id;
+	return s->nr - 1;
 }
 
 const struct stack *stacks__get(const struct stacks *s, uint32_t id)
@@ -136,7 +137,7 @@ uint32_t stacks__count(const struct stacks *s)
 
 size_t stacks__mem(const struct stacks *s)
 {
-	return s->mem + s->cap * sizeof(*s->by_id) + s->nr_slots * sizeof(*s->slots);
+	return s->mem + s->cap * sizeof(*s->by_id) + htab__mem(&s->ids);
 }
 
 void stacks__free(struct stacks *s)
@@ -148,6 +149,6 @@ void stacks__free(struct stacks *s)
 	for (i = 0; i < s->nr; i++)
 		free(s->by_id[i]);
 	free(s->by_id);
-	free(s->slots);
+	htab__fini(&s->ids);
 	free(s);
 }

@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "report.h"
 #include "restab.h"
+#include "search.h"
 #include "stacks.h"
 #include "syms.h"
 #include "threads.h"
@@ -192,18 +193,12 @@ static void count_stack(const struct alloc_rec *rec, bool is_map, void *data)
 {
 	struct tstack_ctx *c = data;
 	enum tstack_state s = TSTACK_UNKNOWN;
-	uint32_t lo = 0, hi = c->n, mid;
+	size_t lo;
 
 	(void)is_map;
 	if (c->by_handle) {
 		/* the first thread whose handle is at or above the mapping's start */
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (c->by_handle[mid].handle < rec->addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = search__prefix(c->n, i, c->by_handle[i].handle < rec->addr);
 		if (lo == c->n || c->by_handle[lo].handle - rec->addr >= rec->size)
 			s = TSTACK_CACHED;
 		else

@@ -2,9 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "htab.h"
 #include "tracker.h"
-
-#define MIN_SLOTS 4096
 
 /* Mappings are few and unmapped by range, so they live in a plain array, not the hash. */
 struct region {
@@ -15,9 +14,7 @@ struct region {
 };
 
 struct tracker {
-	struct alloc_rec *slots;
-	size_t nr_slots; /* power of two */
-	size_t nr;
+	struct htab allocs; /* struct alloc_rec, keyed by address */
 	struct region *regions;
 	size_t nr_regions, cap_regions;
 	uint64_t start_ns;
@@ -26,23 +23,13 @@ struct tracker {
 	size_t nr_stack_frees;
 };
 
-static size_t slot_of(const struct tracker *tr, uint64_t addr)
-{
-	return (addr * 0x9e3779b97f4a7c15ULL) >> 20 & (tr->nr_slots - 1);
-}
-
 struct tracker *tracker__new(uint64_t start_ns)
 {
 	struct tracker *tr = calloc(1, sizeof(*tr));
 
 	if (!tr)
 		return NULL;
-	tr->nr_slots = MIN_SLOTS;
-	tr->slots = calloc(tr->nr_slots, sizeof(*tr->slots));
-	if (!tr->slots) {
-		free(tr);
-		return NULL;
-	}
+	htab__init(&tr->allocs, sizeof(struct alloc_rec), sizeof(uint64_t));
 	tr->start_ns = start_ns;
 	return tr;
 }
@@ -59,37 +46,7 @@ uint64_t tracker__now_ms(const struct tracker *tr, uint64_t ts_ns)
 
 static struct alloc_rec *find(const struct tracker *tr, uint64_t addr)
 {
-	size_t j;
-
-	for (j = slot_of(tr, addr); tr->slots[j].addr; j = (j + 1) & (tr->nr_slots - 1))
-		if (tr->slots[j].addr == addr)
-			return &tr->slots[j];
-	return NULL;
-}
-
-static void insert(struct alloc_rec *slots, size_t nr_slots, const struct alloc_rec *rec)
-{
-	size_t j = (rec->addr * 0x9e3779b97f4a7c15ULL) >> 20 & (nr_slots - 1);
-
-	while (slots[j].addr)
-		j = (j + 1) & (nr_slots - 1);
-	slots[j] = *rec;
-}
-
-static int grow(struct tracker *tr)
-{
-	size_t n = tr->nr_slots * 2, i;
-	struct alloc_rec *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < tr->nr_slots; i++)
-		if (tr->slots[i].addr)
-			insert(slots, n, &tr->slots[i]);
-	free(tr->slots);
-	tr->slots = slots;
-	tr->nr_slots = n;
-	return 0;
+	return htab__find(&tr->allocs, &addr);
 }
 
 static void live_add(struct tracker *tr, int64_t delta)
@@ -113,27 +70,22 @@ int tracker__alloc(struct tracker *tr, uint64_t addr, uint64_t size, uint64_t ts
 		.ts_ms = tracker__now_ms(tr, ts_ns),
 		.stack_id = stack_id,
 	};
-	struct alloc_rec *old;
-	int err;
+	struct alloc_rec *slot;
+	bool found;
 
 	if (!addr)
 		return -EINVAL;
 	tr->stats.allocs++;
-	old = find(tr, addr);
-	if (old) {
+	slot = htab__insert(&tr->allocs, &addr, &found);
+	if (!slot)
+		return -ENOMEM;
+	if (found) {
 		tr->stats.missed_frees++;
-		live_add(tr, (int64_t)size - (int64_t)old->size);
-		*old = rec;
-		return 0;
+		live_add(tr, (int64_t)size - (int64_t)slot->size);
+	} else {
+		live_add(tr, size);
 	}
-	if ((tr->nr + 1) * 10 > tr->nr_slots * 7) {
-		err = grow(tr);
-		if (err)
-			return err;
-	}
-	insert(tr->slots, tr->nr_slots, &rec);
-	tr->nr++;
-	live_add(tr, size);
+	*slot = rec;
 	return 0;
 }
 
@@ -171,7 +123,6 @@ uint64_t tracker__stack_frees(const struct tracker *tr, uint32_t stack_id)
 
 bool tracker__free(struct tracker *tr, uint64_t addr)
 {
-	size_t mask = tr->nr_slots - 1, i, j, home;
 	struct alloc_rec *rec = find(tr, addr);
 
 	if (!rec) {
@@ -181,17 +132,7 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 	tr->stats.frees++;
 	count_free(tr, rec->stack_id);
 	live_add(tr, -(int64_t)rec->size);
-	tr->nr--;
-	/* backward-shift deletion keeps probe chains intact without tombstones */
-	i = rec - tr->slots;
-	for (j = (i + 1) & mask; tr->slots[j].addr; j = (j + 1) & mask) {
-		home = slot_of(tr, tr->slots[j].addr);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			tr->slots[i] = tr->slots[j];
-			i = j;
-		}
-	}
-	tr->slots[i].addr = 0;
+	htab__remove(&tr->allocs, rec);
 	return true;
 }
 
@@ -328,22 +269,21 @@ void tracker__remap(struct tracker *tr, uint64_t old, uint64_t old_len, uint64_t
 
 void tracker__reset(struct tracker *tr)
 {
-	memset(tr->slots, 0, tr->nr_slots * sizeof(*tr->slots));
+	htab__clear(&tr->allocs);
 	if (tr->stack_frees) /* NULL until the first free: memset(NULL, 0, 0) is undefined */
 		memset(tr->stack_frees, 0, tr->nr_stack_frees * sizeof(*tr->stack_frees));
-	tr->nr = 0;
 	tr->nr_regions = 0;
 	tr->stats.live_bytes = 0;
 }
 
 void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx)
 {
+	const struct alloc_rec *a;
 	struct alloc_rec rec;
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < tr->nr_slots; i++)
-		if (tr->slots[i].addr)
-			fn(&tr->slots[i], false, ctx);
+	while ((a = htab__next(&tr->allocs, &i)))
+		fn(a, false, ctx);
 	for (i = 0; i < tr->nr_regions; i++) {
 		rec.addr = tr->regions[i].start;
 		rec.size = tr->regions[i].len;
@@ -355,12 +295,12 @@ void tracker__for_each(const struct tracker *tr, tracker_visit_fn fn, void *ctx)
 
 size_t tracker__outstanding(const struct tracker *tr)
 {
-	return tr->nr + tr->nr_regions;
+	return htab__count(&tr->allocs) + tr->nr_regions;
 }
 
 size_t tracker__mem(const struct tracker *tr)
 {
-	return tr->nr_slots * sizeof(*tr->slots) + tr->cap_regions * sizeof(*tr->regions);
+	return htab__mem(&tr->allocs) + tr->cap_regions * sizeof(*tr->regions);
 }
 
 const struct tracker_stats *tracker__stats(const struct tracker *tr)
@@ -377,7 +317,7 @@ void tracker__free_all(struct tracker *tr)
 {
 	if (!tr)
 		return;
-	free(tr->slots);
+	htab__fini(&tr->allocs);
 	free(tr->regions);
 	free(tr->stack_frees);
 	free(tr);
