@@ -90,7 +90,6 @@ struct dso_cache {
 	unsigned int loaded;  /* files read */
 	uint64_t loaded_mem;  /* their tables */
 	unsigned int reused;  /* a process given a file another one had */
-	unsigned int by_id;   /* ... found by build ID at another device and inode */
 	unsigned int revived; /* ... after the last process using it was gone */
 	uint64_t saved_mem;   /* tables not built again */
 	unsigned int dropped; /* idle files freed: over DSO_IDLE_MAX, or the memory budget */
@@ -232,13 +231,16 @@ static bool same_stat(const struct dso_key *a, const struct dso_key *b)
 	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
-/* Same build ID and size (stripped and unstripped copies share a build ID, not their tables). */
+/*
+ * The same inode as it was, with the same build ID: a file rewritten in place (same inode,
+ * mtime within the clock's grain) has another build ID. A build ID alone is not enough: it is
+ * the file's own claim, which a copy truncated, corrupted or patched after the build keeps
+ * (tests/integration/hostile.sh and untrusted.sh map such copies side by side), and tables are
+ * read later than the lookup, from one of the copies.
+ */
 static bool same_file(const struct dso_key *a, const struct dso_key *b)
 {
-	if (a->id_len || b->id_len)
-		return a->id_len == b->id_len && a->size == b->size &&
-		       !memcmp(a->id, b->id, a->id_len);
-	return same_stat(a, b);
+	return same_stat(a, b) && a->id_len == b->id_len && !memcmp(a->id, b->id, a->id_len);
 }
 
 struct dso *dso_cache__file(struct dso_cache *c, int fd, const char *path)
@@ -258,8 +260,6 @@ struct dso *dso_cache__file(struct dso_cache *c, int fd, const char *path)
 	for (d = c->files; d; d = d->next) {
 		if (!same_file(&d->key, &key))
 			continue;
-		if (!same_stat(&d->key, &key))
-			c->by_id++;
 		if (elf)
 			elf_end(elf);
 		close(fd);
@@ -701,9 +701,9 @@ static void cache__say(const struct dso_cache *c)
 		return;
 	fprintf(stderr,
 		"leaktrace: symbol tables: %u files read (%.1f MiB) for %u processes; reused %u "
-		"times (%u by build ID at another inode, %u after their last process ended), "
+		"times (%u after their last process ended), "
 		"%.1f MiB not read again; %u unused files dropped\n",
-		c->loaded, c->loaded_mem / 1048576.0, c->users, c->reused, c->by_id, c->revived,
+		c->loaded, c->loaded_mem / 1048576.0, c->users, c->reused, c->revived,
 		c->saved_mem / 1048576.0, c->dropped);
 }
 

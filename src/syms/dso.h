@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The files processes map, read once for the whole run: ELF symbols, debug files, DWARF lines.
- * A file is known by its GNU build ID and size (by device, inode, size and mtime when it has no
- * build ID), so every process that maps it, a -f child or a process of another command, shares
- * one copy of its tables; where a process maps it (load bias, addresses) stays in struct syms.
+ * A file is known by its device, inode, size and mtime, and its GNU build ID, so every process
+ * that maps it, a -f child or a process of another command, shares one copy of its tables, and
+ * a file replaced at the same path (or rewritten in place) gets tables of its own; where a
+ * process maps it (load bias, addresses) stays in struct syms.
  */
 #ifndef __DSO_H
 #define __DSO_H
