@@ -599,6 +599,10 @@ int dso__load(struct dso *d, int root_fd)
 	d->usable = true;
 	c->loaded++;
 	c->loaded_mem += d->mem;
+	if (c->gctx->verbose)
+		fprintf(stderr, "leaktrace: symbols: %s: %zu symbols%s, %.1f MiB\n",
+			d->path ? d->path : "[vdso]", elf_symtab__count(d->symtab),
+			d->lines ? " and lines" : "", d->mem / 1048576.0);
 	err = 0;
 out:
 	d->spent_ns += guard__now_ns() - t0;
