@@ -15,6 +15,9 @@
 #include "syms.h"
 #include "demangle.h"
 #include "dso.h"
+#include "hash.h"
+#include "htab.h"
+#include "search.h"
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
 #include "guard.h"
@@ -38,30 +41,17 @@ struct mapping {
 	struct dso *dso;
 };
 
-/* Set of owned strings handed out in frames (demangled DWARF names). */
-struct strset {
-	char **slots;
-	size_t cap;
-	size_t cnt;
-};
-
 /*
  * A resolved address, valid while the same file is mapped at the same place. module and path
  * are not kept: they belong to the mapping, whose strings a refresh replaces.
  */
 struct cache_ent {
-	uint64_t key; /* addr << 1 | ret_addr */
+	uint64_t key; /* addr << 1 | ret_addr; 0 (address 0) is not kept */
 	uint64_t map_start;
 	uint64_t map_pgoff;
 	struct dso *dso;
+	struct sym_frame *frames;
 	int n;
-	struct sym_frame frames[];
-};
-
-struct addr_cache {
-	struct cache_ent **slots;
-	size_t cap;
-	size_t cnt;
 };
 
 /* /tmp/perf-PID.map, re-read when it changed (JITs append to it as they compile). */
@@ -89,66 +79,47 @@ struct syms {
 	struct dso **held;
 	size_t nheld;
 	size_t held_cap;
-	struct strset strs;
-	struct addr_cache cache;
+	struct htab strs;  /* owned strings handed out in frames (demangled, JIT names) */
+	struct htab cache; /* struct cache_ent */
 	struct perf_map perf;
 };
 
-static uint64_t str_hash(const char *s)
+static uint64_t strset__hash(const void *entry, void *ctx)
 {
-	uint64_t h = 1469598103934665603ULL;
+	(void)ctx;
+	return hash__str(*(char *const *)entry);
+}
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+static bool strset__eq(const void *entry, const void *str)
+{
+	return !strcmp(*(char *const *)entry, str);
 }
 
 /* Take ownership of str (freeing it when an equal string is already held). */
-static const char *strset__own(struct strset *set, char *str)
+static const char *strset__own(struct htab *set, char *str)
 {
-	size_t i, mask;
+	char **slot;
+	bool found;
 
 	if (!str)
 		return NULL;
-	if (set->cnt * 2 >= set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64, j;
-		char **slots = calloc(cap, sizeof(*slots));
-
-		if (!slots) {
-			free(str);
-			return NULL;
-		}
-		for (j = 0; j < set->cap; j++) {
-			if (!set->slots[j])
-				continue;
-			for (i = str_hash(set->slots[j]) & (cap - 1); slots[i];
-			     i = (i + 1) & (cap - 1))
-				;
-			slots[i] = set->slots[j];
-		}
-		free(set->slots);
-		set->slots = slots;
-		set->cap = cap;
+	slot = htab__insert_by(set, hash__str(str), strset__eq, str, &found);
+	if (!slot || found) {
+		free(str);
+		return slot ? *slot : NULL;
 	}
-	mask = set->cap - 1;
-	for (i = str_hash(str) & mask; set->slots[i]; i = (i + 1) & mask) {
-		if (!strcmp(set->slots[i], str)) {
-			free(str);
-			return set->slots[i];
-		}
-	}
-	set->slots[i] = str;
-	set->cnt++;
+	*slot = str;
 	return str;
 }
 
-static void strset__free(struct strset *set)
+static void strset__free(struct htab *set)
 {
-	size_t i;
+	char **str;
+	size_t pos;
 
-	for (i = 0; i < set->cap; i++)
-		free(set->slots[i]);
-	free(set->slots);
+	for (pos = 0; (str = htab__next(set, &pos));)
+		free(*str);
+	htab__fini(set);
 }
 
 static int open_mapped_file(struct syms *s, const struct procmaps_entry *e, const char *path)
@@ -289,17 +260,7 @@ static bool mapping__same(const struct mapping *a, const struct mapping *b)
 /* Index of the first mapping with end > addr (a candidate to hold or follow addr). */
 static size_t maps_lower(const struct mapping *maps, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (maps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return search__prefix(n, i, maps[i].end <= addr);
 }
 
 static struct mapping *syms__find_mapping(struct syms *s, uint64_t addr)
@@ -468,6 +429,8 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 		return NULL;
 	}
 	s->refs = 1;
+	htab__init_by(&s->strs, sizeof(char *), sizeof(char *), strset__hash, NULL);
+	htab__init(&s->cache, sizeof(struct cache_ent), sizeof(uint64_t));
 	s->pid = pid;
 	s->root_fd = -1;
 	s->gctx = opts ? opts->guard : NULL;
@@ -514,75 +477,42 @@ static const char *syms__dwarf_name(struct syms *s, const char *name)
 	return strset__own(&s->strs, dem) ?: name;
 }
 
-static void addr_cache__free(struct addr_cache *c)
+static void addr_cache__free(struct htab *c)
 {
-	size_t i;
+	struct cache_ent *e;
+	size_t pos;
 
-	for (i = 0; i < c->cap; i++)
-		free(c->slots[i]);
-	free(c->slots);
-	memset(c, 0, sizeof(*c));
-}
-
-static uint64_t key_hash(uint64_t key)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return key;
-}
-
-static struct cache_ent **addr_cache__slot(struct addr_cache *c, uint64_t key)
-{
-	size_t mask = c->cap - 1, i;
-
-	for (i = key_hash(key) & mask; c->slots[i]; i = (i + 1) & mask)
-		if (c->slots[i]->key == key)
-			break;
-	return &c->slots[i];
-}
-
-static struct cache_ent *addr_cache__get(struct addr_cache *c, uint64_t key)
-{
-	return c->cap ? *addr_cache__slot(c, key) : NULL;
+	for (pos = 0; (e = htab__next(c, &pos));)
+		free(e->frames);
+	htab__clear(c);
 }
 
 /* Keep frames[0..n-1] for key; a failure only costs a later lookup. */
-static void addr_cache__put(struct addr_cache *c, uint64_t key, const struct mapping *m,
+static void addr_cache__put(struct htab *c, uint64_t key, const struct mapping *m,
 			    const struct sym_frame *frames, int n)
 {
-	struct cache_ent *e, **slot;
+	struct sym_frame *copy;
+	struct cache_ent *e;
+	bool found;
 
-	if (c->cnt >= CACHE_MAX_ENTRIES)
+	if (!key)
+		return;
+	if (htab__count(c) >= CACHE_MAX_ENTRIES)
 		addr_cache__free(c);
-	if (c->cnt * 2 >= c->cap) {
-		struct addr_cache bigger = {.cap = c->cap ? c->cap * 2 : 4096};
-		size_t i;
-
-		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-		if (!bigger.slots)
-			return;
-		for (i = 0; i < c->cap; i++)
-			if (c->slots[i])
-				*addr_cache__slot(&bigger, c->slots[i]->key) = c->slots[i];
-		bigger.cnt = c->cnt;
-		free(c->slots);
-		*c = bigger;
+	copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return;
+	e = htab__insert(c, &key, &found);
+	if (!e || found) {
+		free(copy);
+		return;
 	}
-	slot = addr_cache__slot(c, key);
-	if (*slot)
-		return;
-	e = malloc(sizeof(*e) + n * sizeof(e->frames[0]));
-	if (!e)
-		return;
-	e->key = key;
+	memcpy(copy, frames, n * sizeof(*copy));
 	e->map_start = m->start;
 	e->map_pgoff = m->pgoff;
 	e->dso = m->dso;
+	e->frames = copy;
 	e->n = n;
-	memcpy(e->frames, frames, n * sizeof(frames[0]));
-	*slot = e;
-	c->cnt++;
 }
 
 static const struct perfmap *syms__perfmap(struct syms *s)
@@ -709,7 +639,7 @@ int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame
 		syms__resolve_jit(s, m, look, &out[0]);
 		return 1;
 	}
-	e = addr_cache__get(&s->cache, key);
+	e = htab__find(&s->cache, &key);
 	if (e && e->dso == m->dso && e->map_start == m->start && e->map_pgoff == m->pgoff) {
 		n = e->n;
 		memcpy(all, e->frames, n * sizeof(all[0]));
@@ -779,6 +709,7 @@ void syms__free(struct syms *s)
 	free(s->maps);
 	strset__free(&s->strs);
 	addr_cache__free(&s->cache);
+	htab__fini(&s->cache);
 	for (i = 0; i < s->nheld; i++)
 		dso__put(s->held[i]);
 	free(s->held);
