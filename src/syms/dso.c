@@ -20,6 +20,7 @@
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
 #include "guard.h"
+#include "htab.h"
 #include "procmaps.h"
 #include "syms.h"
 
@@ -30,10 +31,17 @@
 #define DSO_IDLE_MAX 32
 #define BUILD_ID_MAX 64
 
-/* What makes two files the same file: the build ID and size, or where and when it was written. */
+/*
+ * What makes two files the same file: the same inode as it was, with the same build ID (a file
+ * rewritten in place, same inode and mtime within the clock's grain, has another). A build ID
+ * alone is not enough: it is the file's own claim, which a copy truncated, corrupted or patched
+ * after the build keeps (tests/integration/hostile.sh and untrusted.sh map such copies side by
+ * side), and tables are read later than the lookup, from one of the copies. Zeroed before it is
+ * filled: it is hashed and compared as bytes.
+ */
 struct dso_key {
 	uint8_t id[BUILD_ID_MAX];
-	size_t id_len; /* 0: no build ID, the rest decides */
+	size_t id_len; /* 0: none */
 	off_t size;
 	dev_t dev;
 	ino_t ino;
@@ -81,6 +89,7 @@ struct dso_cache {
 	struct debuginfod *debuginfod; /* made on the first query */
 	bool debuginfod_tried;
 	struct dso *files;
+	struct htab by_key; /* struct file_ent */
 	struct dso *vdso;
 	bool vdso_tried;
 	unsigned int nidle;
@@ -95,6 +104,11 @@ struct dso_cache {
 	unsigned int dropped; /* idle files freed: over DSO_IDLE_MAX, or the memory budget */
 };
 
+struct file_ent {
+	struct dso_key key;
+	struct dso *d;
+};
+
 static void dso__free(struct dso *d)
 {
 	struct dso_cache *c = d->cache;
@@ -103,6 +117,7 @@ static void dso__free(struct dso *d)
 	if (d->uses > 1)
 		c->saved_mem += d->mem * (d->uses - 1);
 	if (d->pprev) {
+		htab__delete(&c->by_key, &d->key);
 		*d->pprev = d->next;
 		if (d->next)
 			d->next->pprev = d->pprev;
@@ -145,13 +160,21 @@ static struct dso *dso__new(struct dso_cache *c)
 	return d;
 }
 
-static void cache__link(struct dso_cache *c, struct dso *d)
+static int cache__link(struct dso_cache *c, struct dso *d)
 {
+	struct file_ent *e;
+	bool found;
+
+	e = htab__insert(&c->by_key, &d->key, &found);
+	if (!e)
+		return -ENOMEM;
+	e->d = d;
 	d->next = c->files;
 	if (d->next)
 		d->next->pprev = &d->next;
 	d->pprev = &c->files;
 	c->files = d;
+	return 0;
 }
 
 /* Free the idle file that has waited longest. false when none is idle. */
@@ -207,7 +230,7 @@ void dso__put(struct dso *d)
 		cache__drop_oldest(c);
 }
 
-static int key_of(struct dso_key *k, Elf *elf, const struct stat *st)
+static void key_of(struct dso_key *k, Elf *elf, const struct stat *st)
 {
 	const uint8_t *id;
 	size_t len;
@@ -222,29 +245,11 @@ static int key_of(struct dso_key *k, Elf *elf, const struct stat *st)
 		memcpy(k->id, id, len);
 		k->id_len = len;
 	}
-	return 0;
-}
-
-static bool same_stat(const struct dso_key *a, const struct dso_key *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-/*
- * The same inode as it was, with the same build ID: a file rewritten in place (same inode,
- * mtime within the clock's grain) has another build ID. A build ID alone is not enough: it is
- * the file's own claim, which a copy truncated, corrupted or patched after the build keeps
- * (tests/integration/hostile.sh and untrusted.sh map such copies side by side), and tables are
- * read later than the lookup, from one of the copies.
- */
-static bool same_file(const struct dso_key *a, const struct dso_key *b)
-{
-	return same_stat(a, b) && a->id_len == b->id_len && !memcmp(a->id, b->id, a->id_len);
 }
 
 struct dso *dso_cache__file(struct dso_cache *c, int fd, const char *path)
 {
+	struct file_ent *e;
 	struct dso_key key;
 	struct stat st;
 	struct dso *d;
@@ -257,13 +262,12 @@ struct dso *dso_cache__file(struct dso_cache *c, int fd, const char *path)
 	/* ELF_C_READ, not mmap: a file truncated under us must not raise SIGBUS. */
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	key_of(&key, elf, &st);
-	for (d = c->files; d; d = d->next) {
-		if (!same_file(&d->key, &key))
-			continue;
+	e = htab__find(&c->by_key, &key);
+	if (e) {
 		if (elf)
 			elf_end(elf);
 		close(fd);
-		return d;
+		return e->d;
 	}
 	d = dso__new(c);
 	if (!d || !(d->path = strdup(path))) {
@@ -276,7 +280,10 @@ struct dso *dso_cache__file(struct dso_cache *c, int fd, const char *path)
 	d->key = key;
 	d->fd = fd;
 	d->elf = elf;
-	cache__link(c, d);
+	if (cache__link(c, d)) {
+		dso__free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -679,6 +686,7 @@ struct dso_cache *dso_cache__new(const struct syms_opts *opts)
 	}
 	elf_version(EV_CURRENT);
 	c->refs = 1;
+	htab__init(&c->by_key, sizeof(struct file_ent), sizeof(struct dso_key));
 	c->gctx = opts && opts->guard ? opts->guard : &c->own_gctx;
 	if (opts) {
 		c->no_lines = opts->no_lines;
@@ -719,6 +727,7 @@ void dso_cache__put(struct dso_cache *c)
 		dso__free(c->files);
 	if (c->vdso)
 		dso__free(c->vdso);
+	htab__fini(&c->by_key);
 	cache__say(c);
 	debuginfod__free(c->debuginfod);
 	free(c->debug_dir);
