@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dso.h"
 #include "escape.h"
 #include "guard.h"
 #include "klabels.h"
@@ -23,6 +24,7 @@ struct mode {
 	struct umode *um; /* exactly one of these */
 	struct kmode *km;
 	struct resolver kres;
+	struct dso_cache *dsos; /* every process's files, read once */
 };
 
 static int open_user(struct mode *m, const struct target *t, struct proc *p,
@@ -60,6 +62,9 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 		.debug_dir = env.debug_dir,
 		.debuginfod_timeout_s = env.debuginfod_timeout_s,
 	};
+	so.dsos = m->dsos = dso_cache__new(&so);
+	if (!m->dsos)
+		return -ENOMEM;
 	err = umode__open(&m->um, t, &uo);
 	if (err)
 		return err;
@@ -205,6 +210,7 @@ void mode__free(struct mode *m)
 		return;
 	umode__free(m->um);
 	kmode__free(m->km);
+	dso_cache__put(m->dsos); /* freed with the last process's maps */
 	free(m);
 }
 

@@ -9,17 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <gelf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 
 #include "syms.h"
-#include "debuginfo.h"
-#include "debuginfod.h"
 #include "demangle.h"
+#include "dso.h"
+#include "hash.h"
+#include "htab.h"
+#include "search.h"
 #include "dwarf_lines.h"
 #include "elf_symtab.h"
 #include "guard.h"
@@ -29,36 +27,6 @@
 
 #define MAX_INLINE_DEPTH  32
 #define CACHE_MAX_ENTRIES (1U << 20)
-
-/* One mapped file, shared by all the mappings of it and read at most once. */
-struct dso {
-	struct dso *next;
-	dev_t dev;
-	ino_t ino;
-	struct timespec mtime;
-	off_t size;
-	char *path; /* mapped path, for the debuglink search next to it */
-	int fd;
-	int dbg_fd;
-	Elf *elf;
-	Elf *dbg_elf;
-	Dwarf *dw;
-	int alt_fd; /* the dwz supplement of dw, opened by us so that libdw never opens one */
-	Elf *alt_elf;
-	Dwarf *alt_dw;
-	struct dwarf_lines *lines;
-	GElf_Phdr *loads;
-	size_t nloads;
-	struct elf_symtab *symtab;
-	void *image;	   /* in-memory copy backing elf (vdso) */
-	uint64_t spent_ns; /* reading this file, over the run: GUARD_FILE_NS at most */
-	uint64_t mem;	   /* reserved from the run's memory budget */
-	bool lines_off;	   /* DWARF given up (over a limit) */
-	char *build_id;	   /* hex, read on first use */
-	bool build_id_read;
-	bool loaded;
-	bool usable;
-};
 
 struct mapping {
 	uint64_t start;
@@ -73,30 +41,17 @@ struct mapping {
 	struct dso *dso;
 };
 
-/* Set of owned strings handed out in frames (demangled DWARF names). */
-struct strset {
-	char **slots;
-	size_t cap;
-	size_t cnt;
-};
-
 /*
  * A resolved address, valid while the same file is mapped at the same place. module and path
  * are not kept: they belong to the mapping, whose strings a refresh replaces.
  */
 struct cache_ent {
-	uint64_t key; /* addr << 1 | ret_addr */
+	uint64_t key; /* addr << 1 | ret_addr; 0 (address 0) is not kept */
 	uint64_t map_start;
 	uint64_t map_pgoff;
 	struct dso *dso;
+	struct sym_frame *frames;
 	int n;
-	struct sym_frame frames[];
-};
-
-struct addr_cache {
-	struct cache_ent **slots;
-	size_t cap;
-	size_t cnt;
 };
 
 /* /tmp/perf-PID.map, re-read when it changed (JITs append to it as they compile). */
@@ -112,439 +67,59 @@ struct perf_map {
 
 struct syms {
 	int refs;		/* a forked child shares its parent's until its own maps differ */
-	struct guard_ctx *gctx; /* the run's, or own_gctx */
-	struct guard_ctx own_gctx;
+	struct guard_ctx *gctx; /* the run's, NULL: never stopped */
+	struct dso_cache *dsos; /* the run's files, or one of its own */
 	pid_t pid;
 	uid_t uid; /* the target's owner: only its own (or root's) perf map is believed */
-	bool no_lines;
 	bool no_demangle;
-	char *debug_dir;
-	unsigned int debuginfod_timeout_s;
-	struct debuginfod *debuginfod; /* made on the first query */
-	bool debuginfod_tried;
 	int root_fd; /* the target's root directory, still usable after it exits */
 	struct mapping *maps;
 	size_t nmaps;
-	struct dso *dsos;
-	struct dso *vdso;
-	bool vdso_tried;
-	struct strset strs;
-	struct addr_cache cache;
+	/* every file a mapping (now or before a refresh) pointed to: frames name their strings */
+	struct dso **held;
+	size_t nheld;
+	size_t held_cap;
+	struct htab strs;  /* owned strings handed out in frames (demangled, JIT names) */
+	struct htab cache; /* struct cache_ent */
 	struct perf_map perf;
 };
 
-static uint64_t str_hash(const char *s)
+static uint64_t strset__hash(const void *entry, void *ctx)
 {
-	uint64_t h = 1469598103934665603ULL;
+	(void)ctx;
+	return hash__str(*(char *const *)entry);
+}
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+static bool strset__eq(const void *entry, const void *str)
+{
+	return !strcmp(*(char *const *)entry, str);
 }
 
 /* Take ownership of str (freeing it when an equal string is already held). */
-static const char *strset__own(struct strset *set, char *str)
+static const char *strset__own(struct htab *set, char *str)
 {
-	size_t i, mask;
+	char **slot;
+	bool found;
 
 	if (!str)
 		return NULL;
-	if (set->cnt * 2 >= set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64, j;
-		char **slots = calloc(cap, sizeof(*slots));
-
-		if (!slots) {
-			free(str);
-			return NULL;
-		}
-		for (j = 0; j < set->cap; j++) {
-			if (!set->slots[j])
-				continue;
-			for (i = str_hash(set->slots[j]) & (cap - 1); slots[i];
-			     i = (i + 1) & (cap - 1))
-				;
-			slots[i] = set->slots[j];
-		}
-		free(set->slots);
-		set->slots = slots;
-		set->cap = cap;
+	slot = htab__insert_by(set, hash__str(str), strset__eq, str, &found);
+	if (!slot || found) {
+		free(str);
+		return slot ? *slot : NULL;
 	}
-	mask = set->cap - 1;
-	for (i = str_hash(str) & mask; set->slots[i]; i = (i + 1) & mask) {
-		if (!strcmp(set->slots[i], str)) {
-			free(str);
-			return set->slots[i];
-		}
-	}
-	set->slots[i] = str;
-	set->cnt++;
+	*slot = str;
 	return str;
 }
 
-static void strset__free(struct strset *set)
+static void strset__free(struct htab *set)
 {
-	size_t i;
+	char **str;
+	size_t pos;
 
-	for (i = 0; i < set->cap; i++)
-		free(set->slots[i]);
-	free(set->slots);
-}
-
-static void dso__free(struct syms *s, struct dso *dso)
-{
-	s->gctx->mem_used -= dso->mem;
-	dwarf_lines__free(dso->lines);
-	if (dso->dw)
-		dwarf_end(dso->dw);
-	if (dso->alt_dw)
-		dwarf_end(dso->alt_dw);
-	if (dso->alt_elf)
-		elf_end(dso->alt_elf);
-	if (dso->alt_fd >= 0)
-		close(dso->alt_fd);
-	elf_symtab__free(dso->symtab);
-	if (dso->dbg_elf)
-		elf_end(dso->dbg_elf);
-	if (dso->dbg_fd >= 0)
-		close(dso->dbg_fd);
-	if (dso->elf)
-		elf_end(dso->elf);
-	if (dso->fd >= 0)
-		close(dso->fd);
-	free(dso->loads);
-	free(dso->image);
-	free(dso->build_id);
-	free(dso->path);
-	free(dso);
-}
-
-static int dso__read_loads(struct dso *dso)
-{
-	size_t i, n;
-
-	if (elf_getphdrnum(dso->elf, &n))
-		return -EINVAL;
-	dso->loads = calloc(n ? n : 1, sizeof(*dso->loads));
-	if (!dso->loads)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr phdr;
-
-		if (gelf_getphdr(dso->elf, i, &phdr) && phdr.p_type == PT_LOAD)
-			dso->loads[dso->nloads++] = phdr;
-	}
-	return dso->nloads ? 0 : -ENOENT;
-}
-
-/* Only when the user asked (--debuginfod): a query leaves the machine. */
-static int syms__debuginfod(struct syms *s, struct dso *dso)
-{
-	const uint8_t *id;
-	size_t len;
-
-	if (!s->debuginfod_timeout_s || debuginfo__build_id(dso->elf, &id, &len))
-		return -ENOENT;
-	if (!s->debuginfod_tried) {
-		s->debuginfod_tried = true;
-		s->debuginfod = debuginfod__new(s->debuginfod_timeout_s);
-		if (!s->debuginfod)
-			fprintf(stderr, "leaktrace: --debuginfod: %s\n",
-				errno == ENOENT ? "libdebuginfod.so.1 is not installed"
-						: "cannot start a debuginfod client");
-	}
-	return s->debuginfod ? debuginfod__find(s->debuginfod, id, len) : -ENOENT;
-}
-
-static bool same_build_id(Elf *a, Elf *b)
-{
-	const uint8_t *ida, *idb;
-	size_t la, lb;
-
-	return !debuginfo__build_id(a, &ida, &la) && !debuginfo__build_id(b, &idb, &lb) &&
-	       la == lb && !memcmp(ida, idb, la);
-}
-
-/* Why a file gives less than it holds: said on -v, once for each file and limit. */
-static void dso__note(struct syms *s, const struct dso *dso, const char *why, const char *what)
-{
-	if (s->gctx->verbose)
-		fprintf(stderr, "leaktrace: %s: %s; %s\n", dso->path ? dso->path : "[vdso]", why,
-			what);
-}
-
-/* The rest of the file's time budget, and the run's stop request. */
-static struct guard dso__guard(struct syms *s, const struct dso *dso)
-{
-	uint64_t left = dso->spent_ns < GUARD_FILE_NS ? GUARD_FILE_NS - dso->spent_ns : 1;
-
-	return (struct guard){.ctx = s->gctx, .deadline_ns = guard__now_ns() + left};
-}
-
-static void dso__open_debug(struct syms *s, struct dso *dso, struct guard *g)
-{
-	bool fetched = false;
-	int fd, err;
-
-	fd = debuginfo__open(dso->elf, s->root_fd, dso->path, s->debug_dir, g);
-	if (fd < 0 && !g->why) {
-		fd = syms__debuginfod(s, dso);
-		fetched = fd >= 0;
-		err = fd >= 0 ? guard__check_fd(fd, GUARD_ELF_MAX) : 0;
-		if (err) {
-			dso__note(s, dso, guard__strerror(err), "debuginfod's file not read");
-			close(fd);
-			fd = err;
-		}
-	}
-	if (fd < 0)
-		return;
-	dso->dbg_elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!dso->dbg_elf || elf_kind(dso->dbg_elf) != ELF_K_ELF ||
-	    (fetched && !same_build_id(dso->elf, dso->dbg_elf))) {
-		if (dso->dbg_elf)
-			elf_end(dso->dbg_elf);
-		dso->dbg_elf = NULL;
-		close(fd);
-		return;
-	}
-	dso->dbg_fd = fd;
-}
-
-/* Memory a symbol table costs: its data, its strings, and about 2.5x its data once indexed. */
-static uint64_t symtab_cost(Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	uint64_t cost = 0;
-	GElf_Shdr shdr;
-
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		if (!gelf_getshdr(scn, &shdr))
-			continue;
-		if (shdr.sh_type == SHT_SYMTAB || shdr.sh_type == SHT_DYNSYM)
-			cost += shdr.sh_size * 7 / 2;
-		else if (shdr.sh_type == SHT_STRTAB)
-			cost += shdr.sh_size;
-	}
-	return cost;
-}
-
-static uint64_t fd_size(int fd, uint64_t fallback)
-{
-	struct stat st;
-
-	return fd >= 0 && !fstat(fd, &st) ? (uint64_t)st.st_size : fallback;
-}
-
-/*
- * DWARF of elf within the limits: its expanded sections at most GUARD_DWARF_RATIO times the
- * file and GUARD_DWARF_MAX, checked before libdw expands anything (a 2 MB zlib bomb in
- * .debug_info is 2 GB); then twice that from the run's memory budget (libdw's own tables).
- */
-static Dwarf *dso__dwarf(struct syms *s, struct dso *dso, Elf *elf, int fd)
-{
-	uint64_t size, file = fd_size(fd, dso->size), cap;
-	Dwarf *dw;
-	int err;
-
-	err = debuginfo__dwarf_size(elf, &size);
-	if (err) {
-		dso__note(s, dso, "unreadable debug section headers", "no source lines");
-		return NULL;
-	}
-	if (!size)
-		return NULL;
-	cap = file * GUARD_DWARF_RATIO < GUARD_DWARF_MAX ? file * GUARD_DWARF_RATIO
-							 : GUARD_DWARF_MAX;
-	if (size > cap) {
-		if (s->gctx->verbose)
-			fprintf(stderr,
-				"leaktrace: %s: debug sections expand to %" PRIu64
-				" MiB, over the %" PRIu64 " MiB limit; no source lines\n",
-				dso->path ? dso->path : "[vdso]", size >> 20, cap >> 20);
-		return NULL;
-	}
-	if (guard_ctx__reserve(s->gctx, 2 * size)) {
-		dso__note(s, dso, guard__strerror(-ENOMEM), "no source lines");
-		return NULL;
-	}
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw) {
-		s->gctx->mem_used -= 2 * size;
-		return NULL;
-	}
-	dso->mem += 2 * size;
-	return dw;
-}
-
-/*
- * A .gnu_debugaltlink name is the file's to choose, and libdw would open() it itself, blocking
- * on a FIFO: the supplement is found here, under the same rules as debug files, and handed to
- * libdw. Without it, no DWARF. 0 or a negative errno.
- */
-static int dso__dwarf_alt(struct syms *s, struct dso *dso, Dwarf *dw, struct guard *g)
-{
-	const void *id;
-	const char *name;
-	ssize_t len;
-	int fd;
-
-	len = dwelf_dwarf_gnu_debugaltlink(dw, &name, &id);
-	if (!len)
-		return 0;
-	if (len < 0)
-		return -EINVAL;
-	fd = debuginfo__open_alt(s->root_fd, name, id, len, s->debug_dir, g);
-	if (fd < 0)
-		return fd;
-	dso->alt_fd = fd;
-	dso->alt_elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!dso->alt_elf || elf_kind(dso->alt_elf) != ELF_K_ELF)
-		return -EINVAL;
-	dso->alt_dw = dso__dwarf(s, dso, dso->alt_elf, fd);
-	if (!dso->alt_dw)
-		return -EINVAL;
-	dwarf_setalt(dw, dso->alt_dw);
-	return 0;
-}
-
-static void dso__load_lines(struct syms *s, struct dso *dso, struct guard *g)
-{
-	if (dso->dbg_elf)
-		dso->dw = dso__dwarf(s, dso, dso->dbg_elf, dso->dbg_fd);
-	if (!dso->dw)
-		dso->dw = dso__dwarf(s, dso, dso->elf, dso->fd);
-	if (!dso->dw)
-		return;
-	if (dso__dwarf_alt(s, dso, dso->dw, g)) {
-		dso__note(s, dso, "its .gnu_debugaltlink file is not found", "no source lines");
-		dwarf_end(dso->dw);
-		dso->dw = NULL;
-		return;
-	}
-	dso->lines = dwarf_lines__new(dso->dw);
-	if (!dso->lines && errno == EINVAL)
-		dso__note(s, dso, "a string section without its final NUL", "no source lines");
-}
-
-/* Parse the file on first use; an unusable file stays mapped but resolves no names. */
-static int dso__load(struct syms *s, struct dso *dso)
-{
-	struct guard g;
-	uint64_t t0, cost;
-	bool have_symtab;
-	int err;
-
-	if (dso->loaded)
-		return dso->usable ? 0 : -ENOENT;
-	/* Stopping: what is not read yet stays unread (and is tried again by a later report). */
-	if (guard_ctx__stopping(s->gctx)) {
-		if (!s->gctx->stop_said)
-			fprintf(stderr,
-				"leaktrace: stopping: files not read yet give addresses only\n");
-		s->gctx->stop_said = true;
-		return -ETIME;
-	}
-	dso->loaded = true;
-	g = dso__guard(s, dso);
-	t0 = guard__now_ns();
-	err = -EINVAL;
-
-	if (!dso->elf) {
-		/* ELF_C_READ, not mmap: a file truncated under us must not raise SIGBUS. */
-		dso->elf = elf_begin(dso->fd, ELF_C_READ, NULL);
-		if (!dso->elf)
-			goto out;
-	}
-	if (elf_kind(dso->elf) != ELF_K_ELF)
-		goto out;
-	err = dso__read_loads(dso);
-	if (err)
-		goto out;
-	err = -ENOMEM;
-	dso->symtab = elf_symtab__new();
-	if (!dso->symtab)
-		goto out;
-	elf_symtab__set_guard(dso->symtab, &g);
-
-	if (dso->fd >= 0)
-		dso__open_debug(s, dso, &g);
-	cost = symtab_cost(dso->elf) + (dso->dbg_elf ? symtab_cost(dso->dbg_elf) : 0);
-	err = guard_ctx__reserve(s->gctx, cost);
-	if (err) {
-		dso__note(s, dso, guard__strerror(err), "addresses only");
-		goto out;
-	}
-	dso->mem += cost;
-	err = elf_symtab__add(dso->symtab, dso->elf, SHT_SYMTAB);
-	have_symtab = err > 0;
-	if (!have_symtab && err != -ETIME && dso->dbg_elf)
-		err = elf_symtab__add(dso->symtab, dso->dbg_elf, SHT_SYMTAB);
-	if (err != -ETIME)
-		err = elf_symtab__add(dso->symtab, dso->elf, SHT_DYNSYM);
-	elf_symtab__set_guard(dso->symtab, NULL);
-	if (err == -ETIME) {
-		dso__note(s, dso, g.why, "addresses only");
-		goto out;
-	}
-	err = elf_symtab__finish(dso->symtab);
-	if (err)
-		goto out;
-
-	/* Out of time (or stopping) once the symbols are in: keep them, skip the lines. */
-	if (g.why)
-		dso__note(s, dso, g.why, "no source lines");
-	else if (!s->no_lines)
-		dso__load_lines(s, dso, &g);
-	dso->usable = true;
-	err = 0;
-out:
-	dso->spent_ns += guard__now_ns() - t0;
-	return err;
-}
-
-/* Translate an address inside mapping m into the file's ELF virtual address space. */
-static int dso__vaddr(const struct dso *dso, const struct mapping *m, uint64_t addr,
-		      uint64_t *vaddr)
-{
-	uint64_t off = addr - m->start + m->pgoff;
-	size_t i;
-
-	for (i = 0; i < dso->nloads; i++) {
-		const GElf_Phdr *ph = &dso->loads[i];
-
-		if (off >= ph->p_offset && off - ph->p_offset < ph->p_memsz) {
-			*vaddr = off - ph->p_offset + ph->p_vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static struct dso *syms__dso_find(struct syms *s, const struct stat *st)
-{
-	struct dso *dso;
-
-	for (dso = s->dsos; dso; dso = dso->next) {
-		if (dso->dev == st->st_dev && dso->ino == st->st_ino && dso->size == st->st_size &&
-		    dso->mtime.tv_sec == st->st_mtim.tv_sec &&
-		    dso->mtime.tv_nsec == st->st_mtim.tv_nsec)
-			return dso;
-	}
-	return NULL;
-}
-
-static struct dso *syms__dso_new(struct syms *s)
-{
-	struct dso *dso = calloc(1, sizeof(*dso));
-
-	if (!dso)
-		return NULL;
-	dso->fd = -1;
-	dso->dbg_fd = -1;
-	dso->alt_fd = -1;
-	dso->next = s->dsos;
-	s->dsos = dso;
-	return dso;
+	for (pos = 0; (str = htab__next(set, &pos));)
+		free(*str);
+	htab__fini(set);
 }
 
 static int open_mapped_file(struct syms *s, const struct procmaps_entry *e, const char *path)
@@ -571,7 +146,7 @@ static int open_mapped_file(struct syms *s, const struct procmaps_entry *e, cons
 	}
 out:
 	if (fd == -EINVAL || fd == -EFBIG) {
-		if (s->gctx->verbose)
+		if (s->gctx && s->gctx->verbose)
 			fprintf(stderr, "leaktrace: %s: %s; addresses only\n", e->path,
 				guard__strerror(fd));
 		return fd;
@@ -586,12 +161,34 @@ out:
 	return fd;
 }
 
+/* The process uses d from now until syms__free(). */
+static struct dso *syms__hold(struct syms *s, struct dso *d)
+{
+	size_t i;
+
+	if (!d)
+		return NULL;
+	for (i = 0; i < s->nheld; i++)
+		if (s->held[i] == d)
+			return d;
+	if (s->nheld == s->held_cap) {
+		size_t cap = s->held_cap ? s->held_cap * 2 : 16;
+		struct dso **held = realloc(s->held, cap * sizeof(*held));
+
+		if (!held)
+			return NULL;
+		s->held = held;
+		s->held_cap = cap;
+	}
+	s->held[s->nheld++] = dso__get(d);
+	return d;
+}
+
 static struct dso *syms__dso_for(struct syms *s, const struct procmaps_entry *e)
 {
 	static const char deleted[] = " (deleted)";
 	size_t len = strlen(e->path);
-	struct dso *dso;
-	struct stat st;
+	struct dso *dso = NULL;
 	char *path;
 	int fd;
 
@@ -600,78 +197,11 @@ static struct dso *syms__dso_for(struct syms *s, const struct procmaps_entry *e)
 		return NULL;
 	if (e->deleted)
 		path[len - (sizeof(deleted) - 1)] = '\0';
-
 	fd = open_mapped_file(s, e, path);
-	if (fd < 0)
-		goto err;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-		goto err_close;
-	dso = syms__dso_find(s, &st);
-	if (dso) {
-		close(fd);
-		free(path);
-		return dso;
-	}
-	dso = syms__dso_new(s);
-	if (!dso)
-		goto err_close;
-	dso->dev = st.st_dev;
-	dso->ino = st.st_ino;
-	dso->mtime = st.st_mtim;
-	dso->size = st.st_size;
-	dso->fd = fd;
-	dso->path = path;
-	return dso;
-
-err_close:
-	close(fd);
-err:
+	if (fd >= 0)
+		dso = syms__hold(s, dso_cache__file(s->dsos, fd, path));
 	free(path);
-	return NULL;
-}
-
-/* The vdso image is the same in every process on this kernel: read our own copy. */
-static struct dso *syms__vdso(struct syms *s, uint64_t size)
-{
-	uint64_t base = getauxval(AT_SYSINFO_EHDR), start = 0, end = 0;
-	struct dso *dso;
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f;
-
-	if (s->vdso_tried)
-		return s->vdso && s->vdso->size == (off_t)size ? s->vdso : NULL;
-	s->vdso_tried = true;
-	if (!base)
-		return NULL;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return NULL;
-	while (getline(&line, &cap, f) > 0) {
-		struct procmaps_entry e;
-
-		if (!procmaps__parse_line(line, &e) && e.path && !strcmp(e.path, "[vdso]")) {
-			start = e.start;
-			end = e.end;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (start != base || end <= start)
-		return NULL;
-
-	dso = syms__dso_new(s);
-	if (!dso)
-		return NULL;
-	dso->size = end - start;
-	dso->image = malloc(dso->size);
-	if (!dso->image)
-		return NULL;
-	memcpy(dso->image, (void *)base, dso->size);
-	dso->elf = elf_memory(dso->image, dso->size);
-	s->vdso = dso;
-	return dso->size == (off_t)size ? dso : NULL;
+	return dso;
 }
 
 static void mapping__clear(struct mapping *m)
@@ -730,17 +260,7 @@ static bool mapping__same(const struct mapping *a, const struct mapping *b)
 /* Index of the first mapping with end > addr (a candidate to hold or follow addr). */
 static size_t maps_lower(const struct mapping *maps, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (maps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return search__prefix(n, i, maps[i].end <= addr);
 }
 
 static struct mapping *syms__find_mapping(struct syms *s, uint64_t addr)
@@ -832,7 +352,7 @@ static void syms__attach_dso(struct syms *s, struct mapping *m)
 		return;
 	}
 	if (!strcmp(m->module, "[vdso]")) {
-		m->dso = syms__vdso(s, m->end - m->start);
+		m->dso = syms__hold(s, dso_cache__vdso(s->dsos, m->end - m->start));
 		return;
 	}
 	if (!m->path)
@@ -903,27 +423,22 @@ struct syms *syms__new(pid_t pid, const struct syms_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
-	elf_version(EV_CURRENT);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	s->refs = 1;
+	htab__init_by(&s->strs, sizeof(char *), sizeof(char *), strset__hash, NULL);
+	htab__init(&s->cache, sizeof(struct cache_ent), sizeof(uint64_t));
 	s->pid = pid;
 	s->root_fd = -1;
-	s->gctx = opts && opts->guard ? opts->guard : &s->own_gctx;
-	if (opts) {
-		s->no_lines = opts->no_lines;
-		s->no_demangle = opts->no_demangle;
-		s->debuginfod_timeout_s = opts->debuginfod_timeout_s;
-		if (opts->debug_dir) {
-			s->debug_dir = strdup(opts->debug_dir);
-			if (!s->debug_dir) {
-				err = -ENOMEM;
-				goto err_free;
-			}
-		}
+	s->gctx = opts ? opts->guard : NULL;
+	s->no_demangle = opts && opts->no_demangle;
+	s->dsos = opts && opts->dsos ? dso_cache__get(opts->dsos) : dso_cache__new(opts);
+	if (!s->dsos) {
+		err = -ENOMEM;
+		goto err_free;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
 	s->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -962,75 +477,42 @@ static const char *syms__dwarf_name(struct syms *s, const char *name)
 	return strset__own(&s->strs, dem) ?: name;
 }
 
-static void addr_cache__free(struct addr_cache *c)
+static void addr_cache__free(struct htab *c)
 {
-	size_t i;
+	struct cache_ent *e;
+	size_t pos;
 
-	for (i = 0; i < c->cap; i++)
-		free(c->slots[i]);
-	free(c->slots);
-	memset(c, 0, sizeof(*c));
-}
-
-static uint64_t key_hash(uint64_t key)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return key;
-}
-
-static struct cache_ent **addr_cache__slot(struct addr_cache *c, uint64_t key)
-{
-	size_t mask = c->cap - 1, i;
-
-	for (i = key_hash(key) & mask; c->slots[i]; i = (i + 1) & mask)
-		if (c->slots[i]->key == key)
-			break;
-	return &c->slots[i];
-}
-
-static struct cache_ent *addr_cache__get(struct addr_cache *c, uint64_t key)
-{
-	return c->cap ? *addr_cache__slot(c, key) : NULL;
+	for (pos = 0; (e = htab__next(c, &pos));)
+		free(e->frames);
+	htab__clear(c);
 }
 
 /* Keep frames[0..n-1] for key; a failure only costs a later lookup. */
-static void addr_cache__put(struct addr_cache *c, uint64_t key, const struct mapping *m,
+static void addr_cache__put(struct htab *c, uint64_t key, const struct mapping *m,
 			    const struct sym_frame *frames, int n)
 {
-	struct cache_ent *e, **slot;
+	struct sym_frame *copy;
+	struct cache_ent *e;
+	bool found;
 
-	if (c->cnt >= CACHE_MAX_ENTRIES)
+	if (!key)
+		return;
+	if (htab__count(c) >= CACHE_MAX_ENTRIES)
 		addr_cache__free(c);
-	if (c->cnt * 2 >= c->cap) {
-		struct addr_cache bigger = {.cap = c->cap ? c->cap * 2 : 4096};
-		size_t i;
-
-		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-		if (!bigger.slots)
-			return;
-		for (i = 0; i < c->cap; i++)
-			if (c->slots[i])
-				*addr_cache__slot(&bigger, c->slots[i]->key) = c->slots[i];
-		bigger.cnt = c->cnt;
-		free(c->slots);
-		*c = bigger;
+	copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return;
+	e = htab__insert(c, &key, &found);
+	if (!e || found) {
+		free(copy);
+		return;
 	}
-	slot = addr_cache__slot(c, key);
-	if (*slot)
-		return;
-	e = malloc(sizeof(*e) + n * sizeof(e->frames[0]));
-	if (!e)
-		return;
-	e->key = key;
+	memcpy(copy, frames, n * sizeof(*copy));
 	e->map_start = m->start;
 	e->map_pgoff = m->pgoff;
 	e->dso = m->dso;
+	e->frames = copy;
 	e->n = n;
-	memcpy(e->frames, frames, n * sizeof(frames[0]));
-	*slot = e;
-	c->cnt++;
 }
 
 static const struct perfmap *syms__perfmap(struct syms *s)
@@ -1086,23 +568,6 @@ static bool syms__resolve_jit(struct syms *s, const struct mapping *m, uint64_t 
 }
 
 /* DWARF lookups build their indexes as they go: each is charged to the file's time budget. */
-static int dso__lines(struct syms *s, struct dso *dso, uint64_t vaddr, struct dwarf_frame *df)
-{
-	struct guard g = dso__guard(s, dso);
-	uint64_t t0 = guard__now_ns();
-	int n;
-
-	dwarf_lines__set_guard(dso->lines, &g);
-	n = dwarf_lines__lookup(dso->lines, vaddr, df, MAX_INLINE_DEPTH);
-	dwarf_lines__set_guard(dso->lines, NULL);
-	dso->spent_ns += guard__now_ns() - t0;
-	if (g.why && g.deadline_ns && dso->spent_ns >= GUARD_FILE_NS) {
-		dso->lines_off = true;
-		dso__note(s, dso, guard__strerror(-ETIME), "no more source lines");
-	}
-	return g.why ? 0 : n;
-}
-
 static int syms__resolve_file(struct syms *s, struct mapping *m, uint64_t addr, uint64_t look,
 			      struct sym_frame *out, int max)
 {
@@ -1112,16 +577,15 @@ static int syms__resolve_file(struct syms *s, struct mapping *m, uint64_t addr, 
 	uint64_t vaddr;
 	int n = 0, i, k = 0, skip;
 
-	if (dso__load(s, m->dso) || dso__vaddr(m->dso, m, look, &vaddr))
+	if (dso__load(m->dso, s->root_fd) || dso__vaddr(m->dso, look - m->start + m->pgoff, &vaddr))
 		goto out_base;
 
-	sym = elf_symtab__find(m->dso->symtab, vaddr);
+	sym = dso__symbol(m->dso, vaddr);
 	if (sym) {
 		base.name = syms__sym_name(s, sym);
 		base.offset = vaddr + (addr - look) - sym->addr;
 	}
-	if (m->dso->lines && !m->dso->lines_off)
-		n = dso__lines(s, m->dso, vaddr, df);
+	n = dso__lines(m->dso, vaddr, df, MAX_INLINE_DEPTH);
 	if (n <= 0)
 		goto out_base;
 
@@ -1175,7 +639,7 @@ int syms__resolve(struct syms *s, uint64_t addr, bool ret_addr, struct sym_frame
 		syms__resolve_jit(s, m, look, &out[0]);
 		return 1;
 	}
-	e = addr_cache__get(&s->cache, key);
+	e = htab__find(&s->cache, &key);
 	if (e && e->dso == m->dso && e->map_start == m->start && e->map_pgoff == m->pgoff) {
 		n = e->n;
 		memcpy(all, e->frames, n * sizeof(all[0]));
@@ -1216,28 +680,6 @@ bool syms__is_exec(struct syms *s, uint64_t addr)
 	return m && m->exec;
 }
 
-static const char *dso__build_id(struct dso *dso)
-{
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *id;
-	size_t len, i;
-
-	if (dso->build_id_read)
-		return dso->build_id;
-	dso->build_id_read = true;
-	if (debuginfo__build_id(dso->elf, &id, &len))
-		return NULL;
-	dso->build_id = malloc(len * 2 + 1);
-	if (!dso->build_id)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		dso->build_id[2 * i] = hex[id[i] >> 4];
-		dso->build_id[2 * i + 1] = hex[id[i] & 15];
-	}
-	dso->build_id[2 * len] = '\0';
-	return dso->build_id;
-}
-
 int syms__mapping(struct syms *s, uint64_t addr, struct sym_mapping *out)
 {
 	struct mapping *m = syms__find_mapping(s, addr);
@@ -1251,14 +693,13 @@ int syms__mapping(struct syms *s, uint64_t addr, struct sym_mapping *out)
 		.path = m->path,
 		.module = m->module,
 	};
-	if (m->dso && !dso__load(s, m->dso))
+	if (m->dso && !dso__load(m->dso, s->root_fd))
 		out->build_id = dso__build_id(m->dso);
 	return 0;
 }
 
 void syms__free(struct syms *s)
 {
-	struct dso *dso, *next;
 	size_t i;
 
 	if (!s || --s->refs > 0)
@@ -1266,16 +707,15 @@ void syms__free(struct syms *s)
 	for (i = 0; i < s->nmaps; i++)
 		mapping__clear(&s->maps[i]);
 	free(s->maps);
-	for (dso = s->dsos; dso; dso = next) {
-		next = dso->next;
-		dso__free(s, dso);
-	}
 	strset__free(&s->strs);
 	addr_cache__free(&s->cache);
-	debuginfod__free(s->debuginfod);
+	htab__fini(&s->cache);
+	for (i = 0; i < s->nheld; i++)
+		dso__put(s->held[i]);
+	free(s->held);
+	dso_cache__put(s->dsos);
 	perfmap__free(s->perf.pm);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
-	free(s->debug_dir);
 	free(s);
 }

@@ -7,12 +7,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct dso_cache;
 struct guard_ctx;
 
 struct syms_opts {
 	/* the run's stop request, memory budget and -v, shared by every struct syms; NULL: each
 	 * has its own, never stopped */
 	struct guard_ctx *guard;
+	/* the files read so far (dso.h), shared by every struct syms given it; NULL: each has
+	 * its own, with the options below */
+	struct dso_cache *dsos;
 	bool no_lines;	       /* skip DWARF file:line lookups */
 	bool no_demangle;      /* keep C++ names mangled */
 	const char *debug_dir; /* extra debug-file search root, may be NULL */
@@ -21,7 +25,8 @@ struct syms_opts {
 	unsigned int debuginfod_timeout_s;
 };
 
-/* One resolved frame. Strings are owned by the struct syms and live until syms__free(). */
+/* One resolved frame. Its strings live until syms__free() (owned by it or by the files it
+ * holds). */
 struct sym_frame {
 	uint64_t addr;	    /* the address looked up */
 	const char *name;   /* function name, NULL when unknown */

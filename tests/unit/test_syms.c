@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include "dso.h"
 #include "syms.h"
 
 static int passed, failed;
@@ -471,6 +472,45 @@ static void test_main_process(void)
 	syms__free(s);
 }
 
+/* Two processes of one binary, one cache: the second uses the first's tables (the very strings),
+ * and keeps them once the first is freed. */
+static void test_shared(void)
+{
+	struct syms_opts opts = {};
+	struct sym_frame fa[8], fb[8];
+	struct child a, b;
+	struct syms *sa = NULL, *sb = NULL;
+	int na, nb;
+
+	opts.dsos = dso_cache__new(&opts);
+	check(opts.dsos != NULL, "dso_cache__new");
+	check(!start_child("./ltprog", NULL, 0, &a), "start ltprog (1)");
+	check(!start_child("./ltprog", NULL, 0, &b), "start ltprog (2)");
+	if (opts.dsos && a.pid && b.pid) {
+		sa = syms__new(a.pid, &opts);
+		sb = syms__new(b.pid, &opts);
+	}
+	check(sa && sb, "syms__new of both through one cache");
+	if (sa && sb) {
+		na = syms__resolve(sa, a.lib_func, false, fa, 8);
+		nb = syms__resolve(sb, b.lib_func, false, fb, 8);
+		check(na >= 1 && nb >= 1 && str_eq(fa[na - 1].name, "lt_lib_func") &&
+			      fa[na - 1].name == fb[nb - 1].name &&
+			      fa[na - 1].file == fb[nb - 1].file,
+		      "both name lt_lib_func with the same strings (%p, %p)",
+		      (void *)fa[na - 1].name, (void *)fb[nb - 1].name);
+		syms__free(sa);
+		sa = NULL;
+		check_func(sb, "the second after the first is freed", b.main_func, false,
+			   "lt_main_func", 0, "ltprog", "/prog.c", main_line);
+	}
+	stop_child(&a);
+	stop_child(&b);
+	syms__free(sa);
+	syms__free(sb);
+	dso_cache__put(opts.dsos);
+}
+
 static void test_options(void)
 {
 	struct syms_opts opts = {.no_lines = true, .no_demangle = true};
@@ -659,6 +699,7 @@ int main(void)
 	test_errors();
 	test_vdso();
 	test_main_process();
+	test_shared();
 	test_options();
 	test_stripped(s1, NULL, true, "debuglink beside binary");
 	test_stripped(s2, NULL, true, "debuglink in .debug/");
