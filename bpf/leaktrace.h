@@ -96,6 +96,8 @@ enum lt_stat {
 	/* kernel mode: stacks of a call site taken from its cache, not walked (kalloc.bpf.c) */
 	LT_ST_KSTACK_CACHED,   /* allocations whose stack is its site's cached one: not walked */
 	LT_ST_KSITE_AMBIGUOUS, /* call sites found to reach two stacks: every stack walked */
+	LT_ST_KEVENT_SKIPPED,  /* kernel mode: records lost: their program's run skipped by the
+				* kernel (it was running on that CPU already); not a full ring */
 	LT_ST_MAX,
 };
 
