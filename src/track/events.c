@@ -41,6 +41,7 @@ enum ev_action_kind {
 	ACT_FOLLOW_EXEC, /* -f: probe a new image's allocator; continue it if held */
 	ACT_PYTHON,	 /* look for CPython in it; tell BPF where its frames are */
 	ACT_PY_FORGET,	 /* its image that ran CPython is gone: BPF forgets it */
+	ACT_NONE,	 /* cancelled */
 };
 
 struct ev_action {
@@ -320,10 +321,18 @@ static int decode_fork(const struct rec_in *r)
 	return 0;
 }
 
-/* The image that ran CPython is gone: its frames are looked for again in the next one. */
+/*
+ * The image that ran CPython is gone: its frames are looked for again in the next one (a look
+ * still queued for it would read the new image, then be forgotten).
+ */
 static void python_forget(struct events *ev, struct proc *p)
 {
+	uint32_t i;
+
 	p->py_checked = false;
+	for (i = 0; i < ev->nr_acts; i++)
+		if (ev->acts[i].kind == ACT_PYTHON && ev->acts[i].pid == p->pid)
+			ev->acts[i].kind = ACT_NONE;
 	if (p->py)
 		queue(ev, (struct ev_action){.kind = ACT_PY_FORGET, .pid = p->pid});
 }
@@ -567,6 +576,8 @@ static void run_action(struct events *ev, const struct ev_action *a)
 	case ACT_PY_FORGET:
 		if (ev->pyprocs_fd > 0)
 			bpf_map_delete_elem(ev->pyprocs_fd, &pid);
+		break;
+	case ACT_NONE:
 		break;
 	}
 }
