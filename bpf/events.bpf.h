@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What every BPF object of leaktrace has: the ring buffer its events leave through, the .bss
- * loss counters, the per-CPU scratch event, and how events are started and submitted.
+ * What every BPF object of leaktrace has: the ring buffer its records leave through, the .bss
+ * loss counters, the per-CPU scratch record, and how records are reserved and submitted.
  * BPF-only: included once by each BPF object, after vmlinux.h and leaktrace.h.
  */
 #ifndef __EVENTS_BPF_H
@@ -21,11 +21,17 @@ LT_SHARED struct {
 	__uint(max_entries, LT_DEFAULT_RINGBUF);
 } events SEC(".maps");
 
+/* Records with a stack are built here, then sent up to their last frame. */
+union lt_scratch {
+	struct lt_alloc alloc;
+	struct lt_mmap mmap;
+};
+
 LT_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lt_event);
+	__type(value, union lt_scratch);
 } scratch SEC(".maps");
 
 /*
@@ -52,60 +58,46 @@ static __always_inline void stat_inc(enum lt_stat s)
 		__sync_fetch_and_add(&stats[s], 1);
 }
 
-/* The header of a record for the current task; no frames yet. */
-static __always_inline void header_fill(struct lt_event *e, __u32 type, __u32 kind, __u64 addr,
-					__u64 size, __u64 old_addr, __u64 detail)
+/* The header of a record of the current task. */
+static __always_inline void rec_hdr_fill(struct lt_rec_hdr *h, __u32 type, __u32 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	e->type = type;
-	e->kind = kind;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->addr = addr;
-	e->size = size;
-	e->old_addr = old_addr;
-	e->detail = detail;
-	e->nr_frames = 0;
-	e->stack_err = 0;
+	h->type = type;
+	h->kind = kind;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->ts_ns = bpf_ktime_get_ns();
 }
 
-/* The per-CPU scratch event, its header filled for the current task; NULL never in practice. */
-static __always_inline struct lt_event *event_init(__u32 type, __u32 kind)
+/* The per-CPU scratch record; NULL never in practice. */
+static __always_inline union lt_scratch *scratch_get(void)
 {
 	__u32 zero = 0;
-	struct lt_event *e;
 
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (e)
-		header_fill(e, type, kind, 0, 0, 0, 0);
-	return e;
+	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* A record with no stack (frees, unmaps, lifecycle), reserved and filled; NULL (counted)
- * when the ring is full. */
-static __always_inline struct lt_event *header_reserve(__u32 type, __u32 kind, __u64 addr,
-						       __u64 size, __u64 old_addr, __u64 detail)
+/*
+ * A record of size bytes (a constant: sizeof its struct) reserved in the ring, its header
+ * filled for the current task; NULL (counted) when the ring is full.
+ */
+static __always_inline void *rec_reserve(__u64 size, __u32 type, __u32 kind)
 {
-	struct lt_event *e;
+	struct lt_rec_hdr *h;
 
-	e = bpf_ringbuf_reserve(&events, LT_EVENT_HDR_SIZE, 0);
-	if (!e) {
+	h = bpf_ringbuf_reserve(&events, size, 0);
+	if (!h) {
 		stat_inc(LT_ST_RINGBUF_DROP);
 		return NULL;
 	}
-	header_fill(e, type, kind, addr, size, old_addr, detail);
-	return e;
+	rec_hdr_fill(h, type, kind);
+	return h;
 }
 
-static __always_inline void emit_header(__u32 type, __u32 kind, __u64 addr, __u64 size,
-					__u64 old_addr, __u64 detail)
+static __always_inline void rec_submit(void *rec)
 {
-	struct lt_event *e = header_reserve(type, kind, addr, size, old_addr, detail);
-
-	if (e)
-		bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(rec, rb_flags());
 }
 
 #endif /* __EVENTS_BPF_H */

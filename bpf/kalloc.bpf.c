@@ -146,29 +146,27 @@ static __always_inline __u64 percpu_key(const void *ptr)
 static __always_inline void send_cache_name(const struct kmem_cache *s)
 {
 	__u64 key = (__u64)s;
-	struct lt_event *e;
+	struct lt_kcache *r;
 	const char *name;
 	__u8 one = 1;
-	long n;
 
 	if (!s || bpf_map_lookup_elem(&named, &key))
 		return;
-	e = event_init(LT_EV_KCACHE, LT_K_SLAB);
-	if (!e)
+	r = rec_reserve(sizeof(*r), LT_EV_KCACHE, LT_K_SLAB);
+	if (!r)
 		return;
 	name = BPF_CORE_READ(s, name);
-	n = bpf_probe_read_kernel_str(e->frames, LT_KCACHE_NAME, name);
-	if (n <= 0)
-		return;
-	e->addr = key;
-	e->size = n;
-	/* 6.18: caches with per-CPU sheaves may free objects in bulk, without tracepoint */
-	if (bpf_core_field_exists(s->sheaf_capacity))
-		e->old_addr = BPF_CORE_READ(s, sheaf_capacity);
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + LT_KCACHE_NAME, rb_flags())) {
-		stat_inc(LT_ST_RINGBUF_DROP);
+	if (bpf_probe_read_kernel_str(r->name, sizeof(r->name), name) <= 0) {
+		bpf_ringbuf_discard(r, 0);
 		return;
 	}
+	r->cache = key;
+	r->sheaf_capacity = 0;
+	r->pad = 0;
+	/* 6.18: caches with per-CPU sheaves may free objects in bulk, without tracepoint */
+	if (bpf_core_field_exists(s->sheaf_capacity))
+		r->sheaf_capacity = BPF_CORE_READ(s, sheaf_capacity);
+	rec_submit(r);
 	bpf_map_update_elem(&named, &key, &one, BPF_ANY);
 }
 
@@ -604,14 +602,14 @@ int BPF_PROG(percpu_free_percpu_nested, void *base_addr, int off, void *ptr)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	struct lt_event *e;
+	struct lt_exit *r;
 
 	if (!target_pid || BPF_CORE_READ(p, tgid) != target_pid ||
 	    BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	e = event_init(LT_EV_EXIT, 0);
-	if (e && bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE, rb_flags()))
-		stat_inc(LT_ST_RINGBUF_DROP);
+	r = rec_reserve(sizeof(*r), LT_EV_EXIT, 0);
+	if (r)
+		rec_submit(r);
 	return 0;
 }
 

@@ -15,19 +15,6 @@
 #define LT_MAX_NEST_RANGES 12	      /* code ranges whose page allocations back another one */
 #define LT_KCACHE_NAME	   64
 
-enum lt_event_type {
-	LT_EV_ALLOC = 1, /* addr/size allocated; old_addr freed first when non-zero */
-	LT_EV_FREE,	 /* addr freed */
-	LT_EV_MUNMAP,	 /* [addr, addr + size) unmapped */
-	LT_EV_EXEC,	 /* pid replaced its image */
-	LT_EV_EXIT,	 /* pid (whole process) exited */
-	LT_EV_FORK,	 /* pid forked child addr */
-	LT_EV_KCACHE,	 /* slab cache addr (struct kmem_cache *) is named frames[] (a string);
-			  * old_addr: its sheaf capacity (objects may be freed untraced) */
-	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
-	LT_EV_PYFRAMES,	 /* the Python frames of tid's next ALLOC at addr: struct lt_py_frame[] */
-};
-
 /* kind of an LT_EV_EXEC */
 enum {
 	LT_EXEC_HELD = 1, /* -f: a child stopped at exec (SIGSTOP): probe it, then SIGCONT */
@@ -109,29 +96,9 @@ enum lt_stat {
 	/* kernel mode: stacks of a call site taken from its cache, not walked (kalloc.bpf.c) */
 	LT_ST_KSTACK_CACHED,   /* allocations whose stack is its site's cached one: not walked */
 	LT_ST_KSITE_AMBIGUOUS, /* call sites found to reach two stacks: every stack walked */
+	LT_ST_KEVENT_SKIPPED,  /* kernel mode: records lost: their program's run skipped by the
+				* kernel (it was running on that CPU already); not a full ring */
 	LT_ST_MAX,
-};
-
-/*
- * Head of every ring-buffer record; ALLOC records are followed by nr_frames addresses (user
- * ones from bpf/ualloc.bpf.c, kernel ones from bpf/kalloc.bpf.c).
- */
-struct lt_event {
-	__u32 type;
-	__u32 kind;
-	__u32 pid;
-	__u32 tid;
-	__u64 ts_ns;
-	__u64 addr;
-	__u64 size;
-	__u64 old_addr;
-	union {
-		__u64 sp_word; /* user (mmap): the libc wrapper's return address, from the stack */
-		__u64 detail;  /* kernel: struct kmem_cache * (LT_K_SLAB), page order (LT_K_PAGE) */
-	};
-	__u32 nr_frames;
-	__s32 stack_err;
-	__u64 frames[LT_MAX_FRAMES];
 };
 
 /*
@@ -294,7 +261,7 @@ enum lt_uw_stat {
  * CPython: where a traced process keeps its thread states and frames, given to BPF per pid
  * (src/syms/python.c has the table per version). Offsets in bytes.
  */
-#define LT_PY_MAX_FRAMES  32 /* two words each: fits frames[] */
+#define LT_PY_MAX_FRAMES  32
 #define LT_PY_MAX_THREADS 32
 
 struct lt_py_proc {
@@ -319,7 +286,7 @@ struct lt_py_proc {
 	__u16 ob_type;	    /* PyObject.ob_type */
 	__u16 gc_size;	    /* sizeof(PyGC_Head): ahead of an object whose type has gc_flag */
 	__u16 pre_size;	    /* the managed dict's pointers: ahead of one whose type has pre_flags */
-	__u16 tp_name;	    /* PyTypeObject.tp_name: an object's ALLOC carries it in detail */
+	__u16 tp_name;	    /* PyTypeObject.tp_name: an object's ALLOC carries it (py_type_name) */
 	__u32 gc_flag;	    /* Py_TPFLAGS_HAVE_GC */
 	__u32 pre_flags;    /* Py_TPFLAGS_MANAGED_DICT (3.12 adds MANAGED_WEAKREF) */
 };
@@ -339,16 +306,109 @@ static inline __u64 lt_sample_p(__u64 size, __u64 mean, __u32 every)
 	return lt_sample_p32(size, mean);
 }
 
-#define LT_EVENT_HDR_SIZE ((unsigned long)&((struct lt_event *)0)->frames)
-
 /*
- * Descriptors and threads (--fds, --threads): records with their own structs behind a common
- * header whose first fields are struct lt_event's, so one ring carries both.
+ * Ring-buffer records: a common header, then one struct per type (named in the comment), sized
+ * to what it carries; a record with a stack is sent up to its last frame. A field means one
+ * thing; the header's kind is the record type's own sub-kind (enum lt_kind for memory).
  */
 enum lt_rec_type {
+	LT_EV_ALLOC = 1, /* struct lt_alloc: a block allocated (kind: enum lt_kind) */
+	LT_EV_FREE,	 /* struct lt_free: a block freed (kind: the call that freed it) */
+	LT_EV_MUNMAP,	 /* struct lt_munmap: a range unmapped */
+	LT_EV_EXEC,	 /* struct lt_exec: the process replaced its image (kind: LT_EXEC_*) */
+	LT_EV_EXIT,	 /* struct lt_exit: the whole process exited */
+	LT_EV_FORK,	 /* struct lt_fork: the process forked a child */
+	LT_EV_KCACHE,	 /* struct lt_kcache: a slab cache's name */
+	LT_EV_EXITING,	 /* struct lt_exiting: it called exit() and was sent SIGSTOP: read its
+			  * maps, then SIGCONT */
+	LT_EV_PYFRAMES,	 /* struct lt_pyframes: the Python frames of the thread's next ALLOC */
+	LT_EV_MMAP,	 /* struct lt_mmap: anonymous memory mapped (mmap) */
+	LT_EV_MREMAP,	 /* struct lt_mremap: a range moved or resized (mremap) */
 	LT_EV_FD_OPEN = 32, /* struct lt_fd_open: a new descriptor */
 	LT_EV_FD_CLOSE,	    /* struct lt_fd_close: descriptors [lo, hi] closed, or flagged */
 	LT_EV_THREAD,	    /* struct lt_thread: a thread created, exited, joined or detached */
+	LT_EV_MAX,
+};
+
+struct lt_rec_hdr {
+	__u32 type; /* enum lt_rec_type */
+	__u32 kind;
+	__u32 pid;
+	__u32 tid;
+	__u64 ts_ns;
+};
+
+struct lt_alloc {
+	struct lt_rec_hdr h;
+	__u64 addr;
+	__u64 size;
+	__u64 py_type_name; /* LT_K_PYOBJECT: address of its type's tp_name (a C string); else 0 */
+	__u32 nr_frames;
+	__u32 pad;
+	__u64 frames[LT_MAX_FRAMES]; /* the user stack, innermost first */
+};
+
+struct lt_mmap {
+	struct lt_rec_hdr h;
+	__u64 addr;
+	__u64 size;
+	__u64 wrapper_ret; /* the libc wrapper's return address, found on the stack; 0: none */
+	__u32 nr_frames;
+	__u32 pad;
+	__u64 frames[LT_MAX_FRAMES];
+};
+
+struct lt_free {
+	struct lt_rec_hdr h;
+	__u64 addr;
+};
+
+struct lt_munmap {
+	struct lt_rec_hdr h;
+	__u64 addr;
+	__u64 size;
+};
+
+struct lt_mremap {
+	struct lt_rec_hdr h;
+	__u64 old_addr;
+	__u64 old_size;
+	__u64 new_addr; /* released either way; a tracked range moves here */
+	__u64 new_size;
+};
+
+struct lt_exec {
+	struct lt_rec_hdr h;
+};
+
+struct lt_exit {
+	struct lt_rec_hdr h;
+};
+
+struct lt_exiting {
+	struct lt_rec_hdr h;
+};
+
+struct lt_fork {
+	struct lt_rec_hdr h;
+	__u32 child; /* its pid */
+	__u32 pad;
+};
+
+struct lt_kcache {
+	struct lt_rec_hdr h;
+	__u64 cache;	      /* struct kmem_cache * */
+	__u32 sheaf_capacity; /* 6.18: per-CPU sheaves may free its objects untraced; 0: none */
+	__u32 pad;
+	char name[LT_KCACHE_NAME]; /* NUL-terminated */
+};
+
+struct lt_pyframes {
+	struct lt_rec_hdr h;
+	__u64 addr; /* the allocation they belong to */
+	__u32 nr_frames;
+	__u32 pad;
+	struct lt_py_frame frames[LT_PY_MAX_FRAMES]; /* innermost first */
 };
 
 #define LT_FD_NAME 48
@@ -367,14 +427,6 @@ enum {
 	LT_TH_HANDLE, /* tid's pthread_t is handle (pthread_create returned) */
 	LT_TH_JOIN,   /* the thread of pthread_t handle was joined */
 	LT_TH_DETACH, /* ... detached; created detached: LT_TH_HANDLE with detached set */
-};
-
-struct lt_rec_hdr {
-	__u32 type;
-	__u32 kind;
-	__u32 pid;
-	__u32 tid;
-	__u64 ts_ns;
 };
 
 #define LT_FD_CLOEXEC 1 /* flags: close-on-exec set at creation */

@@ -41,15 +41,16 @@ struct {
 	__type(value, __u64);
 } held SEC(".maps");
 
+/* type: LT_EV_EXITING or LT_EV_EXEC, records that are their header only */
 static __always_inline bool hold(__u32 type, __u32 kind)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 now = bpf_ktime_get_ns();
-	struct lt_event *e;
+	struct lt_rec_hdr *e;
 
 	if (!holds || holds_off || !bpf_map_lookup_elem(&pids, &pid))
 		return false;
-	e = header_reserve(type, kind, 0, 0, 0, 0);
+	e = rec_reserve(sizeof(*e), type, kind);
 	if (!e)
 		return false;
 	/* nobody is stopped whom the watchdog cannot see (held already: another thread) */
@@ -101,13 +102,16 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
 	__u32 tid = BPF_CORE_READ(p, pid);
+	struct lt_exit *r;
 
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
 	bpf_map_delete_elem(&inflight, &tid);
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	emit_header(LT_EV_EXIT, 0, 0, 0, 0, 0);
+	r = rec_reserve(sizeof(*r), LT_EV_EXIT, 0);
+	if (r)
+		rec_submit(r);
 	bpf_map_delete_elem(&exit_held, &pid);
 	if (follow)
 		bpf_map_delete_elem(&pids, &pid); /* its pid may be reused by anyone */
@@ -118,7 +122,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
-	struct lt_event *e;
+	struct lt_exec *e;
 
 	if (!bpf_map_lookup_elem(&pids, &pid))
 		return 0;
@@ -131,12 +135,14 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 		if (hold(LT_EV_EXEC, LT_EXEC_HELD))
 			return 0;
 		/* not held (-p): the reader is woken now, to read its maps while it lives */
-		e = header_reserve(LT_EV_EXEC, 0, 0, 0, 0, 0);
+		e = rec_reserve(sizeof(*e), LT_EV_EXEC, 0);
 		if (e)
 			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 		return 0;
 	}
-	emit_header(LT_EV_EXEC, 0, 0, 0, 0, 0);
+	e = rec_reserve(sizeof(*e), LT_EV_EXEC, 0);
+	if (e)
+		rec_submit(e);
 	return 0;
 }
 
@@ -145,7 +151,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 pid = BPF_CORE_READ(parent, tgid);
 	__u32 cpid = BPF_CORE_READ(child, tgid);
-
+	struct lt_fork *r;
 	__u8 one = 1;
 
 	if (cpid != BPF_CORE_READ(child, pid) || !bpf_map_lookup_elem(&pids, &pid))
@@ -155,6 +161,11 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 		stat_inc(LT_ST_PIDS_FULL);
 	if (follow)
 		uw_fork(pid, cpid);
-	emit_header(LT_EV_FORK, 0, cpid, 0, 0, 0);
+	r = rec_reserve(sizeof(*r), LT_EV_FORK, 0);
+	if (!r)
+		return 0;
+	r->child = cpid;
+	r->pad = 0;
+	rec_submit(r);
 	return 0;
 }

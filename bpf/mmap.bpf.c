@@ -102,7 +102,8 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 {
 	long ret = BPF_CORE_READ(ctx, ret);
 	struct syscall_args a;
-	struct lt_event *e;
+	union lt_scratch *s;
+	struct lt_mmap *e;
 	struct pt_regs *regs;
 
 	if (!syscall_args_take(&a))
@@ -126,14 +127,17 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 		stat_inc(LT_ST_SAMPLED_OUT);
 		return 0;
 	}
-	e = event_init(LT_EV_ALLOC, LT_K_MMAP);
-	if (!e)
+	s = scratch_get();
+	if (!s)
 		return 0;
+	e = &s->mmap;
+	rec_hdr_fill(&e->h, LT_EV_MMAP, LT_K_MMAP);
 	e->addr = ret;
 	e->size = a.a1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	e->sp_word = wrapper_return(regs);
-	submit(ctx, e, true);
+	e->wrapper_ret = wrapper_return(regs);
+	e->pad = 0;
+	SUBMIT_STACK(e);
 	return 0;
 }
 
@@ -141,9 +145,16 @@ SEC("tp/syscalls/sys_exit_munmap")
 int munmap_exit(struct syscall_trace_exit *ctx)
 {
 	struct syscall_args a;
+	struct lt_munmap *r;
 
-	if (syscall_args_take(&a) && BPF_CORE_READ(ctx, ret) == 0)
-		emit_header(LT_EV_MUNMAP, LT_K_MMAP, a.a0, a.a1, 0, 0);
+	if (!syscall_args_take(&a) || BPF_CORE_READ(ctx, ret) != 0)
+		return 0;
+	r = rec_reserve(sizeof(*r), LT_EV_MUNMAP, LT_K_MMAP);
+	if (!r)
+		return 0;
+	r->addr = a.a0;
+	r->size = a.a1;
+	rec_submit(r);
 	return 0;
 }
 
@@ -152,6 +163,7 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 {
 	long ret = BPF_CORE_READ(ctx, ret);
 	struct syscall_args a;
+	struct lt_mremap *r;
 
 	if (!syscall_args_take(&a))
 		return 0;
@@ -160,6 +172,13 @@ int mremap_exit(struct syscall_trace_exit *ctx)
 		return 0;
 	}
 	/* userspace moves a tracked range; the old range is released either way */
-	emit_header(LT_EV_MUNMAP, LT_K_MREMAP, a.a0, a.a1, ret, a.a2);
+	r = rec_reserve(sizeof(*r), LT_EV_MREMAP, LT_K_MREMAP);
+	if (!r)
+		return 0;
+	r->old_addr = a.a0;
+	r->old_size = a.a1;
+	r->new_addr = ret;
+	r->new_size = a.a2;
+	rec_submit(r);
 	return 0;
 }

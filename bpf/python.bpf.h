@@ -21,7 +21,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lt_event);
+	__type(value, struct lt_pyframes);
 } pyscratch SEC(".maps");
 
 static __always_inline __u64 py_read_ptr(__u64 addr)
@@ -67,7 +67,7 @@ static __always_inline void python_frames(__u64 addr)
 	__u32 pid = id >> 32, zero = 0;
 	const struct lt_py_proc *py;
 	struct lt_py_frame *out;
-	struct lt_event *e;
+	struct lt_pyframes *e;
 	__u8 entry;
 	int n;
 
@@ -83,8 +83,10 @@ static __always_inline void python_frames(__u64 addr)
 	e = bpf_map_lookup_elem(&pyscratch, &zero);
 	if (!e)
 		return;
-	header_fill(e, LT_EV_PYFRAMES, 0, addr, 0, 0, 0);
-	out = (struct lt_py_frame *)e->frames;
+	rec_hdr_fill(&e->h, LT_EV_PYFRAMES, 0);
+	e->addr = addr;
+	e->pad = 0;
+	out = e->frames;
 	for (n = 0; n < LT_PY_MAX_FRAMES && frame; n++) {
 		code = py_read_ptr(frame + py->fr_code);
 		instr = py_read_ptr(frame + py->fr_prev_instr);
@@ -102,8 +104,9 @@ static __always_inline void python_frames(__u64 addr)
 	}
 	if (!n)
 		return;
-	e->nr_frames = n * 2;
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n * sizeof(*out), rb_flags()))
+	e->nr_frames = n;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct lt_pyframes, frames) + n * sizeof(*out),
+			       rb_flags()))
 		stat_inc(LT_ST_RINGBUF_DROP);
 }
 
@@ -191,7 +194,7 @@ static __always_inline __u64 py_type_name(__u64 op)
 
 /*
  * For alloc_exit, whatever the allocation: what its address is less (an object's pre-header)
- * and what its record carries in detail (an object's type name). Global functions, verified
+ * and what its record carries as py_type_name (its type's name). Global functions, verified
  * once apart from their caller: a branch on the kind there would have the verifier walk the
  * stack capture after it twice (alloc_return: 24,741 insns processed before, 50,980 so).
  */
@@ -200,7 +203,7 @@ __noinline __u64 py_alloc_pre(__u32 kind, __u64 pre)
 	return kind == LT_K_PYOBJECT ? pre : 0;
 }
 
-__noinline __u64 py_alloc_detail(__u32 kind, __u64 obj)
+__noinline __u64 py_alloc_type_name(__u32 kind, __u64 obj)
 {
 	return kind == LT_K_PYOBJECT ? py_type_name(obj) : 0;
 }

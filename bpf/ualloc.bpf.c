@@ -51,7 +51,12 @@ static __always_inline bool sampled_remember(__u64 addr)
 
 static __always_inline void emit_free(__u32 kind, __u64 addr)
 {
-	emit_header(LT_EV_FREE, kind, addr, 0, 0, 0);
+	struct lt_free *r = rec_reserve(sizeof(*r), LT_EV_FREE, kind);
+
+	if (!r)
+		return;
+	r->addr = addr;
+	rec_submit(r);
 }
 
 /* Largest request glibc serves without calling mmap (M_MMAP_THRESHOLD starts there). */
@@ -119,7 +124,8 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *in, cur;
-	struct lt_event *e;
+	union lt_scratch *s;
+	struct lt_alloc *e;
 	__u64 addr = ret, sp;
 
 	/* ret popped the return address: the entry's stack pointer is 8 bytes below */
@@ -152,14 +158,17 @@ static __always_inline int alloc_exit(void *ctx, __u64 ret)
 	if (!sampled_remember(addr))
 		return 0;
 
-	e = event_init(LT_EV_ALLOC, cur.kind);
-	if (!e)
+	s = scratch_get();
+	if (!s)
 		return 0;
+	e = &s->alloc;
+	rec_hdr_fill(&e->h, LT_EV_ALLOC, cur.kind);
 	python_frames(addr);
 	e->addr = addr;
 	e->size = cur.size;
-	e->detail = py_alloc_detail(cur.kind, ret); /* its type, named in userspace (python.c) */
-	submit(ctx, e, true);
+	e->py_type_name = py_alloc_type_name(cur.kind, ret); /* named in userspace (python.c) */
+	e->pad = 0;
+	SUBMIT_STACK(e);
 	return 0;
 }
 

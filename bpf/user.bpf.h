@@ -166,16 +166,19 @@ static __always_inline long user_stack(__u64 *frames)
 	return n * sizeof(frames[0]);
 }
 
-static __always_inline void submit(void *ctx, struct lt_event *e, bool with_stack)
+/* Send rec (hdr bytes, then the user stack walked into frames, its length in *nr). */
+static __always_inline void submit_stack(void *rec, __u64 hdr, __u64 *frames, __u32 *nr)
 {
-	long n = 0;
+	long n = user_stack(frames);
 
-	if (with_stack)
-		n = user_stack(e->frames);
-	e->nr_frames = n / sizeof(e->frames[0]);
-	if (bpf_ringbuf_output(&events, e, LT_EVENT_HDR_SIZE + n, rb_flags()))
+	*nr = n / sizeof(frames[0]);
+	if (bpf_ringbuf_output(&events, rec, hdr + n, rb_flags()))
 		stat_inc(LT_ST_RINGBUF_DROP);
 }
+
+/* r: a record struct with nr_frames and frames[] last */
+#define SUBMIT_STACK(r) \
+	submit_stack(r, __builtin_offsetof(typeof(*(r)), frames), (r)->frames, &(r)->nr_frames)
 
 /* The function a PLT stub at stub jumps to ("jmp *GOT(%rip)", after endbr64 / bnd), or 0. */
 static __always_inline __u64 plt_target(__u64 stub)

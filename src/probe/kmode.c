@@ -341,7 +341,7 @@ void kmode__stats(const struct kmode *km, uint64_t out[LT_ST_MAX])
 		else if (ktps[i].role == FREE)
 			free_skips += info.recursion_misses;
 		else if (ktps[i].role == EVENT)
-			out[LT_ST_RINGBUF_DROP] += info.recursion_misses;
+			out[LT_ST_KEVENT_SKIPPED] += info.recursion_misses;
 	}
 	out[LT_ST_KFREE_UNSEEN] =
 		free_skips > out[LT_ST_KFREE_RESCUED] ? free_skips - out[LT_ST_KFREE_RESCUED] : 0;

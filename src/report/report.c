@@ -59,6 +59,7 @@ const char *const lt_stat_names[LT_ST_MAX] = {
 	[LT_ST_FDS_UNREAD] = "fds_unread",
 	[LT_ST_KSTACK_CACHED] = "kstack_cached",
 	[LT_ST_KSITE_AMBIGUOUS] = "ksite_ambiguous",
+	[LT_ST_KEVENT_SKIPPED] = "kevent_skipped",
 };
 
 static const struct report_format formats[] = {

@@ -334,6 +334,7 @@ static void print_compact_header(FILE *out, const struct report *r, const char *
 		{"%" PRIu64 " events", b[LT_ST_RINGBUF_DROP]},
 		{"%" PRIu64 " stacks", b[LT_ST_STACK_FAIL]},
 		{"%" PRIu64 " untracked threads", b[LT_ST_INFLIGHT_FULL]},
+		{"%" PRIu64 " events skipped by the kernel", b[LT_ST_KEVENT_SKIPPED]},
 		{"%" PRIu64 " out of memory", r->oom},
 	};
 	size_t i;
@@ -403,6 +404,11 @@ int report__text(const struct report *r, FILE *out, const struct report_opts *o)
 			b[LT_ST_KALLOCS], b[LT_ST_KFREES], b[LT_ST_KLIVE_FULL], b[LT_ST_KREUSED],
 			b[LT_ST_KSKIP_ALLOC], b[LT_ST_KFREE_UNSEEN], b[LT_ST_KFREE_RESCUED],
 			b[LT_ST_KSTACK_CACHED], b[LT_ST_KSITE_AMBIGUOUS]);
+		if (b[LT_ST_KEVENT_SKIPPED])
+			fprintf(out,
+				"\tlost: %" PRIu64 " events whose program the kernel skipped (it "
+				"was running on that CPU already)\n",
+				b[LT_ST_KEVENT_SKIPPED]);
 		if (b[LT_ST_KFREE_UNSEEN])
 			fprintf(out,
 				"\tuncertain: %" PRIu64 " frees were not seen: up to so many of "

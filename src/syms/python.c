@@ -178,20 +178,20 @@ static char *type_label(struct python *py, uint64_t name)
  * read once per address: a heap type freed and another whose name lands at the same address
  * would keep the first one's name.
  */
-uint32_t python__kind(struct python *py, const struct lt_event *e)
+uint32_t python__kind(struct python *py, const struct lt_alloc *e)
 {
 	struct type_ent *ent;
 	char **tl, *label;
 	uint64_t *tn;
 	bool found;
 
-	if (!py || !py->layout || e->kind != LT_K_PYOBJECT || !e->detail)
-		return e->kind;
-	ent = htab__find(&py->type_idx, &e->detail);
+	if (!py || !py->layout || e->h.kind != LT_K_PYOBJECT || !e->py_type_name)
+		return e->h.kind;
+	ent = htab__find(&py->type_idx, &e->py_type_name);
 	if (ent)
 		return LT_K_MAX + ent->index;
 	if (py->nr_types == PY_MAX_TYPES)
-		return e->kind;
+		return e->h.kind;
 	if (py->nr_types == py->cap_types) {
 		uint32_t cap = py->cap_types ? py->cap_types * 2 : 64;
 
@@ -202,19 +202,19 @@ uint32_t python__kind(struct python *py, const struct lt_event *e)
 		if (tl)
 			py->labels = tl;
 		if (!tn || !tl)
-			return e->kind;
+			return e->h.kind;
 		py->cap_types = cap;
 	}
-	label = type_label(py, e->detail);
+	label = type_label(py, e->py_type_name);
 	if (!label)
-		return e->kind;
-	ent = htab__insert(&py->type_idx, &e->detail, &found);
+		return e->h.kind;
+	ent = htab__insert(&py->type_idx, &e->py_type_name, &found);
 	if (!ent) {
 		free(label);
-		return e->kind;
+		return e->h.kind;
 	}
 	ent->index = py->nr_types;
-	py->type_names[py->nr_types] = e->detail;
+	py->type_names[py->nr_types] = e->py_type_name;
 	py->labels[py->nr_types++] = label;
 	return LT_K_MAX + ent->index;
 }
@@ -426,21 +426,21 @@ static uint64_t token_get(struct python *py, uint32_t code, int line)
 	return PYTHON_FRAME_TAG | ent->index;
 }
 
-void python__pending(struct python *py, const struct lt_event *e)
+void python__pending(struct python *py, const struct lt_pyframes *e)
 {
 	struct py_pending *pp = NULL;
-	uint32_t i, n = e->nr_frames / 2;
+	uint32_t i, n = e->nr_frames;
 
 	if (!py || !py->layout)
 		return;
 	for (i = 0; i < PY_PENDING; i++)
-		if (py->pending[i].tid == e->tid)
+		if (py->pending[i].tid == e->h.tid)
 			pp = &py->pending[i];
 	if (!pp) {
 		pp = &py->pending[py->next_pending];
 		py->next_pending = (py->next_pending + 1) % PY_PENDING;
 	}
-	pp->tid = e->tid;
+	pp->tid = e->h.tid;
 	pp->addr = e->addr;
 	pp->n = n > LT_PY_MAX_FRAMES ? LT_PY_MAX_FRAMES : n;
 	memcpy(pp->frames, e->frames, pp->n * sizeof(pp->frames[0]));
@@ -469,14 +469,14 @@ static uint32_t put_group(struct python *py, const struct py_pending *pp, uint32
 	return n;
 }
 
-uint32_t python__join(struct python *py, const struct lt_event *e, const uint64_t *native,
+uint32_t python__join(struct python *py, const struct lt_alloc *e, const uint64_t *native,
 		      uint32_t nr, uint64_t *out, uint32_t max)
 {
 	struct py_pending *pp = NULL;
 	uint32_t i, k, n = 0;
 
 	for (i = 0; py && py->layout && i < PY_PENDING; i++)
-		if (py->pending[i].tid == e->tid && py->pending[i].n)
+		if (py->pending[i].tid == e->h.tid && py->pending[i].n)
 			pp = &py->pending[i];
 	if (!pp || pp->addr != e->addr) {
 		nr = nr > max ? max : nr;

@@ -45,19 +45,19 @@ bool python__objects_wanted(const char *path, pid_t pid, bool launched);
  */
 int python__open(struct python **out, pid_t pid, struct lt_py_proc *cfg, bool verbose);
 /* Keep an LT_EV_PYFRAMES record until its thread's allocation arrives. */
-void python__pending(struct python *py, const struct lt_event *e);
+void python__pending(struct python *py, const struct lt_pyframes *e);
 /*
  * The stack of allocation e: native[0..nr-1] with the Python frames BPF sent for it, each C
  * _PyEval_EvalFrameDefault frame replaced by the Python frames it was running, the rest after
  * the native ones. Returns the number of words in out (at most max).
  */
-uint32_t python__join(struct python *py, const struct lt_event *e, const uint64_t *native,
+uint32_t python__join(struct python *py, const struct lt_alloc *e, const uint64_t *native,
 		      uint32_t nr, uint64_t *out, uint32_t max);
 /*
  * The kind to intern allocation e's stack with: a CPython object's is a label of its type
- * ("pyobject:dict", LT_K_MAX + its index in python__labels), any other e->kind.
+ * ("pyobject:dict", LT_K_MAX + its index in python__labels), any other e->h.kind.
  */
-uint32_t python__kind(struct python *py, const struct lt_event *e);
+uint32_t python__kind(struct python *py, const struct lt_alloc *e);
 /* The type labels by kind - LT_K_MAX, for struct report. */
 const char *const *python__labels(const struct python *py, uint32_t *nr);
 /* Name a tagged word: one frame. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,26 +24,79 @@
 #include "tracker.h"
 #include "target.h"
 #include "unwind.h"
+#include "vec.h"
+
+/*
+ * What a record asks of the world outside the tracker (continue a held process, probe a new
+ * image, read a process stopped in exit(), tell BPF where CPython's frames are) is queued by
+ * the ring-buffer callback and run by run_actions once the drain ends, in the order asked: the
+ * callback only decodes records and updates state. What follows in the same drain does not
+ * need them done: a held process sends nothing until continued, and BPF sends Python frames
+ * only once told. Reading maps stays in the decoding: the frames of the records that follow
+ * are cut and named with them.
+ */
+enum ev_action_kind {
+	ACT_CONTINUE,	 /* SIGCONT a held process whose records were not seen */
+	ACT_EXITING,	 /* held in exit(): read its maps, scan it (--reachable), continue it */
+	ACT_FOLLOW_EXEC, /* -f: probe a new image's allocator; continue it if held */
+	ACT_PYTHON,	 /* look for CPython in it; tell BPF where its frames are */
+	ACT_PY_FORGET,	 /* its image that ran CPython is gone: BPF forgets it */
+	ACT_NONE,	 /* cancelled */
+};
+
+struct ev_action {
+	uint8_t kind;
+	bool held;    /* FOLLOW_EXEC: stopped at exec by BPF */
+	bool refresh; /* EXITING: re-read its maps */
+	bool scan;    /* EXITING: scan what it still points at */
+	bool at_exec; /* PYTHON: at exec; a libpython is looked for again at the next ALLOC */
+	pid_t pid;
+};
+
+static void run_action(struct events *ev, const struct ev_action *a);
+
+/* A record in hand: the process it belongs to, its bytes. */
+struct rec_in {
+	struct events *ev;
+	struct proc *p;
+	const void *data;
+	size_t size;
+};
+
+static void queue(struct events *ev, struct ev_action a)
+{
+	if (vec__reserve(&ev->acts, &ev->cap_acts, ev->nr_acts + 1, sizeof(*ev->acts))) {
+		run_action(ev, &a); /* out of memory: now, rather than never */
+		return;
+	}
+	ev->acts[ev->nr_acts++] = a;
+}
+
+static void queue_python(struct events *ev, struct proc *p, bool at_exec)
+{
+	p->py_checked = true;
+	queue(ev, (struct ev_action){.kind = ACT_PYTHON, .pid = p->pid, .at_exec = at_exec});
+}
 
 /*
  * A stack taken in a syscall starts at the syscall instruction inside a libc wrapper without
  * a frame pointer, so its caller's return address is not in the frame-pointer chain; BPF found
- * it on the stack (sp_word: see wrapper_return in bpf/ualloc.bpf.c). Put it back when it is
+ * it on the stack (wrapper_ret: see wrapper_return in bpf/mmap.bpf.c). Put it back when it is
  * code and not already the next frame.
  */
-static uint32_t fix_syscall_stack(struct proc *p, const struct lt_event *e, uint64_t *frames)
+static uint32_t fix_syscall_stack(struct proc *p, const struct lt_mmap *e, uint64_t *frames)
 {
 	uint32_t nr = e->nr_frames;
 
 	memcpy(frames, e->frames, nr * sizeof(frames[0]));
-	if (!nr || !e->sp_word || nr == LT_MAX_FRAMES)
+	if (!nr || !e->wrapper_ret || nr == LT_MAX_FRAMES)
 		return nr;
-	if (nr > 1 && frames[1] == e->sp_word)
+	if (nr > 1 && frames[1] == e->wrapper_ret)
 		return nr;
-	if (!p->syms || !syms__is_exec(p->syms, e->sp_word))
+	if (!p->syms || !syms__is_exec(p->syms, e->wrapper_ret))
 		return nr;
 	memmove(frames + 2, frames + 1, (nr - 1) * sizeof(frames[0]));
-	frames[1] = e->sp_word;
+	frames[1] = e->wrapper_ret;
 	return nr + 1;
 }
 
@@ -129,87 +183,131 @@ static uint32_t cut_at_non_code(struct proc *p, const uint64_t *frames, uint32_t
 	return i;
 }
 
-static int handle_alloc(struct proc *p, const struct lt_event *e)
+/* An allocation's record: its stack is cut at the first non-code frame, then Python's joined. */
+static int decode_alloc(const struct rec_in *r)
 {
-	uint64_t native[LT_MAX_FRAMES + 1];
+	struct events *ev = r->ev;
+	struct proc *p = r->p;
+	const struct lt_alloc *e = r->data;
+	uint64_t native[LT_MAX_FRAMES];
 	uint64_t frames[2 * LT_MAX_FRAMES];
-	uint32_t flags = 0;
-	uint32_t nr = e->nr_frames;
+	uint32_t flags = 0, nr = e->nr_frames;
 	int64_t id;
-	int err;
 
-	refresh_if_unknown(p, (const uint64_t *)e->frames, e->nr_frames);
-	if (e->kind == LT_K_MMAP && by_loader(p, (const uint64_t *)e->frames, e->nr_frames))
+	if (nr > LT_MAX_FRAMES || r->size < offsetof(struct lt_alloc, frames[nr]))
 		return 0;
-	if (e->kind == LT_K_MMAP) {
-		nr = fix_syscall_stack(p, e, frames);
-		nr = cut_at_non_code(p, frames, nr, &flags);
-	} else {
-		/* native frames are cut at the first non-code one before Python's join them */
-		memcpy(native, e->frames, nr * sizeof(native[0]));
-		nr = cut_at_non_code(p, native, nr, &flags);
-		nr = python__join(p->py, e, native, nr, frames, sizeof(frames) / sizeof(frames[0]));
-	}
+	if (!p->py_checked)
+		queue_python(ev, p, false);
+	refresh_if_unknown(p, (const uint64_t *)e->frames, nr);
+	memcpy(native, e->frames, nr * sizeof(native[0]));
+	nr = cut_at_non_code(p, native, nr, &flags);
+	nr = python__join(p->py, e, native, nr, frames, sizeof(frames) / sizeof(frames[0]));
 	id = stacks__intern_flags(p->stacks, frames, nr, python__kind(p->py, e), flags);
 	if (id < 0)
 		return id;
-	if (e->kind == LT_K_MMAP)
-		return tracker__map(p->tracker, e->addr, e->size, e->ts_ns, id);
-	/* realloc: the old block is released even when it moved nowhere */
-	if (e->old_addr)
-		tracker__free(p->tracker, e->old_addr);
-	err = tracker__alloc(p->tracker, e->addr, e->size, e->ts_ns, id);
-	return err;
+	return tracker__alloc(p->tracker, e->addr, e->size, e->h.ts_ns, id);
 }
 
-static int handle_kalloc(struct proc *p, const struct lt_event *e)
+static int decode_mmap(const struct rec_in *r)
 {
-	int64_t kind, id;
+	struct proc *p = r->p;
+	const struct lt_mmap *e = r->data;
+	uint64_t frames[LT_MAX_FRAMES + 1];
+	uint32_t flags = 0, nr = e->nr_frames;
+	int64_t id;
 
-	kind = klabels__kind(p->klabels, e->kind, e->detail);
-	if (kind < 0)
-		return kind;
-	id = stacks__intern(p->stacks, (const uint64_t *)e->frames, e->nr_frames, kind);
+	if (nr > LT_MAX_FRAMES || r->size < offsetof(struct lt_mmap, frames[nr]))
+		return 0;
+	refresh_if_unknown(p, (const uint64_t *)e->frames, nr);
+	if (by_loader(p, (const uint64_t *)e->frames, nr))
+		return 0;
+	nr = fix_syscall_stack(p, e, frames);
+	nr = cut_at_non_code(p, frames, nr, &flags);
+	id = stacks__intern_flags(p->stacks, frames, nr, e->h.kind, flags);
 	if (id < 0)
 		return id;
-	return tracker__alloc(p->tracker, e->addr, e->size, e->ts_ns, id);
+	return tracker__map(p->tracker, e->addr, e->size, e->h.ts_ns, id);
 }
 
-static int handle_kcache(struct proc *p, const struct lt_event *e, size_t size)
+static int decode_free(const struct rec_in *r)
 {
+	struct proc *p = r->p;
+	const struct lt_free *e = r->data;
+
+	tracker__free_at(p->tracker, e->addr, e->h.ts_ns);
+	return 0;
+}
+
+static int decode_munmap(const struct rec_in *r)
+{
+	struct proc *p = r->p;
+	const struct lt_munmap *e = r->data;
+
+	tracker__unmap(p->tracker, e->addr, e->size);
+	return 0;
+}
+
+static int decode_mremap(const struct rec_in *r)
+{
+	struct proc *p = r->p;
+	const struct lt_mremap *e = r->data;
+
+	tracker__remap(p->tracker, e->old_addr, e->old_size, e->new_addr, e->new_size);
+	return 0;
+}
+
+static int decode_pyframes(const struct rec_in *r)
+{
+	struct proc *p = r->p;
+	const struct lt_pyframes *e = r->data;
+
+	if (e->nr_frames > LT_PY_MAX_FRAMES ||
+	    r->size < offsetof(struct lt_pyframes, frames[e->nr_frames]))
+		return 0;
+	python__pending(p->py, e);
+	return 0;
+}
+
+static int decode_kcache(const struct rec_in *r)
+{
+	struct proc *p = r->p;
+	const struct lt_kcache *e = r->data;
 	char name[LT_KCACHE_NAME];
 
-	if (size < LT_EVENT_HDR_SIZE + LT_KCACHE_NAME || !p->klabels)
+	if (!p->klabels)
 		return 0;
-	memcpy(name, e->frames, sizeof(name));
+	memcpy(name, e->name, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	return klabels__name_cache(p->klabels, e->addr, name, e->old_addr);
+	return klabels__name_cache(p->klabels, e->cache, name, e->sheaf_capacity);
 }
 
 /* -f: a traced process forked; the child starts with its parent's maps and no allocations. */
-static void add_child(struct events *ev, struct proc *parent, const struct lt_event *e)
+static int decode_fork(const struct rec_in *r)
 {
-	pid_t cpid = e->addr;
+	struct events *ev = r->ev;
+	struct proc *parent = r->p;
+	const struct lt_fork *e = r->data;
+	pid_t cpid = e->child;
 	struct proc *c;
 
 	if (!ev->follow)
-		return;
+		return 0;
 	c = procs__find(ev->procs, cpid);
 	if (c && !c->exited)
-		return;
+		return 0;
 	if (c)
 		procs__remove(ev->procs, c); /* its pid was reused before its final report */
-	c = proc__new(cpid, e->ts_ns);
+	c = proc__new(cpid, e->h.ts_ns);
 	if (!c || procs__add(ev->procs, c)) {
 		proc__free(c);
 		parent->oom++;
-		return;
+		return 0;
 	}
 	c->ppid = parent->pid;
-	if (ev->threads && !(c->threads = threadtab__new(e->ts_ns)))
+	if (ev->threads && !(c->threads = threadtab__new(e->h.ts_ns)))
 		parent->oom++;
 	if (ev->fds && parent->fds) {
-		c->fds = fdtab__new(e->ts_ns);
+		c->fds = fdtab__new(e->h.ts_ns);
 		if (!c->fds || fdtab__inherit(c->fds, parent->fds))
 			parent->oom++;
 	}
@@ -220,13 +318,34 @@ static void add_child(struct events *ev, struct proc *parent, const struct lt_ev
 		c->syms = syms__get(parent->syms);
 		c->syms_shared = true;
 	}
+	return 0;
 }
 
-static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
+/*
+ * The image that ran CPython is gone: its frames are looked for again in the next one (a look
+ * still queued for it would read the new image, then be forgotten).
+ */
+static void python_forget(struct events *ev, struct proc *p)
 {
-	bool held = e->kind == LT_EXEC_HELD;
+	uint32_t i;
+
+	p->py_checked = false;
+	for (i = 0; i < ev->nr_acts; i++)
+		if (ev->acts[i].kind == ACT_PYTHON && ev->acts[i].pid == p->pid)
+			ev->acts[i].kind = ACT_NONE;
+	if (p->py)
+		queue(ev, (struct ev_action){.kind = ACT_PY_FORGET, .pid = p->pid});
+}
+
+static int decode_exec(const struct rec_in *r)
+{
+	struct events *ev = r->ev;
+	struct proc *p = r->p;
+	const struct lt_exec *e = r->data;
+	bool held = e->h.kind == LT_EXEC_HELD;
 	char comm[ESCAPE_SIZE(sizeof(p->comm))];
 
+	python_forget(ev, p);
 	if (p->fds)
 		fdtab__exec(p->fds);
 	if (p->threads)
@@ -234,8 +353,9 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 	/* with -f a new image is traced on (the inherited probes stay); without, it ends */
 	if (!ev->follow) {
 		p->execed = true;
-		return;
+		return 0;
 	}
+	/* its maps are read now: the records that follow are the new image's */
 	if (proc__exec(p))
 		p->oom++;
 	/* -p: nothing is held, and a child that lived less than leaktrace took to get here has
@@ -249,16 +369,36 @@ static void on_exec(struct events *ev, struct proc *p, const struct lt_event *e)
 			p->pid, escape__str(p->comm, comm, sizeof(comm)));
 	}
 	/* probe an allocator the new image brings: before it runs when BPF held it (a launched
-	 * command's children), else now, late (-p: nothing is ever stopped) */
-	if (ev->follow_exec && !ev->ending)
-		follow__exec(ev->follow_exec, p->pid, held);
+	 * command's children), else late (-p: nothing is ever stopped) */
+	queue(ev, (struct ev_action){.kind = ACT_FOLLOW_EXEC, .pid = p->pid, .held = held});
 	/* its tables are built after the drain (update_unwind); one held goes on after them */
 	if (ev->unwind) {
 		p->uw_stale = p->uw_exec = true;
 		p->uw_hold = held;
-	} else if (held) {
-		holds__continue(ev->holds, p->pid);
 	}
+	return 0;
+}
+
+static int decode_exit(const struct rec_in *r)
+{
+	struct events *ev = r->ev;
+	struct proc *p = r->p;
+	python_forget(ev, p);
+	p->exited = true;
+	return 0;
+}
+
+/* Stopped in exit() by BPF: its maps are whole until it goes on (run_action). */
+static void decode_exiting(struct events *ev, struct proc *p)
+{
+	bool own = !(ev->discard_until_exec && p == ev->target);
+
+	queue(ev, (struct ev_action){
+			  .kind = ACT_EXITING,
+			  .pid = p->pid,
+			  .refresh = own && p->syms && !p->syms_shared,
+			  .scan = own && ev->reach_at_exit && !p->exit_scan,
+		  });
 }
 
 /*
@@ -288,21 +428,12 @@ void events__python(struct events *ev, struct proc *p)
 	python_attach(ev, p);
 }
 
-static void python_forget(struct events *ev, struct proc *p)
-{
-	__u32 pid = p->pid;
-
-	p->py_checked = false;
-	if (ev->pyprocs_fd > 0 && p->py)
-		bpf_map_delete_elem(ev->pyprocs_fd, &pid);
-}
-
 /* Events of the target before its exec (a launched command) are leaktrace's own. */
-static bool before_exec(struct events *ev, struct proc *p, const struct lt_event *e)
+static bool before_exec(struct events *ev, struct proc *p, const struct lt_rec_hdr *h)
 {
 	if (!ev->discard_until_exec || p != ev->target)
 		return false;
-	if (e->type == LT_EV_EXEC) {
+	if (h->type == LT_EV_EXEC) {
 		ev->discard_until_exec = false;
 		tracker__reset(p->tracker);
 		/* what the command inherited is open before its tracing began */
@@ -315,89 +446,62 @@ static bool before_exec(struct events *ev, struct proc *p, const struct lt_event
 		 * the drain */
 		p->uw_stale = true;
 		/* a python executable is mapped already; a libpython is looked for again later */
-		if (python_attach(ev, p) == -ENOENT)
-			p->py_checked = false;
+		queue_python(ev, p, true);
 		return true;
 	}
-	return e->type != LT_EV_EXIT;
+	return h->type != LT_EV_EXIT;
 }
+
+/* One small function per record type; each checks what its fixed size cannot. */
+static const struct {
+	size_t size; /* a shorter record is not applied: its struct, up to any frames */
+	int (*decode)(const struct rec_in *r);
+} decoders[] = {
+	[LT_EV_ALLOC] = {offsetof(struct lt_alloc, frames), decode_alloc},
+	[LT_EV_MMAP] = {offsetof(struct lt_mmap, frames), decode_mmap},
+	[LT_EV_FREE] = {sizeof(struct lt_free), decode_free},
+	[LT_EV_MUNMAP] = {sizeof(struct lt_munmap), decode_munmap},
+	[LT_EV_MREMAP] = {sizeof(struct lt_mremap), decode_mremap},
+	[LT_EV_PYFRAMES] = {offsetof(struct lt_pyframes, frames), decode_pyframes},
+	[LT_EV_KCACHE] = {sizeof(struct lt_kcache), decode_kcache},
+	[LT_EV_FORK] = {sizeof(struct lt_fork), decode_fork},
+	[LT_EV_EXEC] = {sizeof(struct lt_exec), decode_exec},
+	[LT_EV_EXIT] = {sizeof(struct lt_exit), decode_exit},
+	[LT_EV_EXITING] = {sizeof(struct lt_exiting), NULL}, /* a hold: apply_event */
+};
+
+#define NR_DECODERS (sizeof(decoders) / sizeof(decoders[0]))
 
 static int apply_event(struct events *ev, const void *data, size_t size)
 {
-	const struct lt_event *e = data;
+	const struct lt_rec_hdr *h = data;
 	struct proc *p;
-	int err = 0;
+	int err;
 
-	if (size >= sizeof(struct lt_rec_hdr) && e->type >= LT_EV_FD_OPEN)
-		return fds__apply(ev, data, size);
-	if (size < LT_EVENT_HDR_SIZE || e->nr_frames > LT_MAX_FRAMES ||
-	    size < LT_EVENT_HDR_SIZE + e->nr_frames * sizeof(e->frames[0]))
+	if (size < sizeof(*h))
 		return 0;
-	p = ev->any_pid ? ev->target : procs__find(ev->procs, e->pid);
+	if (h->type >= LT_EV_FD_OPEN)
+		return fds__apply(ev, data, size);
+	if (h->type >= NR_DECODERS || size < decoders[h->type].size ||
+	    !(decoders[h->type].decode || h->type == LT_EV_EXITING))
+		return 0;
+	p = ev->any_pid ? ev->target : procs__find(ev->procs, h->pid);
 	if (!p) {
 		/* held, though its fork was not seen (dropped, or the pid map was full) */
-		if (e->type == LT_EV_EXITING || (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD))
-			holds__continue(ev->holds, e->pid);
+		if (h->type == LT_EV_EXITING || (h->type == LT_EV_EXEC && h->kind == LT_EXEC_HELD))
+			queue(ev, (struct ev_action){.kind = ACT_CONTINUE, .pid = h->pid});
 		return 0;
 	}
-	if (e->type == LT_EV_EXITING) {
-		/* stopped in exit() by BPF: its maps are whole until it goes on */
-		if (p->syms && !p->syms_shared && !(ev->discard_until_exec && p == ev->target))
-			syms__refresh(p->syms);
-		/* what it still holds as it exits: the final report's split (--reachable) */
-		if (ev->reach_at_exit && !p->exit_scan &&
-		    !(ev->discard_until_exec && p == ev->target)) {
-			p->exit_scan = calloc(1, sizeof(*p->exit_scan));
-			if (p->exit_scan)
-				reach__scan(p->exit_scan, e->pid, p->tracker, NULL, NULL);
-		}
-		procstat__vm_hwm(p->pid, &p->peak_rss); /* the summary's peak RSS, whole */
-		holds__continue(ev->holds, e->pid);
+	if (h->type == LT_EV_EXITING) {
+		decode_exiting(ev, p);
 		return 0;
 	}
-	if (before_exec(ev, p, e))
+	if (before_exec(ev, p, h))
 		return 0;
 	p->nr_events++;
-	if (e->type == LT_EV_ALLOC && !p->py_checked)
-		python_attach(ev, p);
 	if (ev->trace)
-		trace__event(ev->trace, e);
-	switch (e->type) {
-	case LT_EV_PYFRAMES:
-		python__pending(p->py, e);
-		break;
-	case LT_EV_ALLOC:
-		if (e->kind >= LT_K_KMALLOC && p->klabels)
-			err = handle_kalloc(p, e);
-		else
-			err = handle_alloc(p, e);
-		break;
-	case LT_EV_KCACHE:
-		err = handle_kcache(p, e, size);
-		break;
-	case LT_EV_FREE:
-		tracker__free_at(p->tracker, e->addr, e->ts_ns);
-		break;
-	case LT_EV_MUNMAP:
-		if (e->kind == LT_K_MREMAP)
-			tracker__remap(p->tracker, e->addr, e->size, e->old_addr, e->sp_word);
-		else
-			tracker__unmap(p->tracker, e->addr, e->size);
-		break;
-	case LT_EV_FORK:
-		add_child(ev, p, e);
-		break;
-	case LT_EV_EXEC:
-		python_forget(ev, p);
-		on_exec(ev, p, e);
-		break;
-	case LT_EV_EXIT:
-		python_forget(ev, p);
-		p->exited = true;
-		break;
-	default:
-		break;
-	}
+		trace__record(ev->trace, h);
+	err = decoders[h->type].decode(&(struct rec_in){ev, p, data, size});
 	if (err == -ENOMEM) {
 		p->oom++;
 		err = 0;
@@ -431,6 +535,70 @@ int events__open(struct events *ev, int ringbuf_fd, struct procs *procs)
 		return -errno;
 	return 0;
 }
+
+static void run_action(struct events *ev, const struct ev_action *a)
+{
+	struct proc *p = procs__find(ev->procs, a->pid);
+	__u32 pid = a->pid;
+	int err;
+
+	switch (a->kind) {
+	case ACT_CONTINUE:
+		holds__continue(ev->holds, a->pid);
+		break;
+	case ACT_EXITING:
+		if (p && a->refresh && p->syms && !p->syms_shared)
+			syms__refresh(p->syms);
+		/* what it still holds as it exits: the final report's split (--reachable) */
+		if (p && a->scan && !p->exit_scan) {
+			p->exit_scan = calloc(1, sizeof(*p->exit_scan));
+			if (p->exit_scan)
+				reach__scan(p->exit_scan, a->pid, p->tracker, NULL, NULL);
+		}
+		if (p)
+			procstat__vm_hwm(a->pid, &p->peak_rss); /* the summary's peak RSS, whole */
+		holds__continue(ev->holds, a->pid);
+		break;
+	case ACT_FOLLOW_EXEC:
+		if (ev->follow_exec && !ev->ending)
+			follow__exec(ev->follow_exec, a->pid, a->held);
+		/* with CFI tables, update_unwind continues it once they are given */
+		if (a->held && !ev->unwind)
+			holds__continue(ev->holds, a->pid);
+		break;
+	case ACT_PYTHON:
+		if (p && !p->exited && !p->execed) {
+			err = python_attach(ev, p);
+			if (a->at_exec && err == -ENOENT)
+				p->py_checked = false;
+		}
+		break;
+	case ACT_PY_FORGET:
+		if (ev->pyprocs_fd > 0)
+			bpf_map_delete_elem(ev->pyprocs_fd, &pid);
+		break;
+	case ACT_NONE:
+		break;
+	}
+}
+
+/* What the drain queued, in the order the records asked for it. */
+static void run_actions(struct events *ev)
+{
+	struct ev_action a;
+	uint32_t i;
+
+	if (ev->running_acts)
+		return; /* an action that drains: its queue runs in the loop below */
+	ev->running_acts = true;
+	for (i = 0; i < ev->nr_acts; i++) {
+		a = ev->acts[i];
+		run_action(ev, &a);
+	}
+	ev->nr_acts = 0;
+	ev->running_acts = false;
+}
+
 /*
  * A new image (-f): the tables of what it will load (its loader's list), unless its
  * executable was seen before. BPF finds them by file until its list is given.
@@ -486,17 +654,20 @@ int events__poll(struct events *ev, int timeout_ms)
 	int err;
 
 	err = ring_buffer__poll(ev->rb, timeout_ms);
+	if (err >= 0)
+		err = ring_buffer__consume(ev->rb);
+	run_actions(ev);
+	update_unwind(ev);
 	if (err == -EINTR || err == -ECANCELED)
 		return 0;
-	if (err < 0)
-		return err;
-	err = ring_buffer__consume(ev->rb);
-	update_unwind(ev);
-	return err < 0 && err != -ECANCELED ? err : 0;
+	return err < 0 ? err : 0;
 }
 
 void events__close(struct events *ev)
 {
 	ring_buffer__free(ev->rb);
 	ev->rb = NULL;
+	free(ev->acts);
+	ev->acts = NULL;
+	ev->nr_acts = ev->cap_acts = 0;
 }

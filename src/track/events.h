@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Drain the BPF ring buffer and apply each event to the process it belongs to. */
+/*
+ * Drain the BPF ring buffer and apply each record to the process it belongs to; then run what
+ * the records asked for (continue a held process, probe a new image), outside the callback.
+ */
 #ifndef __EVENTS_H
 #define __EVENTS_H
 
@@ -13,6 +16,7 @@
 struct ring_buffer;
 struct follow;
 struct holds;
+struct ev_action;
 
 struct events {
 	struct ring_buffer *rb;
@@ -32,6 +36,9 @@ struct events {
 	struct unwind *unwind; /* CFI tables for BPF's stack walk; NULL: frame pointers */
 	int pyprocs_fd; /* user mode: BPF's map of CPython processes (bpf/python.bpf.h); else -1 */
 	FILE *trace;	/* -t: one line per allocation and free here */
+	struct ev_action *acts; /* what the drain's records asked for, run after it (events.c) */
+	uint32_t nr_acts, cap_acts;
+	bool running_acts;
 };
 
 int events__open(struct events *ev, int ringbuf_fd, struct procs *procs);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "leaktrace.h"
 
-void trace__event(FILE *out, const struct lt_event *e);
+/* The line of a record (its size checked by the caller), if it is an allocation or a free. */
+void trace__record(FILE *out, const struct lt_rec_hdr *h);
 
 #endif /* __TRACE_H */

@@ -34,7 +34,8 @@ test_every_counter_in_every_report() {
 	local names='["ringbuf_drop","stack_fail","inflight_full","nested","failed_alloc","sampled_out",
 		"free_unsampled","sampled_full","pids_full","healed","calls",
 		"kallocs","kfrees","klive_full","kreused","kstack_spill","kskip_alloc","kfree_rescued",
-		"kfree_unseen","kuncertain_full","fds_unread","kstack_cached","ksite_ambiguous"]'
+		"kfree_unseen","kuncertain_full","fds_unread","kstack_cached","ksite_ambiguous",
+		"kevent_skipped"]'
 	expect_eq "json reports" "$(wc -l < "$TDIR/json")" 3
 	jq -e --argjson n "$names" '(.losses.bpf | keys_unsorted) == $n and
 		(.losses.tracker | keys_unsorted) == ["allocs", "frees", "unknown_frees",
