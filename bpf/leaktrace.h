@@ -26,6 +26,13 @@ enum lt_event_type {
 			  * old_addr: its sheaf capacity (objects may be freed untraced) */
 	LT_EV_EXITING,	 /* pid called exit() and was sent SIGSTOP: read its maps, then SIGCONT */
 	LT_EV_PYFRAMES,	 /* the Python frames of tid's next ALLOC at addr: struct lt_py_frame[] */
+	LT_EV_NEW_OBJ,	 /* pid mapped executable a file without a CFI table (dlopen) and was
+			  * sent SIGSTOP: build the table, then SIGCONT (src/target/holds.c) */
+};
+
+/* kind of an LT_EV_NEW_OBJ */
+enum {
+	LT_NEW_OBJ_BY_RECORD = 1, /* not in uw_wait (full): continued after its record */
 };
 
 /* kind of an LT_EV_EXEC */

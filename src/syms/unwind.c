@@ -150,6 +150,9 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 	}
 out:
 	u->build_ns += guard__now_ns() - t0;
+	/* a file without a table is in uw_files too: mapping it again holds nobody */
+	if (!o->nrows)
+		push_file(u, o);
 	if (why)
 		u->nr_no_table++;
 	if (u->verbose && why)

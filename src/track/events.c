@@ -336,7 +336,18 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	p = ev->any_pid ? ev->target : procs__find(ev->procs, e->pid);
 	if (!p) {
 		/* held, though its fork was not seen (dropped, or the pid map was full) */
-		if (e->type == LT_EV_EXITING || (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD))
+		if (e->type == LT_EV_EXITING ||
+		    (e->type == LT_EV_EXEC && e->kind == LT_EXEC_HELD) ||
+		    (e->type == LT_EV_NEW_OBJ && e->kind == LT_NEW_OBJ_BY_RECORD))
+			holds__continue(ev->holds, e->pid);
+		return 0;
+	}
+	/* held at its mapping: served by holds__serve_tables, or after the drain when BPF's map
+	 * of those waiting was full */
+	if (e->type == LT_EV_NEW_OBJ) {
+		if (e->kind == LT_NEW_OBJ_BY_RECORD && ev->unwind && !ev->ending)
+			p->uw_stale = p->uw_hold = true;
+		else if (e->kind == LT_NEW_OBJ_BY_RECORD)
 			holds__continue(ev->holds, e->pid);
 		return 0;
 	}
@@ -417,6 +428,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (!err && ev->stop && *ev->stop && !ev->ending)
 		return -ECANCELED;
+	if (!err && holds__waiting(ev->holds))
+		return -EAGAIN; /* served before the rest is drained (drain) */
 	return err;
 }
 
@@ -481,16 +494,29 @@ static void update_unwind(struct events *ev)
 	}
 }
 
+/* Poll (timeout_ms >= 0) or consume; a process held for a table stops it to be served. */
+static int drain(struct events *ev, int timeout_ms)
+{
+	int err = timeout_ms >= 0 ? ring_buffer__poll(ev->rb, timeout_ms)
+				  : ring_buffer__consume(ev->rb);
+
+	while (err == -EAGAIN) {
+		holds__serve_tables(ev->holds, ev->unwind);
+		err = ring_buffer__consume(ev->rb);
+	}
+	return err;
+}
+
 int events__poll(struct events *ev, int timeout_ms)
 {
 	int err;
 
-	err = ring_buffer__poll(ev->rb, timeout_ms);
+	err = drain(ev, timeout_ms);
 	if (err == -EINTR || err == -ECANCELED)
 		return 0;
 	if (err < 0)
 		return err;
-	err = ring_buffer__consume(ev->rb);
+	err = drain(ev, -1);
 	update_unwind(ev);
 	return err < 0 && err != -ECANCELED ? err : 0;
 }

@@ -125,10 +125,29 @@ SQL
 		die "no sqlite3_step frame: $(last_report)"
 }
 
-# A library dlopen'ed after tracing began gets its table when it is mapped, before it is used.
-# (Its table comes at the next drain, ~100 ms after the dlopen; a library never seen before
-# that is used at once is walked by frame pointer there until then, counted as such in -v.)
+# A launched command dlopens a library never seen before and allocates through it at once:
+# BPF holds it at the library's executable mmap until the table is built (as at exec), so
+# the first stack through the library is whole, and no frame was walked without a table.
 test_unwind_dlopen_fpless_lib() {
+	local rc=0 want
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -T 1000 -- "$OUTPUT/tests/uwdlopen" \
+		"$OUTPUT/tests/libuwlib.so" > "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	want=$(printf '%s\n' 512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main \
+		__libc_start_main _start)
+	expect_eq "stack through dl_a" "$(stack_of dl_a)" "$want"
+	no_junk_frames
+	grep -qE 'unwind: .*/libuwlib\.so: [0-9]+ rows' "$TDIR/lt.err" ||
+		die "no table for libuwlib.so: $(cat "$TDIR/lt.err")"
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+	grep -q 'held over' "$TDIR/lt.err" && die "a hold outlived its deadline: $(cat "$TDIR/lt.err")"
+	return 0
+}
+
+# -p: nothing is held, so a dlopen'ed library gets its table at the next drain (~100 ms);
+# allocations through it after that are whole.
+test_unwind_dlopen_attached_table_at_drain() {
 	local want
 	start_prog uwdlopen "$OUTPUT/tests/libuwlib.so"
 	start_tracer -p "$PROG_PID" -v
