@@ -129,7 +129,7 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 		goto out;
 	}
 	read_loads(elf, o);
-	err = cfi__build(elf, &t, UW_BUILD_NS, &why);
+	err = cfi__build_file(elf, name, &t, UW_BUILD_NS, &why);
 	if (err)
 		goto out;
 	if (t.nr > u->fds.max_rows - u->next_row) {
@@ -159,8 +159,10 @@ out:
 		fprintf(stderr, "leaktrace: unwind: %s: no CFI table (%s): frame pointers there\n",
 			name, why);
 	else if (u->verbose)
-		fprintf(stderr, "leaktrace: unwind: %s: %u rows (%u by frame pointer), %.1f ms\n",
-			name, t.nr, t.nr_expr, (guard__now_ns() - t0) / 1e6);
+		fprintf(stderr,
+			"leaktrace: unwind: %s: %u rows (%u by frame pointer, %u from .debug_frame), "
+			"%.1f ms\n",
+			name, t.nr, t.nr_expr, t.nr_debug, (guard__now_ns() - t0) / 1e6);
 	cfi__free(&t);
 	if (elf)
 		elf_end(elf);

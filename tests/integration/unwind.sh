@@ -162,6 +162,36 @@ test_unwind_dlopen_attached_table_at_drain() {
 	no_junk_frames
 }
 
+# A library whose CFI is only in its separate debug file (no .eh_frame FDE: C built with
+# -fno-asynchronous-unwind-tables; -g's .debug_frame split off with a .gnu_debuglink): its table
+# comes from the debug file's .debug_frame, so the stack is whole through the FP-less chain
+# down to main. The same library without its debug file next to it has no table: the walk
+# stops in it (dbg_d leaves text in rbp), one frame, and -v says so.
+test_unwind_debug_frame_from_separate_debug_file() {
+	local rc=0 want
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$OUTPUT/tests/uwdbg" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	want=$(printf '%s\n' 432 dbg_e dbg_d dbg_c dbg_b dbg_a main __libc_start_call_main \
+		__libc_start_main _start)
+	expect_eq "stack through the debug file's CFI" "$(stack_of dbg_a)" "$want"
+	no_junk_frames
+	grep -qE 'unwind: .*/libuwdbg\.so: [0-9]+ rows \([0-9]+ by frame pointer, [1-9][0-9]* from \.debug_frame\)' \
+		"$TDIR/lt.err" || die "no rows from .debug_frame: $(grep libuwdbg "$TDIR/lt.err")"
+
+	mkdir "$TDIR/nodebug"
+	cp "$OUTPUT/tests/uwdbg" "$OUTPUT/tests/libuwdbg.so" "$TDIR/nodebug/"
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$TDIR/nodebug/uwdbg" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status without the debug file" "$rc" 0
+	expect_eq "stack without the debug file" "$(stack_of dbg_e | tr '\n' ' ')" "432 dbg_e "
+	no_junk_frames
+	grep -q 'unwind: .*/nodebug/libuwdbg\.so: no CFI table (no \.eh_frame_hdr): frame pointers there' \
+		"$TDIR/lt.err" || die "no -v line for the table-less library: $(grep libuwdbg "$TDIR/lt.err")"
+	grep -qE 'unwind: CFI tables for [0-9]+ objects \(1 without\)' "$TDIR/lt.err" ||
+		die "objects without a table not counted: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+}
+
 # An allocation in a signal handler: the stack goes through the kernel's signal frame
 # (__restore_rt) on into the interrupted code, down to main.
 test_unwind_signal_handler_continues_into_interrupted_code() {
