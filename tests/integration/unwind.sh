@@ -192,6 +192,37 @@ test_unwind_debug_frame_from_separate_debug_file() {
 		die "objects without a table not counted: $(grep 'unwind: CFI' "$TDIR/lt.err")"
 }
 
+# A launched command on a btrfs subvolume, whose stat() st_dev (the subvolume's anonymous
+# device) is not the s_dev BPF and /proc/PID/maps see: its tables, built before it runs, are
+# keyed as maps shows the file, so they are found by file from its very first allocation
+# (printf's stdio buffer, before any drain could give its list): whole down to _start.
+test_unwind_launched_from_btrfs_subvolume() {
+	local rc=0 mnt=$TDIR/mnt
+	command -v mkfs.btrfs > /dev/null || skip "no mkfs.btrfs (scripts/deps.sh installs btrfs-progs)"
+	grep -qw btrfs /proc/filesystems || skip "no btrfs in this kernel"
+	truncate -s 300M "$TDIR/btrfs.img"
+	mkfs.btrfs -q -f "$TDIR/btrfs.img" > /dev/null
+	mkdir "$mnt"
+	mount -o loop "$TDIR/btrfs.img" "$mnt"
+	# shellcheck disable=SC2064 # the path now: the local is gone when the subshell exits
+	trap "umount '$mnt' 2> /dev/null || umount -l '$mnt' 2> /dev/null || true" EXIT
+	btrfs -q subvolume create "$mnt/sub"
+	cp "$OUTPUT/tests/uwdlopen" "$mnt/sub/"
+	[ "$(stat -c %d "$mnt/sub/uwdlopen")" != "$(stat -c %d "$mnt")" ] ||
+		die "the subvolume's st_dev is the file system's: nothing to test"
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$mnt/sub/uwdlopen" "$OUTPUT/tests/libuwlib.so" \
+		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	expect_eq "the first allocation's outermost frames" \
+		"$(stack_of _IO_printf | tail -n 5 | tr '\n' ' ')" \
+		"_IO_printf main __libc_start_call_main __libc_start_main _start "
+	expect_eq "stack through dl_a" "$(stack_of dl_a | tr '\n' ' ')" \
+		"512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main __libc_start_main _start "
+	no_junk_frames
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+}
+
 # An allocation in a signal handler: the stack goes through the kernel's signal frame
 # (__restore_rt) on into the interrupted code, down to main.
 test_unwind_signal_handler_continues_into_interrupted_code() {
