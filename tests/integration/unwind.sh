@@ -145,6 +145,20 @@ test_unwind_dlopen_fpless_lib() {
 	return 0
 }
 
+# The same in a -f child of a launched command (held at its exec, then at the library's mmap).
+test_unwind_dlopen_in_follow_child() {
+	local rc=0
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -f -v -T 1000 -- /bin/sh -c \
+		"'$OUTPUT/tests/uwdlopen' '$OUTPUT/tests/libuwlib.so'; true" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	expect_eq "stack through dl_a" "$(stack_of dl_a | tr '\n' ' ')" \
+		"512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main __libc_start_main _start "
+	no_junk_frames
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+}
+
 # -p: nothing is held, so a dlopen'ed library gets its table at the next drain (~100 ms);
 # allocations through it after that are whole.
 test_unwind_dlopen_attached_table_at_drain() {
