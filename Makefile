@@ -229,7 +229,7 @@ $(OUTPUT)/tests/libleaklib.so: tests/progs/lib/leaklib.c
 # their results are used after them), and a shared library built the same way.
 UW_CFLAGS := -O2 -fomit-frame-pointer -pthread
 UNWIND_PROGS := $(OUTPUT)/tests/libuwlib.so $(OUTPUT)/tests/uwchain $(OUTPUT)/tests/uwdlopen \
-	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal $(OUTPUT)/tests/uwfirst
+	$(OUTPUT)/tests/uwcxx $(OUTPUT)/tests/uwsignal $(OUTPUT)/tests/uwfirst $(OUTPUT)/tests/uwdbg
 
 $(OUTPUT)/tests/libuwlib.so: tests/progs/unwind/uwlib.c
 	$(call msg,TESTLIB,$@)
@@ -245,6 +245,20 @@ $(OUTPUT)/tests/uwfirst: tests/progs/unwind/uwfirst.c tests/progs/progs.h \
 			 $(OUTPUT)/tests/libuwlib.so
 	$(call msg,TESTPROG,$@)
 	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwlib -Wl,-rpath,'$$ORIGIN' -o $@
+
+# CFI only in a separate debug file: no .eh_frame FDE (C without unwind tables), .debug_frame
+# from -g, split off with a .gnu_debuglink
+$(OUTPUT)/tests/libuwdbg.so: tests/progs/unwind/uwdbglib.c
+	$(call msg,TESTLIB,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UW_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables -g -shared -fPIC \
+		$< -o $@
+	$(Q)objcopy --only-keep-debug $@ $@.debug
+	$(Q)objcopy --strip-debug --add-gnu-debuglink=$@.debug $@
+
+$(OUTPUT)/tests/uwdbg: tests/progs/unwind/uwdbg.c tests/progs/progs.h $(OUTPUT)/tests/libuwdbg.so
+	$(call msg,TESTPROG,$@)
+	$(Q)$(CC) $(UW_CFLAGS) $< -L$(OUTPUT)/tests -luwdbg -Wl,-rpath,'$$ORIGIN' -o $@
 
 $(OUTPUT)/tests/uwdlopen: tests/progs/unwind/uwdlopen.c tests/progs/progs.h
 	$(call msg,TESTPROG,$@)
@@ -284,7 +298,7 @@ FUZZ_SRCS_elf := src/syms/elf_symtab.c src/syms/debuginfo.c src/syms/dwarf_lines
 FUZZ_SRCS_procmaps := src/syms/procmaps.c
 FUZZ_SRCS_ksyms := src/syms/ksyms.c
 FUZZ_SRCS_perfmap := src/syms/perfmap.c src/lib/guard.c
-FUZZ_SRCS_cfi := src/syms/cfi.c src/lib/guard.c
+FUZZ_SRCS_cfi := src/syms/cfi.c src/syms/debuginfo.c src/lib/guard.c
 $(FUZZ_OUT)/fuzz_cfi: FUZZ_CFLAGS += -Ibpf
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 

@@ -15,6 +15,11 @@
 #define LT_MAX_NEST_RANGES 12	      /* code ranges whose page allocations back another one */
 #define LT_KCACHE_NAME	   64
 
+/* kind of an LT_EV_NEW_OBJ */
+enum {
+	LT_NEW_OBJ_BY_RECORD = 1, /* not in uw_wait (full): continued after its record */
+};
+
 /* kind of an LT_EV_EXEC */
 enum {
 	LT_EXEC_HELD = 1, /* -f: a child stopped at exec (SIGSTOP): probe it, then SIGCONT */
@@ -312,18 +317,21 @@ static inline __u64 lt_sample_p(__u64 size, __u64 mean, __u32 every)
  * thing; the header's kind is the record type's own sub-kind (enum lt_kind for memory).
  */
 enum lt_rec_type {
-	LT_EV_ALLOC = 1, /* struct lt_alloc: a block allocated (kind: enum lt_kind) */
-	LT_EV_FREE,	 /* struct lt_free: a block freed (kind: the call that freed it) */
-	LT_EV_MUNMAP,	 /* struct lt_munmap: a range unmapped */
-	LT_EV_EXEC,	 /* struct lt_exec: the process replaced its image (kind: LT_EXEC_*) */
-	LT_EV_EXIT,	 /* struct lt_exit: the whole process exited */
-	LT_EV_FORK,	 /* struct lt_fork: the process forked a child */
-	LT_EV_KCACHE,	 /* struct lt_kcache: a slab cache's name */
-	LT_EV_EXITING,	 /* struct lt_exiting: it called exit() and was sent SIGSTOP: read its
-			  * maps, then SIGCONT */
-	LT_EV_PYFRAMES,	 /* struct lt_pyframes: the Python frames of the thread's next ALLOC */
-	LT_EV_MMAP,	 /* struct lt_mmap: anonymous memory mapped (mmap) */
-	LT_EV_MREMAP,	 /* struct lt_mremap: a range moved or resized (mremap) */
+	LT_EV_ALLOC = 1,    /* struct lt_alloc: a block allocated (kind: enum lt_kind) */
+	LT_EV_FREE,	    /* struct lt_free: a block freed (kind: the call that freed it) */
+	LT_EV_MUNMAP,	    /* struct lt_munmap: a range unmapped */
+	LT_EV_EXEC,	    /* struct lt_exec: the process replaced its image (kind: LT_EXEC_*) */
+	LT_EV_EXIT,	    /* struct lt_exit: the whole process exited */
+	LT_EV_FORK,	    /* struct lt_fork: the process forked a child */
+	LT_EV_KCACHE,	    /* struct lt_kcache: a slab cache's name */
+	LT_EV_EXITING,	    /* struct lt_exiting: it called exit() and was sent SIGSTOP: read its
+			     * maps, then SIGCONT */
+	LT_EV_PYFRAMES,	    /* struct lt_pyframes: the Python frames of the thread's next ALLOC */
+	LT_EV_MMAP,	    /* struct lt_mmap: anonymous memory mapped (mmap) */
+	LT_EV_MREMAP,	    /* struct lt_mremap: a range moved or resized (mremap) */
+	LT_EV_NEW_OBJ,	    /* struct lt_new_obj: it mapped executable a file without a CFI table
+			     * (dlopen) and was sent SIGSTOP: build the table, then SIGCONT
+			     * (src/target/holds.c; kind: LT_NEW_OBJ_*) */
 	LT_EV_FD_OPEN = 32, /* struct lt_fd_open: a new descriptor */
 	LT_EV_FD_CLOSE,	    /* struct lt_fd_close: descriptors [lo, hi] closed, or flagged */
 	LT_EV_THREAD,	    /* struct lt_thread: a thread created, exited, joined or detached */
@@ -386,6 +394,10 @@ struct lt_exit {
 };
 
 struct lt_exiting {
+	struct lt_rec_hdr h;
+};
+
+struct lt_new_obj {
 	struct lt_rec_hdr h;
 };
 

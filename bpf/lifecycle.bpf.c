@@ -41,8 +41,25 @@ struct {
 	__type(value, __u64);
 } held SEC(".maps");
 
-/* type: LT_EV_EXITING or LT_EV_EXEC, records that are their header only */
-static __always_inline bool hold(__u32 type, __u32 kind)
+/*
+ * Processes held until the table of a file they mapped is built, with the time they were held
+ * (held's value): userspace serves them as soon as uw_waits moves, in the middle of a drain,
+ * not when it reaches their record behind seconds of others (src/target/holds.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_DEFAULT_PIDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} uw_wait SEC(".maps");
+/* entries ever added to uw_wait: userspace looks at the map when it moves */
+__u64 uw_waits;
+
+/*
+ * type: LT_EV_EXITING, LT_EV_EXEC or LT_EV_NEW_OBJ, records that are their header only.
+ * table: the hold waits for a table (uw_wait), else for its record to be read.
+ */
+static __always_inline bool hold(__u32 type, __u32 kind, bool table)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 now = bpf_ktime_get_ns();
@@ -59,6 +76,11 @@ static __always_inline bool hold(__u32 type, __u32 kind)
 		return false;
 	}
 	bpf_send_signal(19 /* SIGSTOP */);
+	/* after the signal: a SIGCONT must not come before it */
+	if (table && !bpf_map_update_elem(&uw_wait, &pid, &now, BPF_ANY))
+		__sync_fetch_and_add(&uw_waits, 1);
+	else if (table)
+		e->kind = LT_NEW_OBJ_BY_RECORD;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP); /* the process waits on it */
 	return true;
 }
@@ -82,6 +104,41 @@ int BPF_PROG(hold_continued, int sig, struct kernel_siginfo *info, struct task_s
 	return 0;
 }
 
+static long known_file(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct lt_uw_file_key k = {};
+	struct file *f = vma->vm_file;
+	bool *known = ctx;
+
+	*known = true; /* not a file (unmapped since): nothing to build */
+	if (!f)
+		return 0;
+	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	*known = bpf_map_lookup_elem(&uw_files, &k) != NULL;
+	return 0;
+}
+
+/*
+ * A file the process just mapped executable at addr (dlopen) whose table userspace has not
+ * built yet (uw_files has an entry for every file it looked at, with a table or without): held
+ * as at exec, so the table exists before a frame in it is walked; without a hold its frames
+ * would go by frame pointer until the next drain. When the VMA cannot be read (another thread
+ * holds the mmap lock), held too: a hold too many costs a round trip, one too few a stack.
+ * A global function, verified once: mmap.bpf.c's mmap_exit calls it.
+ */
+__noinline int uw_hold_new_object(__u64 addr)
+{
+	bool known = false;
+
+	if (!holds || holds_off || !uw_cfi)
+		return 0;
+	bpf_find_vma(bpf_get_current_task_btf(), addr, known_file, &known, 0);
+	if (!known)
+		hold(LT_EV_NEW_OBJ, 0, true);
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(exit_enter)
 {
@@ -90,7 +147,7 @@ int BPF_KPROBE(exit_enter)
 
 	if (bpf_map_lookup_elem(&exit_held, &pid))
 		return 0;
-	if (hold(LT_EV_EXITING, 0))
+	if (hold(LT_EV_EXITING, 0, false))
 		bpf_map_update_elem(&exit_held, &pid, &one, BPF_ANY);
 	return 0;
 }
@@ -132,7 +189,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid)
 	 * cover: held before its first instruction while userspace looks (and probes it).
 	 */
 	if (follow && pid != target_pid) {
-		if (hold(LT_EV_EXEC, LT_EXEC_HELD))
+		if (hold(LT_EV_EXEC, LT_EXEC_HELD, false))
 			return 0;
 		/* not held (-p): the reader is woken now, to read its maps while it lives */
 		e = rec_reserve(sizeof(*e), LT_EV_EXEC, 0);

@@ -13,6 +13,9 @@
 #define PROT_EXEC     0x4
 #define MAP_NORESERVE 0x4000
 
+/* lifecycle.bpf.c: a launched process is held until a new object's table is built */
+extern int uw_hold_new_object(__u64 addr);
+
 /*
  * mmap family: syscall tracepoints, so direct syscalls count too and no libc uprobe is needed
  * (glibc's mmap and munmap start with instructions the kernel must single-step).
@@ -115,6 +118,7 @@ int mmap_exit(struct syscall_trace_exit *ctx)
 	/* a file mapped executable (dlopen): userspace gives BPF its CFI table */
 	if ((a.a2 & PROT_EXEC) && !(a.a3 & MAP_ANONYMOUS) && ret >= 0) {
 		uw_exec_mapped();
+		uw_hold_new_object(ret);
 		return 0;
 	}
 	/*

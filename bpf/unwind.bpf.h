@@ -220,7 +220,7 @@ static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void
 	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
 	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 	o = bpf_map_lookup_elem(&uw_files, &k);
-	if (!o)
+	if (!o || !o->nrows)
 		return 0;
 	base = vma->vm_start - (vma->vm_pgoff << 12);
 	off = s->pc - base;

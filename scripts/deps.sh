@@ -5,7 +5,8 @@
 # name libc's own functions through libc6-dbg's build-ID debug files, fetch debug files
 # from a local debuginfod server (libdebuginfod1, python3), and run the ground truth linked
 # against jemalloc, tcmalloc (libgoogle-perftools-dev), mimalloc and musl (musl-tools), and
-# compare the unwound stacks with heaptrack's; Debian's sqlite3 is an FP-less program to launch.
+# compare the unwound stacks with heaptrack's; Debian's sqlite3 is an FP-less program to launch;
+# btrfs-progs makes a btrfs subvolume (its st_dev is not the s_dev BPF sees) to launch from.
 set -euo pipefail
 
 need=()
@@ -14,7 +15,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 for p in make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	 g++ golang-go jq libxml2-utils libc6-dbg libdebuginfod1 python3 libjemalloc-dev \
 	 libgoogle-perftools-dev libmimalloc-dev musl-tools libcapstone-dev redis-server \
-	 redis-tools heaptrack sqlite3 "$@"; do
+	 redis-tools heaptrack sqlite3 btrfs-progs "$@"; do
 	have_pkg "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -253,6 +253,7 @@ struct follow *umode__follow(struct umode *um)
 
 int umode__start_holds(struct umode *um, struct holds *h)
 {
+	holds__tables(h, bpf_map__fd(um->skel->maps.uw_wait), &um->skel->bss->uw_waits);
 	return holds__start(h, bpf_map__fd(um->skel->maps.held), &um->skel->bss->holds_off);
 }
 

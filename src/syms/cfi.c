@@ -6,7 +6,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
+#include <unistd.h>
+#include <sys/stat.h>
+
 #include "cfi.h"
+#include "debuginfo.h"
 #include "guard.h"
 
 #define REG_RBP 6
@@ -181,6 +185,13 @@ static int read_enc(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t
 	}
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* The sorted table of FDE start addresses that .eh_frame_hdr holds for the unwinder. */
 static int fde_starts(Elf *elf, uint64_t **out, uint64_t *count, const char **why)
 {
@@ -230,45 +241,112 @@ static int fde_starts(Elf *elf, uint64_t **out, uint64_t *count, const char **wh
 	return 0;
 }
 
-int cfi__build(Elf *elf, struct cfi_table *t, uint64_t budget_ns, const char **why)
+/* The sorted start addresses of the FDEs in .debug_frame (read as libdw has it in dbg). */
+static int debug_fde_starts(Dwarf *dbg, Elf *elf, uint64_t **out, uint64_t *count)
 {
-	uint64_t *starts = NULL, n, i, pc, limit, deadline;
+	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
+	size_t shstrndx, asize = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8, n = 0, cap = 0;
+	Dwarf_Off off = 0, next;
+	Dwarf_CFI_Entry entry;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data = NULL;
+	uint64_t lo = 0, len = 0, *v = NULL, *nv;
+	GElf_Shdr sh;
+	const char *name;
+	int ret;
+
+	(void)dbg; /* its sections are expanded already (dwarf_begin_elf) */
+	if (!ident || elf_getshdrstrndx(elf, &shstrndx))
+		return -EINVAL;
+	while ((scn = elf_nextscn(elf, scn)) && !data) {
+		name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (name && !strcmp(name, ".debug_frame") && sh.sh_type == SHT_PROGBITS)
+			data = elf_getdata(scn, NULL);
+	}
+	if (!data || !data->d_buf)
+		return -ENOENT;
+	while ((ret = dwarf_next_cfi(ident, data, false, off, &next, &entry)) == 0) {
+		if (next <= off)
+			break;
+		off = next;
+		if (dwarf_cfi_cie_p(&entry) ||
+		    entry.fde.end - entry.fde.start < (ptrdiff_t)(2 * asize))
+			continue;
+		memcpy(&lo, entry.fde.start, asize); /* x86-64: little endian, as the host */
+		memcpy(&len, entry.fde.start + asize, asize);
+		if (!len)
+			continue;
+		if (n == CFI_MAX_ROWS) {
+			free(v);
+			return -E2BIG;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = lo;
+	}
+	if (!n) {
+		free(v);
+		return -ENOENT;
+	}
+	qsort(v, n, sizeof(*v), cmp_u64);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+/* a and b (sorted) merged, each address once, in *out. */
+static int merge_starts(const uint64_t *a, uint64_t na, const uint64_t *b, uint64_t nb,
+			uint64_t **out, uint64_t *count)
+{
+	uint64_t i = 0, j = 0, n = 0, x, *v = malloc((na + nb + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	while (i < na || j < nb) {
+		x = j >= nb || (i < na && a[i] <= b[j]) ? a[i++] : b[j++];
+		if (!n || v[n - 1] != x)
+			v[n++] = x;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+/*
+ * Rows from each FDE start to the next: from .eh_frame where it covers a PC, else from the
+ * debug file's .debug_frame (dbg_cfi, may be NULL); a gap between FDEs is the frame pointer
+ * rule. *covered: the bytes rows from .eh_frame cover.
+ */
+static int build_rows(Dwarf_CFI *eh, Dwarf_CFI *dbg_cfi, const uint64_t *starts, uint64_t n,
+		      struct cfi_table *t, uint64_t deadline, uint64_t *covered, const char **why)
+{
 	struct builder b = {.t = t};
 	struct lt_uw_row r, gap = {.rule = LT_UW_FP};
-	Dwarf_CFI *cfi = NULL;
+	uint64_t i, pc, limit;
 	Dwarf_Frame *fr;
 	Dwarf_Addr s, e;
-	bool signal;
+	bool signal, from_eh;
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	*why = NULL;
-	deadline = budget_ns ? guard__now_ns() + budget_ns : 0;
-	err = fde_starts(elf, &starts, &n, why);
-	if (err)
-		return err;
-	cfi = dwarf_getcfi_elf(elf);
-	if (!cfi) {
-		err = -EINVAL;
-		*why = "no CFI libdw can read";
-		goto out;
-	}
+	*covered = 0;
 	for (i = 0; i < n; i++) {
-		if (deadline && !(i & 255) && guard__now_ns() > deadline) {
-			err = -E2BIG;
-			*why = "time budget";
-			goto out;
-		}
+		if (deadline && !(i & 255) && guard__now_ns() > deadline)
+			return *why = "time budget", -E2BIG;
 		pc = starts[i];
 		limit = i + 1 < n ? starts[i + 1] : UINT64_MAX;
 		/* an FDE's rows, each a range; a bounded count guards against looping CFI */
 		for (int k = 0; pc < limit && k < 65536; k++) {
-			if (deadline && (k & 1023) == 1023 && guard__now_ns() > deadline) {
-				err = -E2BIG;
-				*why = "time budget";
-				goto out;
-			}
-			if (dwarf_cfi_addrframe(cfi, pc, &fr))
+			if (deadline && (k & 1023) == 1023 && guard__now_ns() > deadline)
+				return *why = "time budget", -E2BIG;
+			from_eh = eh && !dwarf_cfi_addrframe(eh, pc, &fr);
+			if (!from_eh && (!dbg_cfi || dwarf_cfi_addrframe(dbg_cfi, pc, &fr)))
 				break;
 			if (dwarf_frame_info(fr, &s, &e, &signal) < 0) {
 				free(fr);
@@ -278,27 +356,69 @@ int cfi__build(Elf *elf, struct cfi_table *t, uint64_t budget_ns, const char **w
 			free(fr);
 			if (r.rule == LT_UW_EXPR)
 				t->nr_expr++;
+			if (!from_eh)
+				t->nr_debug++;
 			err = push_row(&b, pc, &r);
 			if (err)
 				goto fail;
 			if (e <= pc)
 				break;
+			if (from_eh)
+				*covered += (e < limit ? e : limit) - pc;
 			pc = e;
 		}
-		if (pc < limit && limit != UINT64_MAX) {
-			err = push_row(&b, pc, &gap);
-			if (err)
-				goto fail;
-		} else if (limit == UINT64_MAX) {
+		if (pc < limit || limit == UINT64_MAX) {
 			err = push_row(&b, pc, &gap);
 			if (err)
 				goto fail;
 		}
 	}
-	err = 0;
-	goto out;
+	return 0;
 fail:
 	*why = err == -E2BIG ? "too many rows" : err == -EINVAL ? "FDEs overlap" : "out of memory";
+	return err;
+}
+
+static int build(Elf *elf, Elf *debug, struct cfi_table *t, uint64_t budget_ns, uint64_t *covered,
+		 const char **why)
+{
+	uint64_t *eh_starts = NULL, *dbg_starts = NULL, *starts = NULL, neh = 0, ndbg = 0, n;
+	uint64_t deadline = budget_ns ? guard__now_ns() + budget_ns : 0;
+	Dwarf_CFI *cfi = NULL, *dbg_cfi = NULL;
+	Dwarf *dbg = NULL;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	*why = NULL;
+	*covered = 0;
+	err = fde_starts(elf, &eh_starts, &neh, why);
+	if (err && (err != -ENOENT || !debug))
+		return err;
+	if (!err) {
+		cfi = dwarf_getcfi_elf(elf);
+		if (!cfi) {
+			err = -EINVAL;
+			*why = "no CFI libdw can read";
+			goto out;
+		}
+	}
+	if (debug) {
+		dbg = dwarf_begin_elf(debug, DWARF_C_READ, NULL);
+		dbg_cfi = dbg ? dwarf_getcfi(dbg) : NULL;
+		if (dbg_cfi && debug_fde_starts(dbg, debug, &dbg_starts, &ndbg))
+			dbg_cfi = NULL;
+		if (!dbg_cfi && !cfi) {
+			err = -ENOENT;
+			*why = "no .eh_frame_hdr, no .debug_frame in the debug file";
+			goto out;
+		}
+	}
+	err = merge_starts(eh_starts, neh, dbg_starts, ndbg, &starts, &n);
+	if (err) {
+		*why = "out of memory";
+		goto out;
+	}
+	err = build_rows(cfi, dbg_cfi, starts, n, t, deadline, covered, why);
 out:
 	if (err) {
 		free(t->rows);
@@ -306,7 +426,89 @@ out:
 	}
 	if (cfi)
 		dwarf_cfi_end(cfi);
+	if (dbg)
+		dwarf_end(dbg); /* ends dbg_cfi too */
 	free(starts);
+	free(dbg_starts);
+	free(eh_starts);
+	return err;
+}
+
+int cfi__build(Elf *elf, Elf *debug, struct cfi_table *t, uint64_t budget_ns, const char **why)
+{
+	uint64_t covered;
+
+	return build(elf, debug, t, budget_ns, &covered, why);
+}
+
+/* Bytes of executable segments in the file. */
+static uint64_t text_size(Elf *elf)
+{
+	uint64_t total = 0;
+	GElf_Phdr ph;
+	size_t n, i;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			total += ph.p_filesz;
+	return total;
+}
+
+/* The separate debug file's ELF, when its DWARF stays within the guard's limits. */
+static Elf *open_debug(Elf *elf, const char *path, int *fd)
+{
+	uint64_t size, cap;
+	struct stat st;
+	Elf *debug;
+
+	*fd = debuginfo__open(elf, -1, path, NULL, NULL);
+	if (*fd < 0)
+		return NULL;
+	/* not mmap: a file truncated under us must not raise SIGBUS */
+	debug = elf_begin(*fd, ELF_C_READ, NULL);
+	cap = !fstat(*fd, &st) ? (uint64_t)st.st_size * GUARD_DWARF_RATIO : 0;
+	if (cap > GUARD_DWARF_MAX)
+		cap = GUARD_DWARF_MAX;
+	if (debug && elf_kind(debug) == ELF_K_ELF && !debuginfo__dwarf_size(debug, &size) &&
+	    size <= cap)
+		return debug;
+	if (debug)
+		elf_end(debug);
+	close(*fd);
+	*fd = -1;
+	return NULL;
+}
+
+int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, uint64_t budget_ns,
+		    const char **why)
+{
+	uint64_t covered = 0, text = text_size(elf);
+	const char *dwhy = NULL;
+	struct cfi_table dt;
+	Elf *debug;
+	int err, fd;
+
+	err = build(elf, NULL, t, budget_ns, &covered, why);
+	if ((err && err != -ENOENT) || covered >= text - text / 10)
+		return err;
+	/* .eh_frame leaves over a tenth of the code to frame pointers: ask the debug file */
+	debug = open_debug(elf, path, &fd);
+	if (!debug)
+		return err;
+	if (!build(elf, debug, &dt, budget_ns, &covered, &dwhy) && dt.nr_debug) {
+		cfi__free(t);
+		*t = dt;
+		*why = NULL;
+		err = 0;
+	} else if (!err || !dwhy) {
+		cfi__free(&dt);
+	} else {
+		*why = dwhy; /* no table either way: why the debug file gave none */
+	}
+	elf_end(debug);
+	close(fd);
 	return err;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <bpf/bpf.h>
@@ -129,7 +130,7 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 		goto out;
 	}
 	read_loads(elf, o);
-	err = cfi__build(elf, &t, UW_BUILD_NS, &why);
+	err = cfi__build_file(elf, name, &t, UW_BUILD_NS, &why);
 	if (err)
 		goto out;
 	if (t.nr > u->fds.max_rows - u->next_row) {
@@ -150,14 +151,19 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 	}
 out:
 	u->build_ns += guard__now_ns() - t0;
+	/* a file without a table is in uw_files too: mapping it again holds nobody */
+	if (!o->nrows)
+		push_file(u, o);
 	if (why)
 		u->nr_no_table++;
 	if (u->verbose && why)
 		fprintf(stderr, "leaktrace: unwind: %s: no CFI table (%s): frame pointers there\n",
 			name, why);
 	else if (u->verbose)
-		fprintf(stderr, "leaktrace: unwind: %s: %u rows (%u by frame pointer), %.1f ms\n",
-			name, t.nr, t.nr_expr, (guard__now_ns() - t0) / 1e6);
+		fprintf(stderr,
+			"leaktrace: unwind: %s: %u rows (%u by frame pointer, %u from .debug_frame), "
+			"%.1f ms\n",
+			name, t.nr, t.nr_expr, t.nr_debug, (guard__now_ns() - t0) / 1e6);
 	cfi__free(&t);
 	if (elf)
 		elf_end(elf);
@@ -210,31 +216,73 @@ static struct uw_obj *obj_for(struct unwind *u, pid_t pid, const struct procmaps
 	return o;
 }
 
+/*
+ * The file's device and inode as /proc/PID/maps and BPF see them (the inode's i_sb->s_dev):
+ * stat()'s st_dev differs on a btrfs subvolume (an anonymous device of its own), so the file
+ * is mapped here and its line read back from /proc/self/maps. fstat()'s when it cannot be.
+ */
+static int file_key(int fd, dev_t *dev, ino_t *ino)
+{
+	struct procmaps_entry e;
+	char line[4096 + 256];
+	struct stat st;
+	int err = -ENOENT;
+	void *p;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	if (!S_ISREG(st.st_mode))
+		return 0; /* never mapped: a device's mmap may do anything */
+	p = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	f = fopen("/proc/self/maps", "re");
+	while (f && err && fgets(line, sizeof(line), f)) {
+		if (procmaps__parse_line(line, &e) || e.start != (uintptr_t)p)
+			continue;
+		*dev = makedev(e.dev_major, e.dev_minor);
+		*ino = e.inode;
+		err = 0;
+	}
+	if (f)
+		fclose(f);
+	munmap(p, 1);
+	return 0;
+}
+
 bool unwind__known(struct unwind *u, const char *path)
 {
-	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	dev_t dev;
+	ino_t ino;
+	bool known;
 
-	return !stat(path, &st) && obj_find(u, st.st_dev, st.st_ino);
+	if (fd < 0)
+		return false;
+	known = !file_key(fd, &dev, &ino) && obj_find(u, dev, ino);
+	close(fd);
+	return known;
 }
 
 int unwind__add_file(struct unwind *u, const char *path)
 {
-	struct stat st;
 	struct uw_obj *o;
-	int fd;
+	dev_t dev;
+	ino_t ino;
+	int fd, err;
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st)) {
+	err = file_key(fd, &dev, &ino);
+	if (err || obj_find(u, dev, ino)) {
 		close(fd);
-		return -errno;
+		return err;
 	}
-	if (obj_find(u, st.st_dev, st.st_ino)) {
-		close(fd);
-		return 0;
-	}
-	o = obj_add(u, st.st_dev, st.st_ino);
+	o = obj_add(u, dev, ino);
 	if (!o) {
 		close(fd);
 		return -ENOMEM;

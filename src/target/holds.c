@@ -15,6 +15,7 @@
 #include "leaktrace.h"
 #include "holds.h"
 #include "procstat.h"
+#include "unwind.h"
 
 #define WATCH_PERIOD_MS 50
 #define PF_EXITING	0x00000004
@@ -196,6 +197,38 @@ void holds__continue_all(struct holds *h)
 
 	if (h && h->map_fd >= 0)
 		sweep(h->map_fd, 0, &left);
+}
+
+void holds__tables(struct holds *h, int wait_fd, const volatile __u64 *waits)
+{
+	h->wait_fd = wait_fd;
+	h->waits = waits;
+	h->waits_seen = *waits;
+}
+
+void holds__serve_tables(struct holds *h, struct unwind *u)
+{
+	__u32 keys[LT_DEFAULT_PIDS], key;
+	__u64 since, held_ns;
+	int i, n = 0;
+
+	if (!h || !h->waits)
+		return;
+	/* before the map is read: an entry BPF adds after this is served at the next look */
+	h->waits_seen = *h->waits;
+	while (n < LT_DEFAULT_PIDS && !bpf_map_get_next_key(h->wait_fd, n ? &key : NULL, &key))
+		keys[n++] = key;
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(h->wait_fd, &keys[i], &since))
+			continue;
+		bpf_map_delete_elem(h->wait_fd, &keys[i]);
+		/* not this hold any more: the watchdog's deadline continued it */
+		if (bpf_map_lookup_elem(h->map_fd, &keys[i], &held_ns) || held_ns != since)
+			continue;
+		if (u)
+			unwind__update(u, keys[i]);
+		kill(keys[i], SIGCONT);
+	}
 }
 
 void holds__stop(struct holds *h)

@@ -468,6 +468,7 @@ static const struct {
 	[LT_EV_EXEC] = {sizeof(struct lt_exec), decode_exec},
 	[LT_EV_EXIT] = {sizeof(struct lt_exit), decode_exit},
 	[LT_EV_EXITING] = {sizeof(struct lt_exiting), NULL}, /* a hold: apply_event */
+	[LT_EV_NEW_OBJ] = {sizeof(struct lt_new_obj), NULL}, /* a hold: apply_event */
 };
 
 #define NR_DECODERS (sizeof(decoders) / sizeof(decoders[0]))
@@ -483,12 +484,23 @@ static int apply_event(struct events *ev, const void *data, size_t size)
 	if (h->type >= LT_EV_FD_OPEN)
 		return fds__apply(ev, data, size);
 	if (h->type >= NR_DECODERS || size < decoders[h->type].size ||
-	    !(decoders[h->type].decode || h->type == LT_EV_EXITING))
+	    !(decoders[h->type].decode || h->type == LT_EV_EXITING || h->type == LT_EV_NEW_OBJ))
 		return 0;
 	p = ev->any_pid ? ev->target : procs__find(ev->procs, h->pid);
 	if (!p) {
 		/* held, though its fork was not seen (dropped, or the pid map was full) */
-		if (h->type == LT_EV_EXITING || (h->type == LT_EV_EXEC && h->kind == LT_EXEC_HELD))
+		if (h->type == LT_EV_EXITING ||
+		    (h->type == LT_EV_EXEC && h->kind == LT_EXEC_HELD) ||
+		    (h->type == LT_EV_NEW_OBJ && h->kind == LT_NEW_OBJ_BY_RECORD))
+			queue(ev, (struct ev_action){.kind = ACT_CONTINUE, .pid = h->pid});
+		return 0;
+	}
+	/* held at its mapping: served by holds__serve_tables, or after the drain when BPF's map
+	 * of those waiting was full */
+	if (h->type == LT_EV_NEW_OBJ) {
+		if (h->kind == LT_NEW_OBJ_BY_RECORD && ev->unwind && !ev->ending)
+			p->uw_stale = p->uw_hold = true;
+		else if (h->kind == LT_NEW_OBJ_BY_RECORD)
 			queue(ev, (struct ev_action){.kind = ACT_CONTINUE, .pid = h->pid});
 		return 0;
 	}
@@ -521,6 +533,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (!err && ev->stop && *ev->stop && !ev->ending)
 		return -ECANCELED;
+	if (!err && holds__waiting(ev->holds))
+		return -EAGAIN; /* served before the rest is drained (drain) */
 	return err;
 }
 
@@ -649,13 +663,26 @@ static void update_unwind(struct events *ev)
 	}
 }
 
+/* Poll (timeout_ms >= 0) or consume; a process held for a table stops it to be served. */
+static int drain(struct events *ev, int timeout_ms)
+{
+	int err = timeout_ms >= 0 ? ring_buffer__poll(ev->rb, timeout_ms)
+				  : ring_buffer__consume(ev->rb);
+
+	while (err == -EAGAIN) {
+		holds__serve_tables(ev->holds, ev->unwind);
+		err = ring_buffer__consume(ev->rb);
+	}
+	return err;
+}
+
 int events__poll(struct events *ev, int timeout_ms)
 {
 	int err;
 
-	err = ring_buffer__poll(ev->rb, timeout_ms);
+	err = drain(ev, timeout_ms);
 	if (err >= 0)
-		err = ring_buffer__consume(ev->rb);
+		err = drain(ev, -1);
 	run_actions(ev);
 	update_unwind(ev);
 	if (err == -EINTR || err == -ECANCELED)

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	elf = elf_memory(buf, size);
-	if (elf && elf_kind(elf) == ELF_K_ELF && !cfi__build(elf, &t, 1000000000ULL, &why)) {
+	if (elf && elf_kind(elf) == ELF_K_ELF && !cfi__build(elf, elf, &t, 1000000000ULL, &why)) {
 		for (i = 1; i < t.nr; i++)
 			if (t.rows[i].pc <= t.rows[i - 1].pc)
 				abort();

@@ -125,10 +125,43 @@ SQL
 		die "no sqlite3_step frame: $(last_report)"
 }
 
-# A library dlopen'ed after tracing began gets its table when it is mapped, before it is used.
-# (Its table comes at the next drain, ~100 ms after the dlopen; a library never seen before
-# that is used at once is walked by frame pointer there until then, counted as such in -v.)
+# A launched command dlopens a library never seen before and allocates through it at once:
+# BPF holds it at the library's executable mmap until the table is built (as at exec), so
+# the first stack through the library is whole, and no frame was walked without a table.
 test_unwind_dlopen_fpless_lib() {
+	local rc=0 want
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -T 1000 -- "$OUTPUT/tests/uwdlopen" \
+		"$OUTPUT/tests/libuwlib.so" > "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	want=$(printf '%s\n' 512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main \
+		__libc_start_main _start)
+	expect_eq "stack through dl_a" "$(stack_of dl_a)" "$want"
+	no_junk_frames
+	grep -qE 'unwind: .*/libuwlib\.so: [0-9]+ rows' "$TDIR/lt.err" ||
+		die "no table for libuwlib.so: $(cat "$TDIR/lt.err")"
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+	grep -q 'held over' "$TDIR/lt.err" && die "a hold outlived its deadline: $(cat "$TDIR/lt.err")"
+	return 0
+}
+
+# The same in a -f child of a launched command (held at its exec, then at the library's mmap).
+test_unwind_dlopen_in_follow_child() {
+	local rc=0
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -f -v -T 1000 -- /bin/sh -c \
+		"'$OUTPUT/tests/uwdlopen' '$OUTPUT/tests/libuwlib.so'; true" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	expect_eq "stack through dl_a" "$(stack_of dl_a | tr '\n' ' ')" \
+		"512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main __libc_start_main _start "
+	no_junk_frames
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+}
+
+# -p: nothing is held, so a dlopen'ed library gets its table at the next drain (~100 ms);
+# allocations through it after that are whole.
+test_unwind_dlopen_attached_table_at_drain() {
 	local want
 	start_prog uwdlopen "$OUTPUT/tests/libuwlib.so"
 	start_tracer -p "$PROG_PID" -v
@@ -141,6 +174,67 @@ test_unwind_dlopen_fpless_lib() {
 	want=$(printf '%s\n' 512 uw_lib_inner uw_lib_alloc dl_b dl_a main)
 	expect_eq "stack through dl_a" "$(stack_of dl_a | sed -n '1,6p')" "$want"
 	no_junk_frames
+}
+
+# A library whose CFI is only in its separate debug file (no .eh_frame FDE: C built with
+# -fno-asynchronous-unwind-tables; -g's .debug_frame split off with a .gnu_debuglink): its table
+# comes from the debug file's .debug_frame, so the stack is whole through the FP-less chain
+# down to main. The same library without its debug file next to it has no table: the walk
+# stops in it (dbg_d leaves text in rbp), one frame, and -v says so.
+test_unwind_debug_frame_from_separate_debug_file() {
+	local rc=0 want
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$OUTPUT/tests/uwdbg" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	want=$(printf '%s\n' 432 dbg_e dbg_d dbg_c dbg_b dbg_a main __libc_start_call_main \
+		__libc_start_main _start)
+	expect_eq "stack through the debug file's CFI" "$(stack_of dbg_a)" "$want"
+	no_junk_frames
+	grep -qE 'unwind: .*/libuwdbg\.so: [0-9]+ rows \([0-9]+ by frame pointer, [1-9][0-9]* from \.debug_frame\)' \
+		"$TDIR/lt.err" || die "no rows from .debug_frame: $(grep libuwdbg "$TDIR/lt.err")"
+
+	mkdir "$TDIR/nodebug"
+	cp "$OUTPUT/tests/uwdbg" "$OUTPUT/tests/libuwdbg.so" "$TDIR/nodebug/"
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$TDIR/nodebug/uwdbg" > "$TDIR/lt.out" \
+		2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status without the debug file" "$rc" 0
+	expect_eq "stack without the debug file" "$(stack_of dbg_e | tr '\n' ' ')" "432 dbg_e "
+	no_junk_frames
+	grep -q 'unwind: .*/nodebug/libuwdbg\.so: no CFI table (no \.eh_frame_hdr): frame pointers there' \
+		"$TDIR/lt.err" || die "no -v line for the table-less library: $(grep libuwdbg "$TDIR/lt.err")"
+	grep -qE 'unwind: CFI tables for [0-9]+ objects \(1 without\)' "$TDIR/lt.err" ||
+		die "objects without a table not counted: $(grep 'unwind: CFI' "$TDIR/lt.err")"
+}
+
+# A launched command on a btrfs subvolume, whose stat() st_dev (the subvolume's anonymous
+# device) is not the s_dev BPF and /proc/PID/maps see: its tables, built before it runs, are
+# keyed as maps shows the file, so they are found by file from its very first allocation
+# (printf's stdio buffer, before any drain could give its list): whole down to _start.
+test_unwind_launched_from_btrfs_subvolume() {
+	local rc=0 mnt=$TDIR/mnt
+	command -v mkfs.btrfs > /dev/null || skip "no mkfs.btrfs (scripts/deps.sh installs btrfs-progs)"
+	grep -qw btrfs /proc/filesystems || skip "no btrfs in this kernel"
+	truncate -s 300M "$TDIR/btrfs.img"
+	mkfs.btrfs -q -f "$TDIR/btrfs.img" > /dev/null
+	mkdir "$mnt"
+	mount -o loop "$TDIR/btrfs.img" "$mnt"
+	# shellcheck disable=SC2064 # the path now: the local is gone when the subshell exits
+	trap "umount '$mnt' 2> /dev/null || umount -l '$mnt' 2> /dev/null || true" EXIT
+	btrfs -q subvolume create "$mnt/sub"
+	cp "$OUTPUT/tests/uwdlopen" "$mnt/sub/"
+	[ "$(stat -c %d "$mnt/sub/uwdlopen")" != "$(stat -c %d "$mnt")" ] ||
+		die "the subvolume's st_dev is the file system's: nothing to test"
+	PROGS_NO_WAIT=1 timeout 60 "$LT" -v -- "$mnt/sub/uwdlopen" "$OUTPUT/tests/libuwlib.so" \
+		> "$TDIR/lt.out" 2> "$TDIR/lt.err" < /dev/null || rc=$?
+	expect_eq "exit status" "$rc" 0
+	expect_eq "the first allocation's outermost frames" \
+		"$(stack_of _IO_printf | tail -n 5 | tr '\n' ' ')" \
+		"_IO_printf main __libc_start_call_main __libc_start_main _start "
+	expect_eq "stack through dl_a" "$(stack_of dl_a | tr '\n' ' ')" \
+		"512 uw_lib_inner uw_lib_alloc dl_b dl_a main __libc_start_call_main __libc_start_main _start "
+	no_junk_frames
+	grep -qE 'unwind: .* mappings looked up by file .*: [0-9]+ with a table, 0 without' "$TDIR/lt.err" ||
+		die "frames without a table: $(grep 'unwind: CFI' "$TDIR/lt.err")"
 }
 
 # An allocation in a signal handler: the stack goes through the kernel's signal frame
