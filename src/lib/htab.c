@@ -44,7 +44,7 @@ static inline uint64_t key_hash(const struct htab *t, const void *key)
 	return hash__bytes(key, t->key_size);
 }
 
-static uint64_t entry_hash(const struct htab *t, const void *e)
+static inline uint64_t entry_hash(const struct htab *t, const void *e)
 {
 	return t->hash ? t->hash(e, t->ctx) : key_hash(t, e);
 }
@@ -75,6 +75,19 @@ static inline void copy(void *dst, const void *src, size_t n)
 		memcpy(&w, (const char *)src + i, sizeof(w));
 		memcpy((char *)dst + i, &w, sizeof(w));
 	}
+}
+
+static inline void zero(void *dst, size_t n)
+{
+	static const uint64_t w;
+	size_t i;
+
+	if (n % sizeof(w)) {
+		memset(dst, 0, n);
+		return;
+	}
+	for (i = 0; i < n; i += sizeof(w))
+		memcpy((char *)dst + i, &w, sizeof(w));
 }
 
 static inline char *slot(const struct htab *t, size_t i)
@@ -200,7 +213,7 @@ void htab__remove(struct htab *t, void *entry)
 			i = j;
 		}
 	}
-	memset(slot(t, i), 0, t->entry_size);
+	zero(slot(t, i), t->entry_size);
 	t->nr--;
 }
 

@@ -121,10 +121,9 @@ uint64_t tracker__stack_frees(const struct tracker *tr, uint32_t stack_id)
 	return stack_id < tr->nr_stack_frees ? tr->stack_frees[stack_id] : 0;
 }
 
-bool tracker__free(struct tracker *tr, uint64_t addr)
+/* Forget rec (NULL: a free of what is not outstanding); true when it was outstanding. */
+static bool free_rec(struct tracker *tr, struct alloc_rec *rec)
 {
-	struct alloc_rec *rec = find(tr, addr);
-
 	if (!rec) {
 		tr->stats.unknown_frees++;
 		return false;
@@ -136,6 +135,11 @@ bool tracker__free(struct tracker *tr, uint64_t addr)
 	return true;
 }
 
+bool tracker__free(struct tracker *tr, uint64_t addr)
+{
+	return free_rec(tr, find(tr, addr));
+}
+
 static uint64_t release_range(struct tracker *tr, uint64_t addr, uint64_t len);
 
 bool tracker__free_at(struct tracker *tr, uint64_t addr, uint64_t ts_ns)
@@ -144,7 +148,7 @@ bool tracker__free_at(struct tracker *tr, uint64_t addr, uint64_t ts_ns)
 
 	if (rec && tracker__now_ms(tr, ts_ns) - rec->ts_ms < TRACKER_TEMPORARY_MS)
 		tr->stats.temporary++;
-	return tracker__free(tr, addr);
+	return free_rec(tr, rec);
 }
 
 static int add_region(struct tracker *tr, const struct region *r)
