@@ -14,7 +14,7 @@ OUTPUT=${OUTPUT:-$PWD/.output}
 LT=${LT:-$PWD/leaktrace}
 OPS=${OPS:-200000}
 ROUNDS=${ROUNDS:-5}
-WORK=$(mktemp -d)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-unwind.XXXXXX")
 STATS0=$(sysctl -n kernel.bpf_stats_enabled 2> /dev/null || echo 0)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS0" 2> /dev/null; rm -rf "$WORK"' EXIT
 
@@ -28,6 +28,7 @@ prog_stats() {
 		id=$(awk '/^prog_id:/ {print $2}' "$f" 2> /dev/null)
 		[ -n "$id" ] && bpftool prog show id "$id" 2> /dev/null | head -1
 	done | sort -u | awk -v min=$((OPS / 2)) '{
+		n = ""; t = 0; c = 0
 		for (i = 1; i < NF; i++) {
 			if ($i == "name") n = $(i + 1)
 			if ($i == "run_time_ns") t = $(i + 1)
