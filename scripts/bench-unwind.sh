@@ -43,6 +43,10 @@ prog_stats() {
 run() {
 	local build=$1 pp lp
 	shift
+	# emptied here, not by the redirections: a wait_line run before the child opens the file
+	# saw the last run's lines (the signal came before the program blocked it: it died)
+	: > "$WORK/prog"
+	: > "$WORK/lt.err"
 	"$OUTPUT/bench/uwbench-$build" "$OPS" > "$WORK/prog" 2>&1 &
 	pp=$!
 	wait_line "$WORK/prog" '^ready' 10 || die "uwbench-$build did not start"
