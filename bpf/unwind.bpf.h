@@ -53,6 +53,11 @@ LT_SHARED struct {
 #define UW_WIN 4096
 
 struct uw_scratch {
+	/*
+	 * The task walking (pid_tgid): a uprobe program can be preempted (PREEMPT kernels) and
+	 * another task's walk on the same CPU would overwrite this scratch; checked at the end.
+	 */
+	__u64 owner;
 	__u64 start, len;  /* the user addresses b holds */
 	__u64 addr;	   /* of the read in progress */
 	__u32 lo, hi, mid; /* the binary search in progress */
@@ -446,7 +451,8 @@ static long uw_step(__u32 i, void *ctx)
 static __always_inline bool uw_walk(__u64 *frames, __u32 *n)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
 	struct uw_state s = {};
 	__u32 zero = 0;
 
@@ -455,6 +461,7 @@ static __always_inline bool uw_walk(__u64 *frames, __u32 *n)
 	s.w = bpf_map_lookup_elem(&uw_scratch, &zero);
 	if (!s.w)
 		return false;
+	s.w->owner = id;
 	s.w->len = 0; /* what the window holds is another walk's */
 	s.w->nr_cfi = 0;
 	s.proc = bpf_map_lookup_elem(&uw_procs, &pid);
@@ -467,6 +474,11 @@ static __always_inline bool uw_walk(__u64 *frames, __u32 *n)
 	s.w->n = 1;
 	bpf_loop(LT_MAX_FRAMES - 1, uw_step, &s, 0);
 	uw_stat(LT_UW_ST_STACKS);
+	if (s.w->owner != id) { /* its window, count and frames may be another stack's */
+		uw_stat(LT_UW_ST_RACED);
+		*n = 1;
+		return true;
+	}
 	if (s.w->nr_cfi)
 		__sync_fetch_and_add(&uw_stats[LT_UW_ST_FRAMES], s.w->nr_cfi);
 	*n = s.w->n;
