@@ -41,8 +41,9 @@ LT_SHARED struct {
 
 /*
  * The walk's per-CPU scratch (a program runs on one CPU from start to end, as with the scratch
- * event). The user stack is read through a window: one probe read per stack page the walk
- * reaches (to the page's end, never into an unmapped page), not one or two per frame.
+ * event; see owner for a program preempted). The user stack is read through a window: one probe
+ * read per stack page the walk reaches (to the page's end, never into an unmapped page), not one or
+ * two per frame.
  *
  * The frame count and the address of a read live here, not in the walk's state on the BPF
  * stack: an index into frames or the window and the size of a probe read must be precise for
