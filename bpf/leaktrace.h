@@ -259,6 +259,7 @@ enum lt_uw_stat {
 	LT_UW_ST_UNMAPPED, /* frames outside every mapping BPF knows: frame pointer rule */
 	LT_UW_ST_FILE,	   /* frames whose mapping was found by bpf_find_vma, table by file */
 	LT_UW_ST_NO_FILE,  /* such lookups that found no table for the file: frame pointer rule */
+	LT_UW_ST_RACED,	   /* walks cut to one frame: another used the CPU's scratch meanwhile */
 	LT_UW_ST_MAX,
 };
 

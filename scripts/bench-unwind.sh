@@ -3,8 +3,10 @@
 # The cost of CFI unwinding (issue 15): the same workload (malloc+free 10 frames deep, through a
 # shared library) built with frame pointers and without, each run untraced and traced; added
 # ns/op of the CFI walk on the FP-less build against the FP walk on the FP build, in one run.
-# ROUNDS (default 5) alternating runs; medians. Then the table build time for libc, libstdc++
-# and libpython3.11 (leaktrace -v on a process that maps them).
+# ROUNDS (default 5) alternating runs; medians. Then the BPF time alone: one more traced run of
+# each walk with kernel.bpf_stats_enabled=1 (set for that run only: it adds to every program's
+# cost), ns per run of each of leaktrace's programs, which no trap cost blurs. Then the table
+# build time for libc, libstdc++ and libpython3.11 (leaktrace -v on a process that maps them).
 set -u
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh # wait_line
@@ -12,16 +14,39 @@ OUTPUT=${OUTPUT:-$PWD/.output}
 LT=${LT:-$PWD/leaktrace}
 OPS=${OPS:-200000}
 ROUNDS=${ROUNDS:-5}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-unwind.XXXXXX")
+STATS0=$(sysctl -n kernel.bpf_stats_enabled 2> /dev/null || echo 0)
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS0" 2> /dev/null; rm -rf "$WORK"' EXIT
 
 die() { echo "bench-unwind: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (real BPF)"
 
-# run BUILD [LEAKTRACE ARGS...]: prints cpu_ns_per_op of one run, traced when args are given
+# prog_stats PID: name, runs and ns per run of each program leaktrace PID holds that ran OPS/2+
+prog_stats() {
+	local f id
+	for f in /proc/"$1"/fdinfo/*; do
+		id=$(awk '/^prog_id:/ {print $2}' "$f" 2> /dev/null)
+		[ -n "$id" ] && bpftool prog show id "$id" 2> /dev/null | head -1
+	done | sort -u | awk -v min=$((OPS / 2)) '{
+		n = ""; t = 0; c = 0
+		for (i = 1; i < NF; i++) {
+			if ($i == "name") n = $(i + 1)
+			if ($i == "run_time_ns") t = $(i + 1)
+			if ($i == "run_cnt") c = $(i + 1)
+		}
+		if (c >= min) printf "%s %d runs %.0f ns/run; ", n, c, t / c
+	}'
+}
+
+# run BUILD [LEAKTRACE ARGS...]: prints cpu_ns_per_op of one run, traced when args are given;
+# with STATS=1, the programs' bpf_stats to $WORK/stats instead
 run() {
 	local build=$1 pp lp
 	shift
+	# emptied here, not by the redirections: a wait_line run before the child opens the file
+	# saw the last run's lines (the signal came before the program blocked it: it died)
+	: > "$WORK/prog"
+	: > "$WORK/lt.err"
 	"$OUTPUT/bench/uwbench-$build" "$OPS" > "$WORK/prog" 2>&1 &
 	pp=$!
 	wait_line "$WORK/prog" '^ready' 10 || die "uwbench-$build did not start"
@@ -30,8 +55,13 @@ run() {
 		lp=$!
 		wait_line "$WORK/lt.err" 'tracing pid' 30 || die "leaktrace did not start: $(cat "$WORK/lt.err")"
 	fi
+	[ "${STATS:-0}" = 1 ] && sysctl -qw kernel.bpf_stats_enabled=1
 	kill -USR1 "$pp"
 	wait_line "$WORK/prog" '^done' 300 || die "uwbench-$build did not finish"
+	if [ "${STATS:-0}" = 1 ]; then
+		prog_stats "$lp" > "$WORK/stats"
+		sysctl -qw kernel.bpf_stats_enabled="$STATS0"
+	fi
 	[ $# -gt 0 ] && { kill -INT "$lp"; wait "$lp"; }
 	kill -TERM "$pp"
 	wait "$pp" 2> /dev/null
@@ -58,6 +88,14 @@ printf "| frame pointers, --unwind fp | %.0f | %.0f | %.0f |\n" "$bf" "$fw" "$(e
 printf "| no frame pointers, --unwind auto (CFI) | %.0f | %.0f | %.0f |\n" "$bn" "$cw" "$(echo "$cw - $bn" | bc -l)"
 printf "| no frame pointers, --unwind fp (broken stacks) | %.0f | %.0f | %.0f |\n" "$bn" "$fn" "$(echo "$fn - $bn" | bc -l)"
 printf "CFI walk added / FP walk added: %.2f\n" "$(echo "($cw - $bn) / ($fw - $bf)" | bc -l)"
+
+if command -v bpftool > /dev/null && sysctl -qw kernel.bpf_stats_enabled="$STATS0" 2> /dev/null; then
+	echo "BPF time (bpf_stats, one traced run each):"
+	STATS=1 run fp --unwind fp > /dev/null
+	echo "  frame pointers, --unwind fp: $(cat "$WORK/stats")"
+	STATS=1 run nofp --unwind auto > /dev/null
+	echo "  no frame pointers, --unwind auto (CFI): $(cat "$WORK/stats")"
+fi
 
 # table build time for the three big FP-less libraries, from leaktrace -v's own lines
 libs=()

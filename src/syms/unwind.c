@@ -382,11 +382,12 @@ void unwind__print(const struct unwind *u, const uint64_t st[LT_UW_ST_MAX], FILE
 		" frames by CFI, %" PRIu64 " by frame pointer (no table), %" PRIu64
 		" by frame pointer (CFI expression), %" PRIu64 " outside known mappings; "
 		"mappings looked up by file (a PC not in the process's list yet): %" PRIu64
-		" with a table, %" PRIu64 " without\n",
+		" with a table, %" PRIu64 " without; %" PRIu64
+		" walks cut to one frame (another walk used their CPU's scratch meanwhile)\n",
 		u->nobjs, u->nr_no_table, u->next_row, u->next_row * sizeof(struct lt_uw_row),
 		u->fds.max_rows * sizeof(struct lt_uw_row), u->build_ns / 1e6, st[LT_UW_ST_STACKS],
 		st[LT_UW_ST_FRAMES], st[LT_UW_ST_FP], st[LT_UW_ST_EXPR], st[LT_UW_ST_UNMAPPED],
-		st[LT_UW_ST_FILE], st[LT_UW_ST_NO_FILE]);
+		st[LT_UW_ST_FILE], st[LT_UW_ST_NO_FILE], st[LT_UW_ST_RACED]);
 }
 
 void unwind__free(struct unwind *u)
