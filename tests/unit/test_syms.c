@@ -3,6 +3,7 @@
  * Unit tests for src/syms/syms.c. Builds a small PIE, a C shared library and a C++ shared library
  * in a temporary directory, runs them, and resolves addresses the program reports about itself.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -283,7 +284,9 @@ static int start_child(const char *exe, char extra_args[][64], int nextra, struc
 	int n;
 
 	memset(c, 0, sizeof(*c));
-	if (pipe(in) || pipe(out))
+	/* close-on-exec: a second child must not hold the first's stdin open (it would never
+	 * see EOF, and stop_child would wait for it forever) */
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
 		return -errno;
 	c->pid = fork();
 	if (c->pid < 0)
