@@ -8,6 +8,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kalloc.skel.h"
+#include "htab.h"
 #include "klabels.h"
 #include "kmode.h"
 #include "ksyms.h"
@@ -86,22 +87,27 @@ static const char *const nest_funcs[] = {
 	"pcpu_alloc_pages",
 };
 
-/* A BPF stack with what it allocates, and its interned id: a known stack costs no syscall. */
+/*
+ * A BPF stack with what it allocates (the key: its first KSTACK_KEY bytes), and its interned
+ * id: a known stack costs no syscall. The all-zero key (htab's empty slot) never comes from
+ * BPF: kind 0 is LT_K_MALLOC.
+ */
 struct kstack_id {
-	uint64_t stack; /* 0 with kind 0: empty slot */
+	uint64_t stack;
 	uint64_t detail;
 	uint32_t kind;
 	uint32_t id;
 };
+
+#define KSTACK_KEY offsetof(struct kstack_id, id)
 
 struct kmode {
 	struct kalloc_bpf *skel;
 	struct ksyms *ksyms;
 	int nr_attached;
 	int nr_cpus;
-	struct kstack_id *ids;
-	size_t nr_ids, cap_ids; /* cap: a power of two */
-	uint64_t *uncertain;	/* stacks whose frees take untraced paths: read_uncertain */
+	struct htab ids;     /* struct kstack_id */
+	uint64_t *uncertain; /* stacks whose frees take untraced paths: read_uncertain */
 	size_t nr_uncertain, cap_uncertain;
 	unsigned int max_frames; /* --perf-max-stack-depth: frames kept of each stack */
 };
@@ -233,6 +239,7 @@ int kmode__open(struct kmode **out, const struct kmode_opts *o)
 	km = calloc(1, sizeof(*km));
 	if (!km)
 		return -ENOMEM;
+	htab__init(&km->ids, sizeof(struct kstack_id), KSTACK_KEY);
 	km->ksyms = ksyms__load(NULL);
 	if (!km->ksyms) {
 		err = -errno;
@@ -354,49 +361,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static size_t id_slot(const struct kmode *km, uint64_t stack, uint32_t kind, uint64_t detail)
-{
-	uint64_t h = (stack ^ detail * 31 ^ kind) * 0x9e3779b97f4a7c15ULL;
-
-	return (h >> 20) & (km->cap_ids - 1);
-}
-
-static struct kstack_id *find_id(struct kmode *km, uint64_t stack, uint32_t kind, uint64_t detail)
-{
-	struct kstack_id *e;
-	size_t j;
-
-	for (j = id_slot(km, stack, kind, detail);; j = (j + 1) & (km->cap_ids - 1)) {
-		e = &km->ids[j];
-		if (!e->stack && !e->kind)
-			return e;
-		if (e->stack == stack && e->kind == kind && e->detail == detail)
-			return e;
-	}
-}
-
-static int grow_ids(struct kmode *km)
-{
-	struct kstack_id *old = km->ids, *e;
-	size_t i, n = km->cap_ids;
-
-	km->cap_ids = n ? n * 2 : 1024;
-	km->ids = calloc(km->cap_ids, sizeof(*km->ids));
-	if (!km->ids) {
-		km->ids = old;
-		km->cap_ids = n;
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		if (!old[i].stack && !old[i].kind)
-			continue;
-		e = find_id(km, old[i].stack, old[i].kind, old[i].detail);
-		*e = old[i];
-	}
-	free(old);
-	return 0;
-}
-
 /* The frames of a BPF stack: from the stack map, or the spill map; 0 frames when gone. */
 static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
 {
@@ -427,19 +391,17 @@ static uint32_t read_stack(struct kmode *km, uint64_t stack, uint64_t *frames)
 static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_klive *v,
 			   bool uncertain)
 {
+	struct kstack_id key = {.stack = v->stack,
+				.detail = v->detail,
+				.kind = v->kind | (uncertain ? KIND_UNCERTAIN : 0)};
 	uint64_t frames[LT_MAX_FRAMES];
 	struct kstack_id *e;
 	int64_t kind, id;
+	bool found;
 	uint32_t n;
-	int err;
 
-	if ((km->nr_ids + 1) * 2 > km->cap_ids) {
-		err = grow_ids(km);
-		if (err)
-			return err;
-	}
-	e = find_id(km, v->stack, v->kind | (uncertain ? KIND_UNCERTAIN : 0), v->detail);
-	if (e->stack || e->kind)
+	e = htab__find(&km->ids, &key);
+	if (e)
 		return e->id;
 	kind = klabels__kind(p->klabels, v->kind, v->detail);
 	if (kind >= 0 && uncertain)
@@ -453,12 +415,10 @@ static int64_t stack_id_of(struct kmode *km, struct proc *p, const struct lt_kli
 	/* a slab cache not named yet (its name is on its way) is asked again next time */
 	if (kind == LT_K_SLAB && v->detail)
 		return id;
-	*e = (struct kstack_id){.stack = v->stack,
-				.kind = v->kind | (uncertain ? KIND_UNCERTAIN : 0),
-				.detail = v->detail,
-				.id = id};
-	/* the empty-slot test reads stack and kind: LT_K_MALLOC (0) never comes from BPF */
-	km->nr_ids++;
+	e = htab__insert(&km->ids, &key, &found);
+	if (!e)
+		return -ENOMEM;
+	e->id = id;
 	return id;
 }
 
@@ -475,9 +435,8 @@ static int add_stack_frees(struct kmode *km, struct proc *p)
 
 	if (!done)
 		return -ENOMEM;
-	for (j = 0; j < km->cap_ids; j++) {
-		e = &km->ids[j];
-		if ((!e->stack && !e->kind) || e->stack >= LT_KSTACKS)
+	for (j = 0; (e = htab__next(&km->ids, &j));) {
+		if (e->stack >= LT_KSTACKS)
 			continue;
 		i = e->stack;
 		if (done[i / 8] & (1 << (i % 8)))
@@ -622,7 +581,7 @@ void kmode__free(struct kmode *km)
 		return;
 	kalloc_bpf__destroy(km->skel);
 	ksyms__free(km->ksyms);
-	free(km->ids);
+	htab__fini(&km->ids);
 	free(km->uncertain);
 	free(km);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "escape.h"
 #include "follow.h"
+#include "hash.h"
 #include "probes.h"
 #include "target.h"
 #include "uprobe_inherit.h"
@@ -125,9 +126,8 @@ static int image_key(pid_t pid, struct image_key *k)
 {
 	char path[64], *envp[17], *buf;
 	struct stat st;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 0;
 	int i, err;
-	char *c;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (stat(path, &st))
@@ -137,8 +137,7 @@ static int image_key(pid_t pid, struct image_key *k)
 		return -ENOMEM;
 	err = target__ld_env(pid, buf, 65536, envp);
 	for (i = 0; !err && envp[i]; i++)
-		for (c = envp[i]; *c; c++)
-			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+		h = hash__mix(h, hash__str(envp[i]));
 	free(buf);
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
