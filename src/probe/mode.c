@@ -46,6 +46,7 @@ static int open_user(struct mode *m, const struct target *t, struct proc *p,
 		.threads = env.threads,
 		.memory = env.memory,
 		.unwind = env.unwind,
+		.guard = &gctx,
 		.verbose = env.verbose,
 	};
 	char comm[ESCAPE_SIZE(sizeof(t->comm))];

@@ -73,7 +73,7 @@ static int open_unwind(struct umode *um, const struct target *t, const struct um
 	um->verbose = o->verbose;
 	if (o->unwind == UNWIND_FP)
 		return 0;
-	um->unwind = unwind__new(&fds, o->verbose);
+	um->unwind = unwind__new(&fds, o->guard, o->verbose);
 	if (!um->unwind)
 		return -ENOMEM;
 	/* a launched command's objects, before it runs: BPF finds them by file at exec */

@@ -16,6 +16,7 @@ struct follow;
 struct holds;
 struct proc;
 struct target;
+struct guard_ctx;
 
 struct umode_opts {
 	struct probes_opts probes; /* hold_exit is set from the target */
@@ -30,6 +31,7 @@ struct umode_opts {
 	bool threads;	 /* --threads: thread creation, exit, join traced */
 	bool memory; /* allocator probes and the mmap family; off: only what --fds, --threads ask */
 	int unwind;  /* enum unwind_mode */
+	struct guard_ctx *guard; /* the run's stop and limits, for the CFI tables' debug files */
 	bool verbose;
 };
 

@@ -457,13 +457,13 @@ static uint64_t text_size(Elf *elf)
 }
 
 /* The separate debug file's ELF, when its DWARF stays within the guard's limits. */
-static Elf *open_debug(Elf *elf, const char *path, int *fd)
+static Elf *open_debug(Elf *elf, const char *path, struct guard *g, int *fd)
 {
 	uint64_t size, cap;
 	struct stat st;
 	Elf *debug;
 
-	*fd = debuginfo__open(elf, -1, path, NULL, NULL);
+	*fd = debuginfo__open(elf, -1, path, NULL, g);
 	if (*fd < 0)
 		return NULL;
 	/* not mmap: a file truncated under us must not raise SIGBUS */
@@ -481,9 +481,10 @@ static Elf *open_debug(Elf *elf, const char *path, int *fd)
 	return NULL;
 }
 
-int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, uint64_t budget_ns,
+int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, struct guard *g,
 		    const char **why)
 {
+	uint64_t now = guard__now_ns(), budget_ns = g->deadline_ns > now ? g->deadline_ns - now : 1;
 	uint64_t covered = 0, text = text_size(elf);
 	const char *dwhy = NULL;
 	struct cfi_table dt;
@@ -494,9 +495,13 @@ int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, uint64_t bu
 	if ((err && err != -ENOENT) || covered >= text - text / 10)
 		return err;
 	/* .eh_frame leaves over a tenth of the code to frame pointers: ask the debug file */
-	debug = open_debug(elf, path, &fd);
+	if (guard__tripped(g))
+		return err;
+	debug = open_debug(elf, path, g, &fd);
 	if (!debug)
 		return err;
+	now = guard__now_ns();
+	budget_ns = g->deadline_ns > now ? g->deadline_ns - now : 1;
 	if (!build(elf, debug, &dt, budget_ns, &covered, &dwhy) && dt.nr_debug) {
 		cfi__free(t);
 		*t = dt;

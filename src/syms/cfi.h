@@ -15,6 +15,8 @@
 #include <gelf.h>
 #include "leaktrace.h"
 
+struct guard;
+
 struct cfi_table {
 	struct lt_uw_row *rows;
 	uint32_t nr;
@@ -34,9 +36,11 @@ struct cfi_table {
 int cfi__build(Elf *elf, Elf *debug, struct cfi_table *t, uint64_t budget_ns, const char **why);
 /*
  * The same for the object at path (elf): its separate debug file (build ID, .gnu_debuglink;
- * src/syms/debuginfo.c) is read only when .eh_frame leaves over a tenth of its code out.
+ * src/syms/debuginfo.c) is read only when .eh_frame leaves over a tenth of its code out. g
+ * bounds the time (its deadline) and ends the search for the debug file at a stop (a hostile
+ * debuglink's CRC would read the whole file).
  */
-int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, uint64_t budget_ns,
+int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, struct guard *g,
 		    const char **why);
 void cfi__free(struct cfi_table *t);
 

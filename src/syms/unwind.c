@@ -39,15 +39,17 @@ struct unwind {
 	uint64_t build_ns;
 	uint32_t nr_no_table;
 	struct lt_uw_proc scratch;
+	struct guard_ctx *guard; /* the run's stop and limits (a debug file's CRC), may be NULL */
 };
 
-struct unwind *unwind__new(const struct unwind_fds *fds, bool verbose)
+struct unwind *unwind__new(const struct unwind_fds *fds, struct guard_ctx *guard, bool verbose)
 {
 	struct unwind *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
 	u->fds = *fds;
+	u->guard = guard;
 	u->verbose = verbose;
 	elf_version(EV_CURRENT);
 	return u;
@@ -116,6 +118,7 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 	struct cfi_table t = {};
 	struct stat st;
 	uint64_t t0 = guard__now_ns();
+	struct guard g;
 	Elf *elf = NULL;
 	int err;
 
@@ -130,7 +133,8 @@ static void build(struct unwind *u, struct uw_obj *o, int fd, const char *name)
 		goto out;
 	}
 	read_loads(elf, o);
-	err = cfi__build_file(elf, name, &t, UW_BUILD_NS, &why);
+	g = (struct guard){.ctx = u->guard, .deadline_ns = t0 + UW_BUILD_NS};
+	err = cfi__build_file(elf, name, &t, &g, &why);
 	if (err)
 		goto out;
 	if (t.nr > u->fds.max_rows - u->next_row) {

@@ -14,6 +14,7 @@
 #include "leaktrace.h"
 
 struct unwind;
+struct guard_ctx;
 
 struct unwind_fds {
 	int rows;  /* uw_rows: ARRAY of struct lt_uw_row */
@@ -23,7 +24,7 @@ struct unwind_fds {
 	uint32_t max_rows;
 };
 
-struct unwind *unwind__new(const struct unwind_fds *fds, bool verbose);
+struct unwind *unwind__new(const struct unwind_fds *fds, struct guard_ctx *guard, bool verbose);
 /* Read pid's executable mappings, build the tables of objects not seen yet, give them to BPF. */
 int unwind__update(struct unwind *u, pid_t pid);
 /*
