@@ -250,7 +250,13 @@ static __noinline long syscall_stack(struct lt_fd_open *e, __u64 sp, __u64 ip, _
 	if (top > sp && top - sp < len)
 		len = (top - sp) & 0x7f8; /* < 2048, whole words: a bound the verifier sees */
 	if (len < 16 * 8 || bpf_probe_read_user(c->words, len, (void *)sp)) {
-		len = 64 * 8;
+		/*
+		 * The window's second page is not present: never touched, as the padding exec
+		 * leaves above the first frame is (a small environment puts main's frame below
+		 * it). Every frame is in pages written to: read up to the end of sp's page.
+		 */
+		len = 4096 - (sp & 4095);
+		len = len < sizeof(c->words) && len >= 16 * 8 ? len & 0x7f8 : 64 * 8;
 		if (bpf_probe_read_user(c->words, len, (void *)sp)) {
 			len = 16 * 8;
 			if (bpf_probe_read_user(c->words, len, (void *)sp))
