@@ -495,7 +495,12 @@ int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, struct guar
 	if ((err && err != -ENOENT) || covered >= text - text / 10)
 		return err;
 	/* .eh_frame leaves over a tenth of the code to frame pointers: ask the debug file */
-	if (guard__tripped(g))
+	/*
+	 * After a stop, no search: asked without guard__tripped, which would take the stop as
+	 * one that cut a file read and end the symbolizer's reads 300 ms later (guard.c), leaving
+	 * the final report without names. A stop during the search cuts it (g).
+	 */
+	if (g->why || (g->ctx && g->ctx->stop_requested && g->ctx->stop_requested()))
 		return err;
 	debug = open_debug(elf, path, g, &fd);
 	if (!debug)
