@@ -395,24 +395,29 @@ static const struct {
 
 #define NR_ENTRY_PROGS (sizeof(entry_progs) / sizeof(entry_progs[0]))
 
-static uint64_t site_of(size_t entry)
+/* entry's row of entry_progs, or NULL */
+static const typeof(entry_progs[0]) *entry_row(size_t entry)
 {
 	unsigned int i;
 
 	for (i = 0; i < NR_ENTRY_PROGS; i++)
 		if (entry_progs[i].entry == entry)
-			return entry_progs[i].site;
-	return 0;
+			return &entry_progs[i];
+	return NULL;
+}
+
+static uint64_t site_of(size_t entry)
+{
+	const typeof(entry_progs[0]) *r = entry_row(entry);
+
+	return r ? r->site : 0;
 }
 
 static size_t session_of(size_t entry)
 {
-	unsigned int i;
+	const typeof(entry_progs[0]) *r = entry_row(entry);
 
-	for (i = 0; i < NR_ENTRY_PROGS; i++)
-		if (entry_progs[i].entry == entry)
-			return entry_progs[i].session;
-	return NO_PROG;
+	return r ? r->session : NO_PROG;
 }
 
 static bool is_session(struct ualloc_bpf *skel, const struct bpf_program *prog)

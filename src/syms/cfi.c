@@ -481,21 +481,28 @@ static Elf *open_debug(Elf *elf, const char *path, struct guard *g, int *fd)
 	return NULL;
 }
 
+/* What is left of g's deadline for build(); 1 ns once it has passed. */
+static uint64_t budget_left(const struct guard *g)
+{
+	uint64_t now = guard__now_ns();
+
+	return g->deadline_ns > now ? g->deadline_ns - now : 1;
+}
+
 int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, struct guard *g,
 		    const char **why)
 {
-	uint64_t now = guard__now_ns(), budget_ns = g->deadline_ns > now ? g->deadline_ns - now : 1;
 	uint64_t covered = 0, text = text_size(elf);
 	const char *dwhy = NULL;
 	struct cfi_table dt;
 	Elf *debug;
 	int err, fd;
 
-	err = build(elf, NULL, t, budget_ns, &covered, why);
+	err = build(elf, NULL, t, budget_left(g), &covered, why);
 	if ((err && err != -ENOENT) || covered >= text - text / 10)
 		return err;
-	/* .eh_frame leaves over a tenth of the code to frame pointers: ask the debug file */
 	/*
+	 * .eh_frame leaves over a tenth of the code to frame pointers: ask the debug file.
 	 * After a stop, no search: asked without guard__tripped, which would take the stop as
 	 * one that cut a file read and end the symbolizer's reads 300 ms later (guard.c), leaving
 	 * the final report without names. A stop during the search cuts it (g).
@@ -505,9 +512,7 @@ int cfi__build_file(Elf *elf, const char *path, struct cfi_table *t, struct guar
 	debug = open_debug(elf, path, g, &fd);
 	if (!debug)
 		return err;
-	now = guard__now_ns();
-	budget_ns = g->deadline_ns > now ? g->deadline_ns - now : 1;
-	if (!build(elf, debug, &dt, budget_ns, &covered, &dwhy) && dt.nr_debug) {
+	if (!build(elf, debug, &dt, budget_left(g), &covered, &dwhy) && dt.nr_debug) {
 		cfi__free(t);
 		*t = dt;
 		*why = NULL;
